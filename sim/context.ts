@@ -1,0 +1,29 @@
+/** What request handlers see of one simulated device. */
+import type { AlertHub } from './alert-stream.ts';
+import type { DeviceModel } from './device-model.ts';
+import type { FaultSet } from './faults.ts';
+import type { HttpRequest, HttpResponse } from './http/connection.ts';
+import type { Intercom } from './intercom.ts';
+import type { TwoWayAudio } from './two-way-audio.ts';
+
+export interface DeviceContext {
+  model: DeviceModel;
+  faults: FaultSet;
+  alerts: AlertHub;
+  audio: TwoWayAudio;
+  intercom: Intercom;
+  /** Latency of one snapshot, drawn per request. */
+  snapshotDelayMs: () => number;
+  /** True once close() started: pending work must not answer any more. */
+  closed: () => boolean;
+}
+
+export interface RouteRequest {
+  req: HttpRequest;
+  res: HttpResponse;
+  device: DeviceContext;
+  /** Path relative to /ISAPI/ (e.g. 'System/deviceInfo'). */
+  path: string;
+  /** `format=json` was asked for. */
+  json: boolean;
+}

@@ -1,0 +1,215 @@
+/** startSimDevice / startSimFleet: wires profile, state, HTTP(S) listener and the SimDevice API. */
+import { AlertHub } from './alert-stream.ts';
+import { snapshotJpegs, tlsAssets } from './assets.ts';
+import { DeviceAuth } from './auth.ts';
+import type { DeviceContext } from './context.ts';
+import { buildDeviceModel } from './device-model.ts';
+import type { EventSource } from './events.ts';
+import { FaultSet } from './faults.ts';
+import { listen } from './http/server.ts';
+import { Intercom } from './intercom.ts';
+import { createHandler } from './pipeline.ts';
+import { resolveProfile } from './profiles/index.ts';
+import { AUDIO_DATA_PATH } from './routes/two-way-audio.ts';
+import { TwoWayAudio } from './two-way-audio.ts';
+import type {
+  CallStatus,
+  FixtureEntry,
+  SimDevice,
+  SimDeviceOptions,
+  SimEvent,
+  SimFault,
+  SimProfile,
+  SimRequestRecord,
+} from './types.ts';
+import {
+  endpointKey,
+  SimInputError,
+  validateCallStatus,
+  validateEndpointEntry,
+  validateEvent,
+  validateFault,
+} from './validate.ts';
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  username: 'admin',
+  password: 'Hik12345!',
+  auth: 'digest' as const,
+  lockoutAfter: 5,
+  lockoutSeconds: 1800,
+  heartbeatMs: 10_000,
+  nonceTtlMs: 5 * 60_000,
+  snapshotDelayMs: [30, 80] as [number, number],
+  maxRingTimeMs: 30_000,
+  doorOpenDurationMs: 5_000,
+};
+
+function twoWayCodec(options: SimDeviceOptions, profileCodec: string): string {
+  const codec = options.twoWayAudioCodec;
+  if (codec === undefined) return profileCodec;
+  if (typeof codec !== 'string' || codec.trim() === '') {
+    throw new SimInputError('twoWayAudioCodec must be a codec name such as G.711ulaw, G.711alaw or G.726');
+  }
+  return codec;
+}
+
+function delayPicker(setting: number | [number, number]): () => number {
+  const [min, max] = typeof setting === 'number' ? [setting, setting] : setting;
+  return () => min + Math.random() * Math.max(0, max - min);
+}
+
+/** Host for URLs: wildcard listeners are reached on loopback; IPv6 needs brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The profile with another serial number in its deviceInfo answer. */
+function withSerialNumber(profile: SimProfile, serialNumber: string | undefined): SimProfile {
+  const entry = profile.isapi['System/deviceInfo'];
+  const info =
+    entry && 'response' in entry
+      ? (entry.response as Record<string, Record<string, unknown>>).DeviceInfo
+      : undefined;
+  if (serialNumber === undefined || !info) return profile;
+  const response = { DeviceInfo: { ...info, serialNumber } };
+  return { ...profile, isapi: { ...profile.isapi, 'System/deviceInfo': { response } } };
+}
+
+export async function startSimDevice(options: SimDeviceOptions): Promise<SimDevice> {
+  const profile = withSerialNumber(resolveProfile(options.profile), options.serialNumber);
+  const host = options.host ?? DEFAULTS.host;
+  const https = options.https ?? false;
+  const password = options.password ?? DEFAULTS.password;
+  const lockout = {
+    after: options.lockoutAfter ?? DEFAULTS.lockoutAfter,
+    seconds: options.lockoutSeconds ?? DEFAULTS.lockoutSeconds,
+  };
+  const model = buildDeviceModel(profile, options.rtspPort, lockout);
+  const faults = new FaultSet();
+  const source: EventSource = {
+    model,
+    host: urlHost(host).replace(/[[\]]/g, ''),
+    port: 0,
+    https,
+    snapshot: snapshotJpegs().small,
+  };
+  const alerts = new AlertHub({ source, faults, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs });
+  const audio = new TwoWayAudio(model.twoWayChannels, twoWayCodec(options, model.twoWayCodec));
+  const intercom = new Intercom({
+    maxRingTimeMs: options.maxRingTimeMs ?? DEFAULTS.maxRingTimeMs,
+    doorOpenDurationMs: options.doorOpenDurationMs ?? DEFAULTS.doorOpenDurationMs,
+    doorCount: model.doorCount,
+    emit: (event) => alerts.trigger(event),
+  });
+  const auth = new DeviceAuth({
+    username: options.username ?? DEFAULTS.username,
+    // wrongPassword: the password was changed on the device, ours no longer matches.
+    password: () => (faults.has('wrongPassword') ? `${password}#changed-on-device` : password),
+    mode: options.auth ?? DEFAULTS.auth,
+    realm: model.realm,
+    lockoutAfter: lockout.after,
+    lockoutSeconds: lockout.seconds,
+    nonceTtlMs: options.nonceTtlMs ?? DEFAULTS.nonceTtlMs,
+  });
+  const requests: SimRequestRecord[] = [];
+  let closed = false;
+  const context: DeviceContext = {
+    model,
+    faults,
+    alerts,
+    audio,
+    intercom,
+    snapshotDelayMs: delayPicker(options.snapshotDelayMs ?? DEFAULTS.snapshotDelayMs),
+    closed: () => closed,
+  };
+  const tls = https ? tlsAssets() : undefined;
+  let url = '';
+  let port = 0;
+  let closing: Promise<void> | undefined;
+
+  const device: SimDevice = {
+    get url() {
+      return url;
+    },
+    get port() {
+      return port;
+    },
+    profile,
+    certificateFingerprint: tls?.fingerprint,
+    requests,
+    doorCommands: intercom.doorCommands,
+    get callStatus(): CallStatus {
+      return intercom.status;
+    },
+    get openAlertStreams() {
+      return alerts.count;
+    },
+    countRequests(pathPrefix: string, method?: string): number {
+      // 401s are the login handshake (or a refusal), not work the device did.
+      const counted = (r: SimRequestRecord): boolean => r.status !== 401 || r.authorized;
+      return requests.filter(
+        (r) => counted(r) && r.path.startsWith(pathPrefix) && (!method || r.method === method),
+      ).length;
+    },
+    trigger(event: SimEvent): void {
+      alerts.trigger(validateEvent(event));
+    },
+    setCallStatus(status: CallStatus): void {
+      intercom.setStatus(validateCallStatus(status));
+    },
+    ring(): void {
+      intercom.setStatus('ring');
+    },
+    setFault(fault: SimFault): void {
+      faults.add(validateFault(fault));
+    },
+    clearFaults(): void {
+      faults.clear();
+    },
+    audioReceived(channelId = 1): Buffer {
+      return audio.receivedBytes(channelId);
+    },
+    setEndpoint(path: string, entry: FixtureEntry | null): void {
+      const key = endpointKey(path);
+      const checked = validateEndpointEntry(entry);
+      if (checked === null) delete model.isapi[key];
+      else model.isapi[key] = structuredClone(checked);
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        closed = true;
+        intercom.close();
+        audio.closeAll();
+        alerts.closeAll();
+        await listener.close();
+      })();
+      return closing;
+    },
+  };
+
+  const listener = await listen({
+    host,
+    port: options.port ?? 0,
+    tls,
+    handler: createHandler({ device, context, auth, requests }),
+    isRawUpload: (head) => head.method === 'PUT' && AUDIO_DATA_PATH.test(head.path),
+  });
+  port = listener.port;
+  source.port = port;
+  url = `${https ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+  return device;
+}
+
+/** Many devices in one process, each on its own port; all or nothing. */
+export async function startSimFleet(options: SimDeviceOptions[]): Promise<SimDevice[]> {
+  const results = await Promise.allSettled(options.map((o) => startSimDevice(o)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    throw failed.reason;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<SimDevice>).value);
+}

@@ -1,0 +1,30 @@
+/**
+ * hikbridge device simulator: Hikvision cameras, NVRs/DVRs and doorbells over real HTTP(S),
+ * built from captured device answers. See sim/README.md.
+ */
+export { startSimDevice, startSimFleet } from './device.ts';
+export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';
+export type {
+  AuthMode,
+  BoundaryMode,
+  CallStatus,
+  DeviceKind,
+  DoorCommand,
+  FixtureEntry,
+  FixtureIsapi,
+  ProfileSpec,
+  SimAccessEvent,
+  SimAlarmEvent,
+  SimDevice,
+  SimDeviceOptions,
+  SimEvent,
+  SimFault,
+  SimProfile,
+  SimRawEvent,
+  SimRequestRecord,
+  SmartTarget,
+  StreamFraming,
+  XmlDict,
+  XmlValue,
+} from './types.ts';
+export { SimInputError } from './validate.ts';

@@ -1,0 +1,42 @@
+/** Dispatch of an authenticated device request to a dynamic route or the fixture answers. */
+import type { RouteRequest } from '../context.ts';
+import { sendStatus } from '../respond.ts';
+import { doorbellRoutes } from './doorbell.ts';
+import { serveFixture } from './fixture.ts';
+import { inputProxyRoutes } from './input-proxy.ts';
+import { pictureRoutes } from './picture.ts';
+import type { Route } from './route.ts';
+import { triggerRoutes } from './triggers.ts';
+import { twoWayAudioRoutes } from './two-way-audio.ts';
+
+const alertStreamRoute: Route = {
+  pattern: /^Event\/notification\/alertStream$/,
+  methods: ['GET'],
+  handle(r) {
+    r.device.alerts.open(r.res);
+  },
+};
+
+const ROUTES: Route[] = [
+  alertStreamRoute,
+  ...pictureRoutes,
+  ...inputProxyRoutes,
+  ...twoWayAudioRoutes,
+  ...doorbellRoutes,
+  ...triggerRoutes,
+];
+
+export async function route(r: RouteRequest): Promise<void> {
+  for (const candidate of ROUTES) {
+    const match = candidate.pattern.exec(r.path);
+    if (!match || (candidate.when && !candidate.when(r.device))) continue;
+    const method = r.req.method === 'HEAD' ? 'GET' : r.req.method;
+    if (!candidate.methods.includes(method)) {
+      sendStatus(r, 405);
+      return;
+    }
+    await candidate.handle(r, match);
+    return;
+  }
+  serveFixture(r);
+}

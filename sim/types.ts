@@ -1,0 +1,203 @@
+/** Public types of the device simulator. See sim/README.md for what each option simulates. */
+
+/** A value in xmltodict form: `@attr` keys, `#text`, arrays = repeated elements, null = empty element. */
+export type XmlValue = string | number | boolean | null | XmlDict | XmlValue[];
+export interface XmlDict {
+  [key: string]: XmlValue;
+}
+
+/** One ISAPI answer in the ../shared/fixtures/devices format, plus `json` for JSON-only endpoints. */
+export type FixtureEntry =
+  | { response: XmlDict }
+  | { status_code: number }
+  | { error: string }
+  | { json: XmlDict; status_code?: number };
+
+/** ISAPI answers keyed by the path relative to `/ISAPI/` (e.g. `System/deviceInfo`). */
+export type FixtureIsapi = Record<string, FixtureEntry>;
+
+export type DeviceKind = 'camera' | 'nvr' | 'dvr' | 'doorbell';
+
+export interface SimProfile {
+  /** 'camera', 'nvr:4', 'doorbell' or the fixture file name without extension. */
+  name: string;
+  model: string;
+  kind: DeviceKind;
+  /** The answers served under /ISAPI/ (same shape as `data.ISAPI` of a fixture file). */
+  isapi: FixtureIsapi;
+  /** NVR quirk: Streaming/channels/{id}/picture answers badXmlContent for proxied (IP) channels. */
+  pictureViaStreamingProxy: boolean;
+  /** NVR/DVR channels reported offline by InputProxy/channels/status (their snapshots fail). */
+  offlineChannels: number[];
+  /** Where the profile came from (fixture path), for messages. */
+  source?: string;
+}
+
+export type ProfileSpec = string; // 'camera' | 'doorbell' | 'nvr' | `nvr:${N}` | fixture JSON path | fixture name
+
+export type AuthMode = 'digest' | 'basic' | 'digest+basic';
+
+export interface SimDeviceOptions {
+  profile: ProfileSpec | SimProfile;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  https?: boolean;
+  auth?: AuthMode;
+  lockoutAfter?: number;
+  lockoutSeconds?: number;
+  heartbeatMs?: number;
+  rtspPort?: number;
+  /** Addition: digest nonce lifetime before `stale=true` (default 300000 = 5 min). */
+  nonceTtlMs?: number;
+  /** Addition: snapshot latency, fixed or [min, max] (default [30, 80]). */
+  snapshotDelayMs?: number | [number, number];
+  /** Addition: doorbell ring timeout back to idle (default 30000, the device's maxRingTime). */
+  maxRingTimeMs?: number;
+  /** Addition: how long a door stays open after `open` before the lock-closed event (default 5000). */
+  doorOpenDurationMs?: number;
+  /** Replaces the serial number of the profile (several copies of one model in one test). */
+  serialNumber?: string;
+  /**
+   * Addition: the codec `System/TwoWayAudio/channels` reports (default: stream 101's audio codec,
+   * else G.711ulaw). Only G.711ulaw reliably works for talk-back; G.711alaw sometimes; G.726, AAC,
+   * MP2L2 do not (notes/isapi.md). The stream's own audio codec is left as the profile has it.
+   */
+  twoWayAudioCodec?: TwoWayAudioCodec;
+}
+
+/** Codecs Hikvision devices offer for two-way audio. */
+export type TwoWayAudioCodec = 'G.711ulaw' | 'G.711alaw' | 'G.722.1' | 'G.726' | 'AAC' | 'MP2L2' | 'PCM';
+
+export interface SimRequestRecord {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Addition: the raw query string without '?', '' when none. */
+  query: string;
+  /** HTTP status sent; 0 when nothing was sent (reset, stall, still pending). */
+  status: number;
+  /** The request carried credentials (an Authorization header), accepted or not. */
+  authenticated: boolean;
+  /** Addition: the credentials were accepted (the request got past authentication). */
+  authorized: boolean;
+  at: number;
+}
+
+export type SmartTarget = 'human' | 'vehicle';
+
+export interface SimAlarmEvent {
+  type: string;
+  channel?: number;
+  state?: 'active' | 'inactive';
+  targets?: SmartTarget[];
+  image?: boolean;
+  ioPort?: number;
+  schema?: 'v2' | 'v1';
+  /** Addition: for type 'duration', the wrapped event type (default 'fielddetection'). */
+  relationEvent?: string;
+  /** Addition: write `<activePostCount/>` empty in this part. */
+  emptyActivePostCount?: boolean;
+  /** Addition: put a bare `&` in the eventDescription text (invalid XML, seen in the field). */
+  bareAmpersand?: boolean;
+}
+
+export interface SimAccessEvent {
+  type: 'AccessControllerEvent';
+  major: number;
+  minor: number;
+  door?: number;
+  currentEvent?: boolean;
+}
+
+export interface SimRawEvent {
+  raw: Buffer | string;
+}
+
+export type SimEvent = SimAlarmEvent | SimAccessEvent | SimRawEvent;
+
+export function isRawEvent(event: SimEvent): event is SimRawEvent {
+  return 'raw' in event;
+}
+
+export function isAccessEvent(event: SimEvent): event is SimAccessEvent {
+  return 'type' in event && event.type === 'AccessControllerEvent' && 'major' in event;
+}
+
+export type BoundaryMode = 'header' | 'literal-mismatch' | 'missing' | 'MIME_boundary';
+
+export interface StreamFraming {
+  boundaryMode?: BoundaryMode;
+  contentLength?: boolean;
+  blankLines?: boolean;
+  /** Addition: every XML part on the connection has `<activePostCount/>` empty. */
+  emptyActivePostCount?: boolean;
+  /** Addition: every XML part on the connection has a bare `&` in its text. */
+  bareAmpersand?: boolean;
+}
+
+export type SimFault =
+  | { kind: 'wrongPassword' }
+  | { kind: 'forbidden'; paths: string[] }
+  | { kind: 'busy'; paths?: string[] }
+  | { kind: 'slow'; delayMs: number; paths?: string[] }
+  | { kind: 'stall'; paths?: string[] }
+  | { kind: 'reset'; paths?: string[] }
+  | { kind: 'malformedXml'; paths?: string[] }
+  | { kind: 'notActivated' }
+  | { kind: 'noChallenge' }
+  | { kind: 'status'; status: number; paths: string[] }
+  | { kind: 'streamStall' }
+  | { kind: 'streamTruncate'; after?: 'close' | 'continue' }
+  | ({ kind: 'streamFraming' } & StreamFraming)
+  | ConfigFault;
+
+/**
+ * Addition: settings a user got wrong, as the device then reports them (see sim/README.md,
+ * "Configuration faults"). `channels` limits the fault to those channels (default: all).
+ */
+export type ConfigFault =
+  /** Motion detection switched off (`MotionDetection/enabled` false). */
+  | { kind: 'motionDisabled'; channels?: number[] }
+  /** Motion detection on, but no grid cell and no region drawn: it can never trigger. */
+  | { kind: 'motionGridEmpty'; channels?: number[] }
+  /** The VMD trigger does not notify the surveillance center (`center` left out of its notifications). */
+  | { kind: 'motionNotLinked'; channels?: number[] };
+
+export type CallStatus = 'idle' | 'ring' | 'onCall';
+
+export interface DoorCommand {
+  door: number;
+  cmd: string;
+  at: number;
+}
+
+export interface SimDevice {
+  readonly url: string;
+  readonly port: number;
+  readonly profile: SimProfile;
+  readonly certificateFingerprint: string | undefined;
+  /** Device requests, 401 handshakes included (not /__sim/ control calls); the newest 20,000 to 21,000 are kept. */
+  readonly requests: SimRequestRecord[];
+  /** Requests under that path prefix, leaving out 401 answers (login handshakes and refusals). */
+  countRequests(pathPrefix: string, method?: string): number;
+  trigger(event: SimEvent): void;
+  setCallStatus(status: CallStatus): void;
+  ring(): void;
+  setFault(fault: SimFault): void;
+  clearFaults(): void;
+  audioReceived(channelId?: number): Buffer;
+  doorCommands: DoorCommand[];
+  /** Addition: the current doorbell call status. */
+  readonly callStatus: CallStatus;
+  /** Addition: number of alertStream connections currently open. */
+  readonly openAlertStreams: number;
+  /**
+   * Addition: replaces what `path` (relative to /ISAPI/, or with the /ISAPI/ prefix) answers, as a
+   * fixture entry; `null` removes the entry (404 notSupport). Facts derived at start (stream list,
+   * channel status, pictures, two-way audio, doors) do not follow such changes.
+   */
+  setEndpoint(path: string, entry: FixtureEntry | null): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,139 @@
+/**
+ * `hikbridge doctor URL`: runs the troubleshooting checks against one device and prints them as
+ * the stable JSON contract (`--json`, see DESIGN.md) or as a readable list.
+ * Exit code: 0 when no check failed, 1 when one did, 2 on usage errors.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { type CheckStatus, type DoctorReport, runDoctor } from '../modules/diagnostics/doctor.ts';
+import { isSha256Fingerprint } from '../protocols/http/tls.ts';
+import { parseDeviceUrl } from '../protocols/isapi/client.ts';
+
+export const DOCTOR_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export interface DoctorCommandOptions {
+  json?: boolean;
+  insecure?: boolean;
+  fingerprint?: string;
+  timeout?: number;
+  channels?: number[];
+}
+
+const MARKERS: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✖', skip: '–' };
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'check one device for the classic problems: reachability, certificate, login, permissions, motion, codecs',
+    )
+    .argument('<url>', 'http[s]://user:password@host[:port] (URL-encode special characters in the password)')
+    .option('--json', 'print {checks:[{id, status, detail, fix}]} (the stable contract)')
+    .option('--insecure', 'go on when the HTTPS certificate is not trusted (the doctor still reports it)')
+    .option(
+      '--fingerprint <sha256>',
+      'accept only the HTTPS certificate with this SHA-256 fingerprint',
+      parseFingerprint,
+    )
+    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 5000)', parsePositiveInt)
+    .option('--channels <list>', 'only these channel numbers, e.g. 1,2,5', parseChannelList)
+    // Usage errors (bad option values, missing URL) exit with 2, like the rest of the CLI.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? DOCTOR_EXIT.ok : DOCTOR_EXIT.usage))
+    .action(async (url: string, options: DoctorCommandOptions) => {
+      process.exitCode = await doctorCommand(url, options);
+    });
+}
+
+/** Runs the doctor for the CLI; returns the exit code. Output goes to stdout, usage errors to stderr. */
+export async function doctorCommand(
+  url: string,
+  options: DoctorCommandOptions,
+  out: { stdout: (text: string) => void; stderr: (text: string) => void } = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  },
+): Promise<number> {
+  let address: ReturnType<typeof parseDeviceUrl>;
+  let report: DoctorReport;
+  try {
+    address = parseDeviceUrl(url);
+    report = await runDoctor({
+      ...address,
+      tls: {
+        insecure: options.insecure ?? false,
+        ...(options.fingerprint ? { pinnedFingerprint: options.fingerprint } : {}),
+      },
+      ...(options.timeout ? { timeoutMs: options.timeout } : {}),
+      ...(options.channels ? { channels: options.channels } : {}),
+    });
+  } catch (error) {
+    // runDoctor turns every device problem into a check; what reaches here is a usage error.
+    if (!(error instanceof TypeError)) throw error;
+    out.stderr(`doctor: ${withoutPassword(error.message, safePassword(url))}\n`);
+    return DOCTOR_EXIT.usage;
+  }
+  const text = options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorText(report);
+  out.stdout(withoutPassword(text, address.password));
+  return doctorExitCode(report);
+}
+
+export function doctorExitCode(report: DoctorReport): number {
+  return report.checks.some((check) => check.status === 'fail') ? DOCTOR_EXIT.failed : DOCTOR_EXIT.ok;
+}
+
+export function formatDoctorText(report: DoctorReport): string {
+  const { model, kind, host } = report.device;
+  const what = model ? `${model}${kind ? ` (${kind})` : ''} at ${host}` : host;
+  const width = Math.max(...report.checks.map((check) => check.id.length));
+  const lines = [`hikbridge doctor: ${what}`, ''];
+  for (const check of report.checks) {
+    lines.push(`${MARKERS[check.status]} ${check.id.padEnd(width)}  ${check.detail}`);
+    if (check.fix) lines.push(`  ${' '.repeat(width)}  fix: ${check.fix}`);
+  }
+  const count = (status: CheckStatus) => report.checks.filter((check) => check.status === status).length;
+  lines.push(
+    '',
+    `${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The report never quotes the password; this is the last line of defence for anything printed.
+ * Passwords shorter than 3 characters are left alone: masking them would mangle ordinary words.
+ */
+function withoutPassword(text: string, password: string): string {
+  if (password.length < 3) return text;
+  const forms = new Set([password, encodeURIComponent(password), JSON.stringify(password).slice(1, -1)]);
+  let clean = text;
+  for (const form of forms) clean = clean.split(form).join('***');
+  return clean;
+}
+
+function safePassword(url: string): string {
+  try {
+    return parseDeviceUrl(url).password;
+  } catch {
+    return '';
+  }
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function parseChannelList(value: string): number[] {
+  const ids = value.split(',').map((part) => Number(part.trim()));
+  if (ids.some((id) => !Number.isInteger(id) || id < 1 || id > 512)) {
+    throw new InvalidArgumentError('expected channel numbers like 1,2,5');
+  }
+  return ids;
+}
+
+function parseFingerprint(value: string): string {
+  if (!isSha256Fingerprint(value)) {
+    throw new InvalidArgumentError('expected a SHA-256 fingerprint (64 hex digits, e.g. AB:CD:...)');
+  }
+  return value;
+}

@@ -1,0 +1,96 @@
+/** The `hikbridge` command. Each subcommand lives in its own file; this one only wires them. */
+import { Command, InvalidArgumentError } from 'commander';
+import { registerDoctorCommand } from './doctor.ts';
+import { describeFailure, EXIT, exitCodeFor, formatProbeText, probe } from './probe.ts';
+
+const program = new Command();
+program
+  .name('hikbridge')
+  .description('Gateway for Hikvision cameras, NVRs and doorbells')
+  .showHelpAfterError();
+
+program
+  .command('probe')
+  .description('describe one device: model, kind, channels, streams, two-way audio, doors, alarm I/O')
+  .argument('<url>', 'http[s]://user:password@host[:port] (URL-encode special characters in the password)')
+  .option('--json', 'print one JSON object (the stable contract)')
+  .option('--insecure', 'accept any HTTPS certificate')
+  .option('--fingerprint <sha256>', 'accept only the HTTPS certificate with this SHA-256 fingerprint')
+  .option('--channels <list>', 'only these channel numbers, e.g. 1,2,5', parseChannelList)
+  .option('--timeout <ms>', 'connect and response timeout in milliseconds', parsePositiveInt)
+  .option('--show-credentials', 'print RTSP URLs with the password instead of ***')
+  .action(async (url: string, options) => {
+    try {
+      const progress = options.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+      const result = await probe(url, options, progress);
+      process.stdout.write(`${options.json ? JSON.stringify(result, null, 2) : formatProbeText(result)}\n`);
+    } catch (error) {
+      process.stderr.write(`probe failed: ${describeFailure(error, url)}\n`);
+      process.exitCode = exitCodeFor(error);
+    }
+  });
+
+registerDoctorCommand(program);
+
+program
+  .command('sim')
+  .description('serve simulated Hikvision devices (fixture profiles, camera, nvr:N, doorbell)')
+  .option(
+    '--profile <profile...>',
+    'camera | doorbell | nvr[:N] | path to a fixture JSON (repeat for several devices)',
+    ['camera'],
+  )
+  .option(
+    '--port <n>',
+    'port of the first device (next devices use the following ports); 0 = any free port',
+    parsePort,
+    0,
+  )
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--user <name>', 'device user', 'admin')
+  .option('--password <password>', 'device password', 'Hik12345!')
+  .option('--https', 'serve HTTPS with the simulator certificate')
+  .action(async (options) => {
+    // Loaded on use: the gateway and simulator pull in much more than probe/doctor need.
+    const { runSim } = await import('./sim.ts');
+    await runSim(options);
+  });
+
+program
+  .command('start')
+  .description('run the gateway (defaults: SQLite in ./data, HTTP on 8080)')
+  .option('--config <file>', 'configuration file (YAML); also HIKBRIDGE_CONFIG')
+  .option('--data <dir>', 'data directory (database, key file); also HIKBRIDGE_DATA')
+  .option('--port <n>', 'HTTP port of the API', parsePort)
+  .option('--demo', 'also start simulated devices and add them')
+  .action(async (options) => {
+    const { runStart } = await import('./start.ts');
+    await runStart(options);
+  });
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function parseChannelList(value: string): number[] {
+  const ids = value.split(',').map((part) => Number(part.trim()));
+  if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 1 || id > 512)) {
+    throw new InvalidArgumentError('expected channel numbers like 1,2,5');
+  }
+  return ids;
+}
+
+program.exitOverride((error) => {
+  process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+});
+
+await program.parseAsync(process.argv);

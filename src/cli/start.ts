@@ -1,0 +1,76 @@
+/** `hikbridge start`: the long-running gateway, stopped cleanly by SIGTERM/SIGINT. */
+
+import type { SimDevice } from '../../sim/index.ts';
+import { type Gateway, startGateway } from '../app.ts';
+import { ConfigError } from '../core/config/index.ts';
+import { startDemoDevices } from './demo.ts';
+
+export interface StartCommandOptions {
+  config?: string;
+  data?: string;
+  port?: number;
+  demo?: boolean;
+}
+
+export async function runStart(options: StartCommandOptions): Promise<void> {
+  const overrides: Record<string, unknown> = {};
+  if (options.data) overrides.dataDir = options.data;
+  if (options.port !== undefined) overrides.server = { port: options.port };
+
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      // Without --config the loader reads HIKBRIDGE_CONFIG itself.
+      ...(options.config ? { configFile: options.config } : {}),
+      overrides,
+      onAdminCreated: (username, password) => {
+        if (!password) return;
+        // Printed once to the console, never to the log.
+        process.stdout.write(
+          `\nCreated the admin account "${username}" with password: ${password}\n` +
+            'It is shown only this once. Set HIKBRIDGE_AUTH_ADMIN_PASSWORD before the first start to choose it.\n\n',
+        );
+      },
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hikbridge cannot start, the configuration has problems:\n${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let sims: SimDevice[] = [];
+  if (options.demo) sims = await startDemoDevices(gateway);
+  const { host, port } = gateway.address;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  process.stdout.write(
+    `hikbridge is running: http://${shown}:${port}  (health: /health, API: /api/v1, docs: /api/v1/openapi.json)\n`,
+  );
+  if (!options.demo)
+    process.stdout.write('Tip: `npx hikbridge start --demo` adds simulated devices to try it out.\n');
+
+  stopOnSignal(async () => {
+    await gateway.stop();
+    await Promise.all(sims.map((sim) => sim.close()));
+  });
+}
+
+function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    // The gateway stops within its own 5 s deadline; this is the last resort.
+    setTimeout(() => process.exit(1), 7000).unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

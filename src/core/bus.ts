@@ -1,0 +1,78 @@
+import type { GatewayEvent } from './events.ts';
+
+/**
+ * The typed event bus modules meet on. Handlers run synchronously in registration order; a
+ * throwing handler is reported and does not stop the others (one broken extension must not
+ * silence the rest).
+ */
+
+export type DeviceState = 'connecting' | 'online' | 'offline' | 'auth-failed' | 'disabled';
+
+export interface DeviceHealth {
+  deviceId: string;
+  state: DeviceState;
+  /** What went wrong last, in the user's words (no secrets). */
+  lastError: string | null;
+  lastErrorCode: string | null;
+  /** Last successful contact, ISO. */
+  lastSeen: string | null;
+  /** When the current state began, ISO. */
+  since: string;
+  /** When the supervisor tries again (offline / auth-failed), ISO. */
+  nextAttemptAt: string | null;
+}
+
+export interface BusEvents {
+  'device.added': { deviceId: string };
+  /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
+  'device.updated': { deviceId: string; reconnect: boolean };
+  'device.removed': { deviceId: string };
+  'device.health': DeviceHealth;
+  'channels.changed': { deviceId: string };
+  /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
+  event: GatewayEvent;
+  /** A picture stored for an event after the event was first announced. */
+  'event.snapshot': { eventId: string; deviceId: string; snapshotRef: string };
+}
+
+export type BusHandler<E, K extends keyof E> = (payload: E[K]) => void;
+
+export class Bus<E extends object = BusEvents> {
+  private readonly handlers = new Map<keyof E, Set<BusHandler<E, keyof E>>>();
+
+  constructor(private readonly onHandlerError: (event: keyof E, error: unknown) => void = () => {}) {}
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof E>(event: K, handler: BusHandler<E, K>): () => void {
+    let set = this.handlers.get(event);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(event, set);
+    }
+    set.add(handler as BusHandler<E, keyof E>);
+    return () => set.delete(handler as BusHandler<E, keyof E>);
+  }
+
+  emit<K extends keyof E>(event: K, payload: E[K]): void {
+    const set = this.handlers.get(event);
+    if (!set) return;
+    for (const handler of [...set]) {
+      try {
+        handler(payload);
+      } catch (error) {
+        this.onHandlerError(event, error);
+      }
+    }
+  }
+
+  listenerCount(event: keyof E): number {
+    return this.handlers.get(event)?.size ?? 0;
+  }
+}
+
+/** What every feature module implements; the app starts them in order and stops them in reverse. */
+export interface Module {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

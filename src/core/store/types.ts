@@ -1,0 +1,338 @@
+/**
+ * The store's contract: records the modules read and write, and the repositories that hold
+ * them. The store is the single owner of devices, channels and their child entities. Secrets
+ * (device passwords, cloud secrets) are plain in these records and encrypted at rest by the
+ * store; nothing outside the store sees ciphertext or the key.
+ */
+import type { DeviceKind } from '../../protocols/isapi/discovery.ts';
+
+export type { DeviceKind };
+
+export interface StreamRecord {
+  /** ISAPI stream id ('101'). */
+  id: string;
+  streamNo: number;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  audioCodec: string | null;
+}
+
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  host: string;
+  /** HTTP or HTTPS port of the device's web/ISAPI service. */
+  port: number;
+  https: boolean;
+  username: string;
+  /** Plain text in memory; encrypted at rest. Never returned by the API or logged. */
+  password: string;
+  /** Pinned SHA-256 certificate fingerprint (`AB:CD:...`), trust-on-first-use. */
+  tlsFingerprint: string | null;
+  insecureTls: boolean;
+  /** Snapshot "HTTP port override" (seed setting): same host, another port. */
+  httpPortOverride: number | null;
+  /** Device-wide "Snapshot URL override"; channels may have their own. */
+  snapshotUrlOverride: string | null;
+  /** Only these channels become cameras (the seed's channel override); null = all. */
+  channelOverride: number[] | null;
+  /** Preferred stream number for live view and the API (1 main, 2 sub...); null = choose (H.264 first). */
+  defaultStream: number | null;
+  kind: DeviceKind;
+  model: string | null;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+  macAddress: string | null;
+  rtspPort: number;
+  twoWayAudio: { channelId: number; codec: string } | null;
+  doors: number;
+  alarmInputs: number;
+  alarmOutputs: number;
+  /** Version of the stored settings layout; migrated on load (see devices module). */
+  settingsVersion: number;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChannelRecord {
+  id: string;
+  deviceId: string;
+  channelNo: number;
+  name: string;
+  /** `local` sensor/analog input, or `proxy` = IP camera behind an NVR/DVR. */
+  source: 'local' | 'proxy';
+  model: string | null;
+  /** Picked by the user to appear as a camera (NVRs: all by default). */
+  enabled: boolean;
+  online: boolean;
+  streams: StreamRecord[];
+  snapshotUrlOverride: string | null;
+  defaultStream: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type EntityKind = 'lock' | 'contact' | 'tamper' | 'doorbell' | 'alarm-input' | 'alarm-output';
+
+/** Things that belong to a device besides cameras: door locks, door contacts, tamper... */
+export interface EntityRecord {
+  id: string;
+  deviceId: string;
+  kind: EntityKind;
+  /** Stable per device, e.g. `door-1`, `tamper`. */
+  key: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  /** scrypt hash in `scrypt$N$r$p$salt$hash` form; never the password. */
+  passwordHash: string;
+  createdAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  /** `api` tokens for programs (no expiry unless set), `session` tokens for the UI. */
+  kind: 'api' | 'session';
+  name: string;
+  /** SHA-256 of the token; the token itself is shown once and never stored. */
+  tokenHash: string;
+  userId: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+export interface CloudCameraRecord {
+  id: string;
+  accountId: string;
+  deviceSerial: string;
+  channelNo: number;
+  name: string;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CloudAccountRecord {
+  id: string;
+  name: string;
+  appKey: string;
+  /** Plain in memory, encrypted at rest. */
+  appSecret: string;
+  createdAt: string;
+}
+
+export interface EventRecord {
+  id: string;
+  deviceId: string;
+  channelId: string | null;
+  kind: string;
+  state: 'start' | 'update' | 'end' | 'pulse';
+  /** Device time, ISO with offset. */
+  at: string;
+  receivedAt: string;
+  data: Record<string, unknown>;
+}
+
+export type Insert<T extends { id: string; createdAt: string }> = Omit<
+  T,
+  'id' | 'createdAt' | 'updatedAt'
+> & {
+  id?: string;
+};
+export type Patch<T> = Partial<Omit<T, 'id' | 'createdAt' | 'updatedAt'>>;
+
+export interface DeviceRepository {
+  list(): Promise<DeviceRecord[]>;
+  get(id: string): Promise<DeviceRecord | undefined>;
+  insert(device: Insert<DeviceRecord>): Promise<DeviceRecord>;
+  update(id: string, patch: Patch<DeviceRecord>): Promise<DeviceRecord | undefined>;
+  /** Deletes the device with its channels and entities. True when it existed. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface ChannelRepository {
+  list(): Promise<ChannelRecord[]>;
+  listByDevice(deviceId: string): Promise<ChannelRecord[]>;
+  get(id: string): Promise<ChannelRecord | undefined>;
+  /**
+   * Makes the device's channels exactly `channels` (matched by channelNo: ids, `enabled` and
+   * overrides of kept channels survive; missing ones are deleted). Returns the result.
+   */
+  replaceForDevice(
+    deviceId: string,
+    channels: Array<Omit<ChannelRecord, 'id' | 'deviceId' | 'createdAt' | 'updatedAt'>>,
+  ): Promise<ChannelRecord[]>;
+  update(id: string, patch: Patch<ChannelRecord>): Promise<ChannelRecord | undefined>;
+}
+
+export interface EntityRepository {
+  list(): Promise<EntityRecord[]>;
+  listByDevice(deviceId: string): Promise<EntityRecord[]>;
+  /** Same matching rule as channels, by `key`. */
+  replaceForDevice(
+    deviceId: string,
+    entities: Array<Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt'>>,
+  ): Promise<EntityRecord[]>;
+}
+
+export interface SettingsRepository {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+}
+
+export interface UserRepository {
+  getByUsername(username: string): Promise<UserRecord | undefined>;
+  get(id: string): Promise<UserRecord | undefined>;
+  count(): Promise<number>;
+  insert(user: Insert<UserRecord>): Promise<UserRecord>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export interface TokenRepository {
+  list(kind?: TokenRecord['kind']): Promise<TokenRecord[]>;
+  findByHash(tokenHash: string): Promise<TokenRecord | undefined>;
+  insert(token: Insert<TokenRecord>): Promise<TokenRecord>;
+  touch(id: string, at: string): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  deleteExpired(now: string): Promise<number>;
+}
+
+export interface CloudRepository {
+  listAccounts(): Promise<CloudAccountRecord[]>;
+  insertAccount(account: Insert<CloudAccountRecord>): Promise<CloudAccountRecord>;
+  deleteAccount(id: string): Promise<boolean>;
+  listCameras(accountId?: string): Promise<CloudCameraRecord[]>;
+  upsertCamera(camera: Insert<CloudCameraRecord>): Promise<CloudCameraRecord>;
+}
+
+export interface EventQuery {
+  deviceId?: string;
+  channelId?: string;
+  kind?: string;
+  /** ISO times, inclusive from, exclusive to (received time). */
+  from?: string;
+  to?: string;
+  /** Page size (max 500) and the id to continue after (newest first). */
+  limit?: number;
+  before?: string;
+}
+
+export interface EventRepository {
+  insert(event: EventRecord): Promise<void>;
+  query(query: EventQuery): Promise<EventRecord[]>;
+  /** Deletes events received before `olderThan` and beyond the newest `maxRows`. Returns the count. */
+  prune(options: { olderThan?: string; maxRows?: number }): Promise<number>;
+  get(id: string): Promise<EventRecord | undefined>;
+  /**
+   * Events strictly after `cursor` in (receivedAt, id) order, oldest first, at most `limit`
+   * (capped at 1000): what a reconnecting event stream missed. The cursor need not be stored.
+   */
+  after(cursor: EventCursor, filter: EventListFilter, limit: number): Promise<EventRecord[]>;
+}
+
+/** A position in the event history: (received time, id), the order of query() and after(). */
+export interface EventCursor {
+  receivedAt: string;
+  id: string;
+}
+
+/** Matches when every list given contains the event's value; absent or empty lists match all. */
+export interface EventListFilter {
+  deviceIds?: string[];
+  channelIds?: string[];
+  kinds?: string[];
+}
+
+/** One webhook delivery waiting in a subscription's queue. */
+export interface WebhookQueueEntry {
+  /** Position in the queue: larger is later, never reused. */
+  seq: number;
+  subscriptionId: string;
+  eventId: string;
+  /** The exact JSON body POSTed (and signed), identical on every attempt. */
+  body: string;
+  createdAt: string;
+  /** Attempts started so far, this one included once claimed. */
+  attempts: number;
+  nextAttemptAt: string;
+  leaseOwner: string | null;
+  leasedUntil: string | null;
+  lastError: string | null;
+}
+
+export interface WebhookQueueRepository {
+  /** Appends in the order given; each entry gets a larger seq than every entry before it. */
+  enqueue(
+    entries: Array<{ subscriptionId: string; eventId: string; body: string }>,
+    now: string,
+  ): Promise<void>;
+  /**
+   * Leases the head (lowest seq) of the subscription's queue to `owner` until `leaseUntil` and
+   * counts an attempt, when the head is due and nobody else holds a live lease on it. Only the
+   * head is ever handed out, so a subscription is worked in order by one owner at a time.
+   */
+  claimHead(
+    subscriptionId: string,
+    owner: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<WebhookQueueEntry | undefined>;
+  /** The head of the queue without claiming it. */
+  head(subscriptionId: string): Promise<WebhookQueueEntry | undefined>;
+  /** Removes an entry (delivered, or given up on). True when it existed. */
+  remove(seq: number): Promise<boolean>;
+  /** Gives `owner`'s lease back with the next attempt scheduled. False when the lease was lost. */
+  release(
+    seq: number,
+    owner: string,
+    next: { nextAttemptAt: string; attempts: number; lastError: string | null },
+  ): Promise<boolean>;
+  /** Drops the subscription's entries created before `before`. Returns the count. */
+  dropOlderThan(subscriptionId: string, before: string): Promise<number>;
+  /** Drops the subscription's oldest entries beyond the newest `maxRows`. Returns the count. */
+  trim(subscriptionId: string, maxRows: number): Promise<number>;
+  /** The subscription's entries, oldest first. */
+  list(subscriptionId: string, limit?: number): Promise<WebhookQueueEntry[]>;
+  /** Every subscription id with entries, and how many. */
+  counts(): Promise<Array<{ subscriptionId: string; count: number }>>;
+  /** Drops a subscription's whole queue. Returns the count. */
+  deleteSubscription(subscriptionId: string): Promise<number>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly devices: DeviceRepository;
+  readonly channels: ChannelRepository;
+  readonly entities: EntityRepository;
+  readonly settings: SettingsRepository;
+  readonly users: UserRepository;
+  readonly tokens: TokenRepository;
+  readonly cloud: CloudRepository;
+  readonly events: EventRepository;
+  readonly webhooks: WebhookQueueRepository;
+  /** Runs `work` in one transaction on a store bound to it. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  /** Flushes and closes connections (SQLite: WAL checkpoint). */
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** `postgres://...` / `postgresql://...`, or a SQLite file path / `sqlite:PATH`; `:memory:` for tests. */
+  url: string;
+  /** 32-byte key for AES-256-GCM encryption of secrets at rest. */
+  secretKey: Buffer;
+  /**
+   * Errors that belong to no call (PostgreSQL: an idle pooled connection dropped, e.g. on a
+   * server restart; the pool reconnects on the next query). Worth a log line; default: ignored.
+   */
+  onBackgroundError?: (error: Error) => void;
+}

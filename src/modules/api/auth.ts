@@ -1,0 +1,158 @@
+/**
+ * Who may use the API: one admin account for the UI (created on first start) and API tokens
+ * for programs. Passwords are scrypt-hashed and tokens SHA-256-hashed at rest; failed logins
+ * are rate limited per client address.
+ */
+import { AppError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Store, TokenRecord, UserRecord } from '../../core/store/types.ts';
+import { generatePassword, hashPassword, hashToken, newToken, verifyPassword } from './passwords.ts';
+
+export interface AuthSettings {
+  adminUsername: string;
+  adminPassword?: string | undefined;
+  sessionTtlHours: number;
+  login: { maxAttempts: number; windowSeconds: number };
+}
+
+export interface Principal {
+  kind: 'session' | 'api';
+  tokenId: string;
+  userId: string | null;
+  name: string;
+}
+
+/** Remembers failed logins per client address in a bounded map. */
+class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+  private static readonly MAX_CLIENTS = 10_000;
+
+  constructor(private readonly settings: AuthSettings['login']) {}
+
+  /** Seconds until the client may try again, or 0. */
+  retryAfter(client: string): number {
+    const recent = this.recent(client);
+    if (recent.length < this.settings.maxAttempts) return 0;
+    const oldest = recent[0]!;
+    return Math.max(1, Math.ceil((oldest + this.settings.windowSeconds * 1000 - Date.now()) / 1000));
+  }
+
+  fail(client: string): void {
+    if (this.failures.size >= LoginLimiter.MAX_CLIENTS && !this.failures.has(client)) {
+      this.failures.delete(this.failures.keys().next().value as string);
+    }
+    this.failures.set(client, [...this.recent(client), Date.now()]);
+  }
+
+  succeed(client: string): void {
+    this.failures.delete(client);
+  }
+
+  private recent(client: string): number[] {
+    const since = Date.now() - this.settings.windowSeconds * 1000;
+    return (this.failures.get(client) ?? []).filter((at) => at > since);
+  }
+}
+
+export class AuthService {
+  private readonly limiter: LoginLimiter;
+
+  constructor(
+    private readonly store: Store,
+    private readonly settings: AuthSettings,
+    private readonly logger: Logger,
+  ) {
+    this.limiter = new LoginLimiter(settings.login);
+  }
+
+  /**
+   * Creates the admin account on first start. Returns the generated password when one was made
+   * (the caller prints it once, to the console, never to the log).
+   */
+  async ensureAdmin(): Promise<{ username: string; generatedPassword?: string } | undefined> {
+    if ((await this.store.users.count()) > 0) return undefined;
+    const password = this.settings.adminPassword ?? generatePassword();
+    await this.store.users.insert({
+      username: this.settings.adminUsername,
+      passwordHash: await hashPassword(password),
+    });
+    this.logger.info({ username: this.settings.adminUsername }, 'admin account created');
+    return this.settings.adminPassword
+      ? { username: this.settings.adminUsername }
+      : { username: this.settings.adminUsername, generatedPassword: password };
+  }
+
+  async login(
+    username: string,
+    password: string,
+    client: string,
+  ): Promise<{ token: string; expiresAt: string }> {
+    const wait = this.limiter.retryAfter(client);
+    if (wait > 0) {
+      throw new AppError('too_many_attempts', 429, `Too many failed logins; try again in ${wait} s.`, {
+        retryAfter: wait,
+      });
+    }
+    const user = await this.store.users.getByUsername(username);
+    const ok = user
+      ? await verifyPassword(password, user.passwordHash)
+      : await verifyPassword(password, DUMMY_HASH);
+    if (!user || !ok) {
+      this.limiter.fail(client);
+      this.logger.warn({ username, client }, 'failed login');
+      throw new AppError('bad_login', 401, 'Wrong username or password.');
+    }
+    this.limiter.succeed(client);
+    const token = newToken('hb_session');
+    const expiresAt = new Date(Date.now() + this.settings.sessionTtlHours * 3600_000).toISOString();
+    await this.store.tokens.insert({
+      kind: 'session',
+      name: `session for ${user.username}`,
+      tokenHash: hashToken(token),
+      userId: user.id,
+      lastUsedAt: null,
+      expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  async createApiToken(name: string, userId: string | null): Promise<{ token: string; record: TokenRecord }> {
+    const token = newToken('hb_api');
+    const record = await this.store.tokens.insert({
+      kind: 'api',
+      name,
+      tokenHash: hashToken(token),
+      userId,
+      lastUsedAt: null,
+      expiresAt: null,
+    });
+    return { token, record };
+  }
+
+  /** The principal behind a bearer token, or undefined when it is unknown or expired. */
+  async authenticate(token: string): Promise<Principal | undefined> {
+    const record = await this.store.tokens.findByHash(hashToken(token));
+    if (!record) return undefined;
+    const now = new Date().toISOString();
+    if (record.expiresAt && record.expiresAt <= now) {
+      await this.store.tokens.delete(record.id);
+      return undefined;
+    }
+    // Last-used times are for the token list; minute precision is plenty and saves writes.
+    if (!record.lastUsedAt || Date.parse(now) - Date.parse(record.lastUsedAt) > 60_000) {
+      await this.store.tokens.touch(record.id, now);
+    }
+    return { kind: record.kind, tokenId: record.id, userId: record.userId, name: record.name };
+  }
+
+  async revoke(tokenId: string): Promise<boolean> {
+    return this.store.tokens.delete(tokenId);
+  }
+
+  async user(id: string): Promise<UserRecord | undefined> {
+    return this.store.users.get(id);
+  }
+}
+
+/** Verifying against a fixed hash keeps unknown usernames as slow as wrong passwords. */
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

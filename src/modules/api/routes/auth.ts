@@ -1,0 +1,130 @@
+import { Type } from 'typebox';
+import { AppError, NotFoundError } from '../../../core/errors.ts';
+import {
+  ErrorBody,
+  IdParams,
+  LoginBody,
+  LoginResult,
+  TokenCreateBody,
+  TokenCreated,
+  TokenView,
+} from '../schemas.ts';
+import type { Api, ApiDeps } from '../server.ts';
+import { tokenView } from '../views.ts';
+
+export function registerAuthRoutes(app: Api, deps: ApiDeps, cookieName: string): void {
+  const { auth, store } = deps;
+
+  app.post(
+    '/api/v1/auth/login',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in; returns a session token and sets the session cookie',
+        security: [],
+        body: LoginBody,
+        response: { 200: LoginResult, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const session = await auth.login(request.body.username, request.body.password, request.ip);
+      const secure = request.protocol === 'https' ? '; Secure' : '';
+      reply.header(
+        'set-cookie',
+        `${cookieName}=${encodeURIComponent(session.token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${new Date(session.expiresAt).toUTCString()}${secure}`,
+      );
+      return session;
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End this session' } },
+    async (request, reply) => {
+      if (request.principal?.kind === 'session') await auth.revoke(request.principal.tokenId);
+      reply
+        .header('set-cookie', `${cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
+        .code(204)
+        .send();
+    },
+  );
+
+  app.get(
+    '/api/v1/auth/me',
+    {
+      schema: {
+        tags: ['auth'],
+        response: {
+          200: Type.Object({
+            kind: Type.String(),
+            name: Type.String(),
+            username: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      const user = principal.userId ? await auth.user(principal.userId) : undefined;
+      return { kind: principal.kind, name: principal.name, username: user?.username ?? null };
+    },
+  );
+
+  app.get(
+    '/api/v1/tokens',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'API tokens (never their values)',
+        response: { 200: Type.Array(TokenView) },
+      },
+    },
+    async () => (await store.tokens.list('api')).map(tokenView),
+  );
+
+  app.post(
+    '/api/v1/tokens',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an API token; its value is shown only in this answer',
+        body: TokenCreateBody,
+        response: { 201: TokenCreated, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { token, record } = await auth.createApiToken(
+        request.body.name.trim(),
+        request.principal?.userId ?? null,
+      );
+      reply.code(201);
+      return { id: record.id, name: record.name, token };
+    },
+  );
+
+  app.delete(
+    '/api/v1/tokens/:id',
+    {
+      schema: {
+        tags: ['auth'],
+        params: IdParams,
+        response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const tokens = await store.tokens.list('api');
+      if (!tokens.some((t) => t.id === request.params.id))
+        throw new NotFoundError('API token', request.params.id);
+      if (request.principal?.tokenId === request.params.id) {
+        throw new AppError(
+          'conflict',
+          409,
+          'This request uses that token; revoke it with another token or a session.',
+        );
+      }
+      await auth.revoke(request.params.id);
+      reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import { Type } from 'typebox';
+import { NotFoundError } from '../../../core/errors.ts';
+import { checkSnapshotUrl } from '../../devices/input.ts';
+import { ChannelPatchBody, ChannelView, ErrorBody, IdParams, SnapshotQuery } from '../schemas.ts';
+import type { Api, ApiDeps } from '../server.ts';
+import { channelView } from '../views.ts';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
+
+export function registerChannelRoutes(app: Api, deps: ApiDeps): void {
+  const { store, devices } = deps;
+
+  async function load(id: string) {
+    const channel = await store.channels.get(id);
+    if (!channel) throw new NotFoundError('channel', id);
+    return { channel, device: await devices.registry.get(channel.deviceId) };
+  }
+
+  app.get(
+    '/api/v1/channels',
+    {
+      schema: {
+        tags: ['channels'],
+        summary: 'Every camera channel of every device',
+        response: { 200: Type.Array(ChannelView) },
+      },
+    },
+    async () => {
+      const byId = new Map((await devices.registry.list()).map((device) => [device.id, device]));
+      return (await store.channels.list()).map((channel) => channelView(channel, byId.get(channel.deviceId)));
+    },
+  );
+
+  app.get(
+    '/api/v1/channels/:id',
+    { schema: { tags: ['channels'], params: IdParams, response: { 200: ChannelView, ...errors } } },
+    async (request) => {
+      const { channel, device } = await load(request.params.id);
+      return channelView(channel, device);
+    },
+  );
+
+  app.patch(
+    '/api/v1/channels/:id',
+    {
+      schema: {
+        tags: ['channels'],
+        summary: 'Pick the channel as a camera, set its stream or snapshot override',
+        params: IdParams,
+        body: ChannelPatchBody,
+        response: { 200: ChannelView, ...errors },
+      },
+    },
+    async (request) => {
+      const { channel, device } = await load(request.params.id);
+      const body = request.body;
+      if (body.snapshotUrlOverride) checkSnapshotUrl(body.snapshotUrlOverride);
+      if (body.enabled !== undefined && body.enabled !== channel.enabled) {
+        await devices.registry.setChannelEnabled(channel.id, body.enabled);
+      }
+      const { enabled: _enabled, ...rest } = body;
+      const updated =
+        Object.keys(rest).length > 0
+          ? await store.channels.update(channel.id, rest)
+          : await store.channels.get(channel.id);
+      if (!updated) throw new NotFoundError('channel', channel.id);
+      return channelView(updated, device);
+    },
+  );
+
+  app.get(
+    '/api/v1/channels/:id/snapshot.jpg',
+    {
+      schema: {
+        tags: ['channels'],
+        summary: 'A JPEG picture; concurrent requests share one device request',
+        params: IdParams,
+        querystring: SnapshotQuery,
+        response: { 200: Type.Unsafe({ type: 'string', format: 'binary' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const snapshot = await devices.snapshot(request.params.id, request.query);
+      reply
+        .header('content-type', 'image/jpeg')
+        .header('cache-control', 'no-store')
+        .header('last-modified', new Date(snapshot.takenAt).toUTCString());
+      return snapshot.jpeg;
+    },
+  );
+}

@@ -1,0 +1,242 @@
+/**
+ * `runDoctor`: the classic Hikvision troubleshooting list, automated. Pure: it talks to one
+ * device through src/protocols and holds no application state.
+ *
+ * It never throws for a device problem: every problem becomes a check with what was seen and what
+ * to do. It only reads (one picture, one event-stream open that is closed at once), makes exactly
+ * one credentialed login attempt before it knows the password works, keeps at most two requests in
+ * flight, and stops asking after a time budget (20 s by default) so a slow device cannot hang it.
+ */
+import { isSha256Fingerprint } from '../../protocols/http/tls.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import { type DeviceKind, detectKind, kindFromModel } from '../../protocols/isapi/discovery.ts';
+import { children, int, text, type XmlNode } from '../../protocols/isapi/xml.ts';
+import { type GateSettings, passGate } from './gate.ts';
+import { snapshotPathCheck, streamCodecCheck, twoWayAudioCodecCheck } from './media.ts';
+import { motionDetectionCheck, motionNotifyCenterCheck } from './motion.ts';
+import {
+  doorControlPermissionCheck,
+  eventsPermissionCheck,
+  liveViewPermissionCheck,
+  playbackPermissionCheck,
+  snapshotPermissionCheck,
+  twoWayAudioPermissionCheck,
+} from './permissions.ts';
+import { nvrChannelsCheck } from './recorder.ts';
+import { CHECK_IDS, type CheckId, type DoctorCheck, skip, warn } from './report.ts';
+import { integrationCheck, lockoutPolicyCheck } from './security.ts';
+import { type Channel, type DeviceFacts, DoctorSession } from './session.ts';
+
+export { CHECK_IDS, type CheckId, type CheckStatus, type DoctorCheck } from './report.ts';
+
+export interface DoctorReport {
+  device: { model: string | null; kind: string | null; host: string };
+  checks: DoctorCheck[];
+}
+
+export interface DoctorOptions {
+  username: string;
+  password: string;
+  /** `http://host[:port]` or `https://host[:port]`, without credentials. */
+  baseUrl: string;
+  tls?: { pinnedFingerprint?: string; insecure?: boolean };
+  /** Per-request timeout, also used to connect (default 5000 ms). */
+  timeoutMs?: number;
+  /** Only these channels (default: every channel the device lists). */
+  channels?: number[];
+  /** Addition: overall time budget; checks not done by then are skipped (default 20000 ms). */
+  budgetMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_BUDGET_MS = 20_000;
+
+type CheckRunner = (session: DoctorSession) => Promise<DoctorCheck>;
+
+/** The checks that need a logged-in session, by id (the gate produces the others). */
+const SESSION_CHECKS: Partial<Record<CheckId, CheckRunner>> = {
+  'lockout-policy': lockoutPolicyCheck,
+  integration: integrationCheck,
+  'permission-events': eventsPermissionCheck,
+  'permission-snapshot': snapshotPermissionCheck,
+  'permission-live-view': liveViewPermissionCheck,
+  'permission-playback': playbackPermissionCheck,
+  'permission-two-way-audio': twoWayAudioPermissionCheck,
+  'permission-door-control': doorControlPermissionCheck,
+  'motion-detection': motionDetectionCheck,
+  'motion-notify-center': motionNotifyCenterCheck,
+  'stream-codec': streamCodecCheck,
+  'two-way-audio-codec': twoWayAudioCodecCheck,
+  'nvr-channels': nvrChannelsCheck,
+  'snapshot-path': snapshotPathCheck,
+};
+
+/**
+ * Runs every check against one device. Throws only for invalid options (TypeError), never for
+ * what the device does.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const settings = gateSettings(options);
+  const gate = await passGate(settings);
+  if (!gate.open) {
+    return finish(options, { model: null, kind: null, host: settings.host }, gate.checks, gate.skipReason);
+  }
+  try {
+    const facts = await readFacts(gate.client, gate.deviceInfo, options.channels, settings);
+    const session = new DoctorSession(gate.client, facts, gate.login, settings.budget, settings.timeoutMs);
+    // All checks start together; the client keeps at most two requests in flight and queues the rest.
+    const checks = await Promise.all(
+      Object.entries(SESSION_CHECKS).map(([id, run]) => guarded(id as CheckId, run!, session)),
+    );
+    const device = { model: facts.model, kind: facts.kind, host: settings.host };
+    return finish(options, device, [...gate.checks, ...checks], 'not checked');
+  } finally {
+    await gate.client.close();
+  }
+}
+
+function gateSettings(options: DoctorOptions): GateSettings {
+  const url = parseBaseUrl(options.baseUrl);
+  const pinned = options.tls?.pinnedFingerprint;
+  if (pinned !== undefined && !isSha256Fingerprint(pinned)) {
+    throw new TypeError(
+      'the pinned fingerprint must be a SHA-256 fingerprint (64 hex digits, e.g. AB:CD:...)',
+    );
+  }
+  const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, 'timeoutMs');
+  const budgetMs = positive(options.budgetMs, DEFAULT_BUDGET_MS, 'budgetMs');
+  for (const channel of options.channels ?? []) {
+    if (!Number.isInteger(channel) || channel < 1) throw new TypeError(`invalid channel number ${channel}`);
+  }
+  return {
+    baseUrl: url.origin,
+    host: url.host,
+    username: options.username,
+    password: options.password,
+    tls: { ...options.tls },
+    timeoutMs,
+    connectTimeoutMs: timeoutMs,
+    budget: AbortSignal.timeout(budgetMs),
+  };
+}
+
+function parseBaseUrl(baseUrl: string): URL {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError(
+      `baseUrl "${baseUrl}" is not a URL; expected http://host[:port] or https://host[:port]`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`baseUrl must be http:// or https://, got ${url.protocol}`);
+  }
+  if (url.username || url.password) throw new TypeError('baseUrl must not contain credentials');
+  return url;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number of ms`);
+  return value;
+}
+
+/** A check that throws (a bug, not a device problem) still ends up in the report. */
+async function guarded(id: CheckId, run: CheckRunner, session: DoctorSession): Promise<DoctorCheck> {
+  try {
+    return await run(session);
+  } catch (error) {
+    return warn(
+      id,
+      `the doctor could not finish this check (${error instanceof Error ? error.message : String(error)})`,
+      'Run the doctor again; if it keeps happening, report it together with the device model.',
+    );
+  }
+}
+
+/** Every id exactly once, in the contract order; the password never appears in any text. */
+function finish(
+  options: DoctorOptions,
+  device: DoctorReport['device'],
+  checks: DoctorCheck[],
+  skipReason: string,
+): DoctorReport {
+  const byId = new Map(checks.map((check) => [check.id, check]));
+  const ordered = CHECK_IDS.map((id) => byId.get(id) ?? skip(id, skipReason));
+  return { device, checks: ordered.map((check) => redact(check, options.password)) };
+}
+
+function redact(check: DoctorCheck, password: string): DoctorCheck {
+  // Short passwords would mask ordinary words; no text here is built from the password anyway.
+  if (password.length < 3) return check;
+  const clean = (value: string) => value.split(password).join('***');
+  return { ...check, detail: clean(check.detail), fix: check.fix === null ? null : clean(check.fix) };
+}
+
+// --- facts about the device -------------------------------------------------------------------
+
+async function readFacts(
+  client: IsapiClient,
+  deviceInfo: XmlNode,
+  wanted: number[] | undefined,
+  settings: GateSettings,
+): Promise<DeviceFacts> {
+  const model = text(deviceInfo, 'model') ?? null;
+  const kind = await kindOf(client, text(deviceInfo, 'deviceType') ?? null, model);
+  const listed = await listChannels(client, kind, settings);
+  return { model, kind, channels: selectChannels(listed, wanted, kind) };
+}
+
+async function kindOf(
+  client: IsapiClient,
+  rawType: string | null,
+  model: string | null,
+): Promise<DeviceKind> {
+  try {
+    return await detectKind(client, rawType, model ?? '');
+  } catch {
+    // The capability probes failed (slow or busy device): the model name is the next best guess.
+    return kindFromModel(model ?? '') ?? 'camera';
+  }
+}
+
+async function listChannels(
+  client: IsapiClient,
+  kind: DeviceKind,
+  settings: GateSettings,
+): Promise<Channel[]> {
+  const local = kind === 'nvr' ? [] : await readChannelList(client, settings, 'local');
+  const proxy = kind === 'nvr' || kind === 'dvr' ? await readChannelList(client, settings, 'proxy') : [];
+  const byId = new Map<number, Channel>();
+  for (const channel of [...local, ...proxy]) if (!byId.has(channel.id)) byId.set(channel.id, channel);
+  // Cameras and doorbells that hide their input list still have their one sensor.
+  if (byId.size === 0 && kind !== 'nvr') byId.set(1, { id: 1, name: 'Camera 1', source: 'local' });
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+async function readChannelList(
+  client: IsapiClient,
+  settings: GateSettings,
+  source: Channel['source'],
+): Promise<Channel[]> {
+  const [path, element] =
+    source === 'local'
+      ? ['/ISAPI/System/Video/inputs/channels', 'VideoInputChannel']
+      : ['/ISAPI/ContentMgmt/InputProxy/channels', 'InputProxyChannel'];
+  try {
+    const doc = await client.getXml(path, { signal: settings.budget });
+    return children(doc.node, element).flatMap((node) => {
+      const id = int(node, 'id');
+      return id === undefined ? [] : [{ id, name: text(node, 'name') ?? `Camera ${id}`, source }];
+    });
+  } catch {
+    return []; // the list is missing or forbidden on many models: the channel checks then say so
+  }
+}
+
+function selectChannels(listed: Channel[], wanted: number[] | undefined, kind: DeviceKind): Channel[] {
+  if (!wanted || wanted.length === 0) return listed;
+  const source: Channel['source'] = kind === 'nvr' ? 'proxy' : 'local';
+  return wanted.map((id) => listed.find((c) => c.id === id) ?? { id, name: `Camera ${id}`, source });
+}

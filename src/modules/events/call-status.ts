@@ -1,0 +1,60 @@
+/**
+ * Doorbell ring from `VideoIntercom/callStatus` polling: current doorbell firmware does not push
+ * the ring on the alertStream. idle -> ring starts a ring episode, anything else ends it.
+ */
+import type { Logger } from '../../core/logger.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
+
+export type CallState = 'idle' | 'ring' | 'onCall' | 'unknown';
+
+export class CallStatusPoller {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private state: CallState = 'unknown';
+  private failures = 0;
+
+  constructor(
+    private readonly client: IsapiClient,
+    private readonly intervalMs: number,
+    private readonly onChange: (next: CallState, previous: CallState) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll(), ms);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const answer = await this.client.getJson<{ CallStatus?: { status?: string } }>(
+        '/ISAPI/VideoIntercom/callStatus',
+      );
+      const status = answer.CallStatus?.status;
+      const next: CallState =
+        status === 'ring' || status === 'onCall' || status === 'idle' ? status : 'unknown';
+      this.failures = 0;
+      if (next !== this.state) {
+        const previous = this.state;
+        this.state = next;
+        if (!this.stopped) this.onChange(next, previous);
+      }
+      this.schedule(this.intervalMs);
+    } catch (error) {
+      this.failures++;
+      if (this.failures === 3) this.logger.warn({ err: error }, 'doorbell call status unavailable; retrying');
+      // Back off while the doorbell does not answer; the supervisor reports its health.
+      this.schedule(Math.min(30_000, this.intervalMs * 2 ** Math.min(this.failures, 5)));
+    }
+  }
+}

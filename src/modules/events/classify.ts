@@ -1,0 +1,78 @@
+/**
+ * Maps what devices send (ISAPI eventType, access-control major/minor codes) to the common
+ * event kinds. Kept as tables so adding a device's event is one line.
+ */
+import type { EventKind } from '../../core/events.ts';
+
+/** ISAPI `eventType` (lower-cased) -> kind. */
+const EVENT_TYPES: Record<string, EventKind> = {
+  vmd: 'motion',
+  motiondetection: 'motion',
+  linedetection: 'line-crossing',
+  fielddetection: 'intrusion',
+  regionentrance: 'region-entrance',
+  regionexiting: 'region-exit',
+  tamperdetection: 'tamper',
+  shelteralarm: 'tamper',
+  videoloss: 'video-loss',
+  io: 'alarm-input',
+  pir: 'pir',
+  scenechangedetection: 'scene-change',
+  facedetection: 'face',
+  facesnap: 'face',
+  anpr: 'plate',
+  vehicledetection: 'plate',
+  defocus: 'defocus',
+  diskfull: 'disk-full',
+  diskerror: 'disk-error',
+  nicbroken: 'network-down',
+  ipconflict: 'ip-conflict',
+  illaccess: 'illegal-access',
+  recordingfailure: 'recording-failure',
+};
+
+/** Access-control `major/minor` -> kind (notes/isapi.md, "Major/minor codes"). */
+const ACCESS_CODES: Record<string, EventKind> = {
+  '5/21': 'lock-open',
+  '5/22': 'lock-closed',
+  '5/23': 'exit-button',
+  '5/25': 'door-open',
+  '5/26': 'door-closed',
+  '5/27': 'door-forced',
+  '5/28': 'door-open-too-long',
+  '5/37': 'doorbell-ring',
+  '5/92': 'lock-exception',
+  '5/9': 'invalid-card',
+  '1/1028': 'access-tamper',
+  '1/1029': 'access-tamper-restored',
+  '3/1024': 'remote-open',
+};
+
+/** Kinds that last (start ... end); everything else is a moment (pulse). */
+const LASTING: ReadonlySet<EventKind> = new Set<EventKind>([
+  'motion',
+  'line-crossing',
+  'intrusion',
+  'region-entrance',
+  'region-exit',
+  'tamper',
+  'video-loss',
+  'alarm-input',
+  'pir',
+  'scene-change',
+  'face',
+  'defocus',
+  'doorbell-ring',
+]);
+
+export function kindOfEventType(eventType: string): EventKind {
+  return EVENT_TYPES[eventType.toLowerCase()] ?? 'other';
+}
+
+export function kindOfAccessCode(major: number, minor: number): EventKind {
+  return ACCESS_CODES[`${major}/${minor}`] ?? 'other';
+}
+
+export function isLasting(kind: EventKind): boolean {
+  return LASTING.has(kind);
+}

@@ -1,0 +1,426 @@
+/**
+ * The events module: one alertStream per device (plus call-status polling for doorbells),
+ * alerts turned into the common event model with episodes, announced on the bus at once,
+ * then stored with their pictures, and pruned by the retention policy.
+ */
+import { join } from 'node:path';
+import type { Bus, Module } from '../../core/bus.ts';
+import type { DetectionTarget, EventKind, EventState, GatewayEvent } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { DeviceRecord, Store } from '../../core/store/types.ts';
+import type { AlertImage, RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import { text } from '../../protocols/isapi/xml.ts';
+import type { DevicesModule } from '../devices/index.ts';
+import { AlertConnection } from './alert-connection.ts';
+import { type CallState, CallStatusPoller } from './call-status.ts';
+import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
+import { deviceTime, offsetFromPosixTz } from './device-time.ts';
+import { type EpisodeKey, EpisodeTracker } from './episodes.ts';
+import { EventWriter, newEventId, SnapshotFiles } from './event-store.ts';
+import { PushListener } from './push-listener.ts';
+
+export interface EventsSettings {
+  /** A motion (or other lasting) episode ends after this long without an "active" alert. */
+  quietSeconds: number;
+  /** Least time between two updates of one episode. */
+  updateEverySeconds: number;
+  /** An alertStream silent this long is reconnected. */
+  idleTimeoutSeconds: number;
+  reconnectMaxSeconds: number;
+  /** Alerts with a device time older than this are replays and dropped. */
+  maxEventAgeSeconds: number;
+  /** Take a snapshot when an episode starts and the device sent no picture. */
+  snapshotOnStart: boolean;
+  callStatusPollMs: number;
+  retentionDays: number;
+  maxRows: number;
+  push: { enabled: boolean; host: string; port: number };
+}
+
+export const DEFAULT_EVENTS_SETTINGS: EventsSettings = {
+  quietSeconds: 10,
+  updateEverySeconds: 1,
+  idleTimeoutSeconds: 30,
+  reconnectMaxSeconds: 30,
+  maxEventAgeSeconds: 300,
+  snapshotOnStart: true,
+  callStatusPollMs: 1000,
+  retentionDays: 30,
+  maxRows: 1_000_000,
+  push: { enabled: false, host: '0.0.0.0', port: 8090 },
+};
+
+export interface EventsModuleDeps {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  devices: DevicesModule;
+  dataDir: string;
+  settings?: Partial<EventsSettings>;
+}
+
+/** What the module keeps per supervised device. */
+interface Attached {
+  device: DeviceRecord;
+  connection: AlertConnection;
+  poller: CallStatusPoller | undefined;
+  /** channelNo -> store channel id. */
+  channels: Map<number, string>;
+  offsetMinutes: number | undefined;
+  /** Start events waiting for a picture part, per channel number. */
+  lastStart: Map<number, GatewayEvent>;
+}
+
+const PICTURE_WAIT_MS = 400;
+const PRUNE_EVERY_MS = 3600_000;
+
+export class EventsModule implements Module {
+  readonly name = 'events';
+  readonly snapshots: SnapshotFiles;
+  private readonly settings: EventsSettings;
+  private readonly attached = new Map<string, Attached>();
+  private readonly episodes: EpisodeTracker;
+  private readonly writer: EventWriter;
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly pendingPictures = new Set<string>();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private push: PushListener | undefined;
+  /** Where the push listener listens, when enabled. */
+  pushAddress: { host: string; port: number } | undefined;
+  /** Work started by bus events; awaited on stop so nothing touches a closed store. */
+  private readonly tasks = new Set<Promise<void>>();
+
+  constructor(private readonly deps: EventsModuleDeps) {
+    this.settings = { ...DEFAULT_EVENTS_SETTINGS, ...deps.settings };
+    this.snapshots = new SnapshotFiles(join(deps.dataDir, 'snapshots'));
+    this.writer = new EventWriter(deps.store, deps.logger);
+    this.episodes = new EpisodeTracker(
+      {
+        quietMs: this.settings.quietSeconds * 1000,
+        updateEveryMs: this.settings.updateEverySeconds * 1000,
+        maxOpen: 10_000,
+      },
+      (key) => this.emitEnd(key, 'quiet period'),
+    );
+  }
+
+  async start(): Promise<void> {
+    const { bus, store } = this.deps;
+    this.unsubscribe.push(
+      bus.on('device.added', ({ deviceId }) => this.background(() => this.reattach(deviceId))),
+      bus.on('device.updated', ({ deviceId, reconnect }) =>
+        this.background(() =>
+          reconnect || !this.attached.has(deviceId)
+            ? this.reattach(deviceId)
+            : this.refreshChannels(deviceId),
+        ),
+      ),
+      bus.on('device.removed', ({ deviceId }) => this.background(() => this.detach(deviceId))),
+      bus.on('channels.changed', ({ deviceId }) => this.background(() => this.refreshChannels(deviceId))),
+    );
+    for (const device of await store.devices.list()) await this.attach(device);
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+    if (this.settings.push.enabled) await this.startPushListener();
+  }
+
+  private async startPushListener(): Promise<void> {
+    this.push = new PushListener(
+      {
+        resolve: (pathId, remote) => this.deviceForPush(pathId, remote),
+        onAlert: (deviceId, alert) => {
+          const attached = this.attached.get(deviceId);
+          if (attached) this.onAlert(attached, alert);
+        },
+        onImage: (deviceId, image, previous) => {
+          const attached = this.attached.get(deviceId);
+          if (attached) void this.onImage(attached, image, previous);
+        },
+      },
+      this.deps.logger.child({ source: 'push' }),
+    );
+    const { address, port } = await this.push.start(this.settings.push.host, this.settings.push.port);
+    this.pushAddress = { host: address, port };
+    this.deps.logger.info({ host: address, port }, 'listening for pushed events');
+  }
+
+  /** By the id in the path, else by the sender's address when exactly one device has it. */
+  private deviceForPush(pathId: string | undefined, remote: string): string | undefined {
+    if (pathId) return this.attached.has(pathId) ? pathId : undefined;
+    const address = remote.replace(/^::ffff:/, '');
+    const matches = [...this.attached.values()].filter((a) => a.device.host === address);
+    return matches.length === 1 ? matches[0]!.device.id : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    await Promise.allSettled([...this.tasks]);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.push?.stop();
+    await Promise.all([...this.attached.keys()].map((id) => this.detach(id)));
+    this.episodes.clear();
+    await this.writer.flush();
+  }
+
+  /** Writes queued events now (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Applies the retention policy to stored events and pictures. */
+  async prune(): Promise<void> {
+    const cutoff = Date.now() - this.settings.retentionDays * 86400_000;
+    try {
+      const rows = await this.deps.store.events.prune({
+        olderThan: new Date(cutoff).toISOString(),
+        maxRows: this.settings.maxRows,
+      });
+      const files = await this.snapshots.prune(cutoff);
+      if (rows || files) this.deps.logger.info({ rows, files }, 'old events pruned');
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'event pruning failed');
+    }
+  }
+
+  /** Runs bus-triggered work without blocking the bus; failures are logged, never unhandled. */
+  private background(work: () => Promise<void>): void {
+    if (this.stopping) return;
+    const task = work()
+      .catch((error) => this.deps.logger.error({ err: error }, 'event source update failed'))
+      .finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+  }
+
+  private async reattach(deviceId: string): Promise<void> {
+    await this.detach(deviceId);
+    const device = await this.deps.store.devices.get(deviceId);
+    if (device) await this.attach(device);
+  }
+
+  private async attach(device: DeviceRecord): Promise<void> {
+    if (this.stopping || !device.enabled || this.attached.has(device.id)) return;
+    await this.deps.devices.supervisor.settled();
+    const client = this.deps.devices.supervisor.client(device.id);
+    if (!client) return;
+    const log = this.deps.logger.child({ deviceId: device.id });
+    const attached: Attached = {
+      device,
+      channels: new Map(),
+      offsetMinutes: undefined,
+      lastStart: new Map(),
+      poller: undefined,
+      connection: new AlertConnection(
+        client,
+        {
+          idleTimeoutMs: this.settings.idleTimeoutSeconds * 1000,
+          minBackoffMs: 1000,
+          maxBackoffMs: this.settings.reconnectMaxSeconds * 1000,
+          healthyAfterMs: 60_000,
+        },
+        {
+          onAlert: (alert) => this.onAlert(attached, alert),
+          onImage: (image, previous) => void this.onImage(attached, image, previous),
+          onConnected: (gapMs) => this.onConnected(attached, client, gapMs),
+          onDisconnected: (reason) => this.onDisconnected(attached, reason),
+        },
+        log,
+      ),
+    };
+    this.attached.set(device.id, attached);
+    await this.refreshChannels(device.id);
+    if (device.kind === 'doorbell') {
+      attached.poller = new CallStatusPoller(
+        client,
+        this.settings.callStatusPollMs,
+        (next, previous) => this.onCallState(attached, next, previous),
+        log,
+      );
+      attached.poller.start();
+    }
+    attached.connection.start();
+  }
+
+  private async detach(deviceId: string): Promise<void> {
+    const attached = this.attached.get(deviceId);
+    if (!attached) return;
+    this.attached.delete(deviceId);
+    attached.poller?.stop();
+    await attached.connection.stop();
+    for (const key of this.episodes.endDevice(deviceId))
+      this.emit(attached, key, 'end', { attributes: { reason: 'device detached' } });
+  }
+
+  private async refreshChannels(deviceId: string): Promise<void> {
+    const attached = this.attached.get(deviceId);
+    if (!attached) return;
+    const channels = await this.deps.store.channels.listByDevice(deviceId);
+    attached.channels = new Map(channels.map((channel) => [channel.channelNo, channel.id]));
+  }
+
+  private onConnected(attached: Attached, client: IsapiClient, gapMs: number | null): void {
+    const log = this.deps.logger;
+    if (gapMs === null) log.info({ deviceId: attached.device.id }, 'event stream connected');
+    else
+      log.warn(
+        { deviceId: attached.device.id, gapSeconds: Math.round(gapMs / 1000) },
+        'event stream reconnected; events in the gap may be missing',
+      );
+    void this.readTimeZone(attached, client);
+  }
+
+  /** Nothing stays "on" while we cannot hear the device: open episodes end when the stream drops. */
+  private onDisconnected(attached: Attached, reason: string): void {
+    this.deps.logger.warn({ deviceId: attached.device.id, reason }, 'event stream lost; reconnecting');
+    for (const key of this.episodes.endDevice(attached.device.id))
+      this.emit(attached, key, 'end', { attributes: { reason: 'stream lost' } });
+  }
+
+  private async readTimeZone(attached: Attached, client: IsapiClient): Promise<void> {
+    const doc = await client
+      .optional(() => client.getXml('/ISAPI/System/time/timeZone'))
+      .catch(() => undefined);
+    const tz = doc
+      ? (text(doc.node, 'timeZone') ?? (doc.root === 'timeZone' ? text(doc.node, '#text') : undefined))
+      : undefined;
+    if (tz) attached.offsetMinutes = offsetFromPosixTz(tz);
+  }
+
+  private onAlert(attached: Attached, alert: RawAlert): void {
+    const now = new Date();
+    if (alert.access?.currentEvent === false) return; // replayed access-control history
+    const at = deviceTime(alert.dateTime, attached.offsetMinutes ?? -now.getTimezoneOffset(), now);
+    if (now.getTime() - Date.parse(at) > this.settings.maxEventAgeSeconds * 1000) return;
+    const kind = alert.access
+      ? kindOfAccessCode(alert.access.major, alert.access.minor)
+      : kindOfEventType(alert.relationEvent ?? alert.eventType);
+    const region =
+      alert.access?.door ??
+      (kind === 'alarm-input' ? alert.inputPortId : (alert.detections[0]?.regionId ?? null));
+    const key: EpisodeKey = { deviceId: attached.device.id, channelNo: alert.channelId, kind, region };
+    const details = {
+      at,
+      targets: targetsOf(alert),
+      attributes: attributesOf(alert),
+    };
+    if (!isLasting(kind)) {
+      this.emit(attached, key, 'pulse', details);
+      return;
+    }
+    const decision =
+      alert.eventState === 'inactive' ? this.episodes.inactive(key) : this.episodes.active(key);
+    if (decision === 'ignore') return; // repeated "active" within the update interval, or a heartbeat
+    this.emit(attached, key, decision, details);
+  }
+
+  private onCallState(attached: Attached, next: CallState, previous: CallState): void {
+    const key: EpisodeKey = {
+      deviceId: attached.device.id,
+      channelNo: 1,
+      kind: 'doorbell-ring',
+      region: null,
+    };
+    if (next === 'ring') {
+      if (this.episodes.active(key) === 'start')
+        this.emit(attached, key, 'start', { attributes: { source: 'callStatus' } });
+    } else if (previous === 'ring' && this.episodes.inactive(key) === 'end') {
+      this.emit(attached, key, 'end', { attributes: { source: 'callStatus', callStatus: next } });
+    }
+  }
+
+  private emitEnd(key: EpisodeKey, reason: string): void {
+    const attached = this.attached.get(key.deviceId);
+    if (attached) this.emit(attached, key, 'end', { attributes: { reason } });
+  }
+
+  private emit(
+    attached: Attached,
+    key: EpisodeKey,
+    state: EventState,
+    details: { at?: string; targets?: DetectionTarget[]; attributes?: Record<string, unknown> } = {},
+  ): void {
+    const receivedAt = new Date();
+    const id = newEventId(receivedAt.getTime());
+    const channelId = key.channelNo === null ? null : (attached.channels.get(key.channelNo) ?? null);
+    const wantsPicture = state === 'start' && channelId !== null && this.settings.snapshotOnStart;
+    const event: GatewayEvent = {
+      id,
+      deviceId: key.deviceId,
+      channelId,
+      channelNo: key.channelNo,
+      kind: key.kind as EventKind,
+      state,
+      at: details.at ?? receivedAt.toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      targets: details.targets ?? [],
+      region: key.region,
+      attributes: details.attributes ?? {},
+      snapshotRef: wantsPicture ? this.snapshots.refFor(id) : null,
+    };
+    this.deps.bus.emit('event', event);
+    this.writer.add(event);
+    if (wantsPicture && key.channelNo !== null) {
+      attached.lastStart.set(key.channelNo, event);
+      setTimeout(() => void this.snapshotIfNoPicture(event), PICTURE_WAIT_MS).unref();
+    }
+  }
+
+  /** A picture part from the device belongs to the episode start just before it. */
+  private async onImage(attached: Attached, image: AlertImage, previous: RawAlert | null): Promise<void> {
+    const channelNo = previous?.channelId ?? null;
+    const event = channelNo === null ? undefined : attached.lastStart.get(channelNo);
+    if (!event || this.pendingPictures.has(event.id)) return;
+    attached.lastStart.delete(channelNo!);
+    this.pendingPictures.add(event.id);
+    await this.savePicture(event, image.data);
+  }
+
+  private async snapshotIfNoPicture(event: GatewayEvent): Promise<void> {
+    if (this.pendingPictures.has(event.id) || !event.channelId) return;
+    this.pendingPictures.add(event.id);
+    try {
+      const snapshot = await this.deps.devices.snapshot(event.channelId);
+      await this.savePicture(event, snapshot.jpeg);
+    } catch (error) {
+      this.deps.logger.debug({ eventId: event.id, err: error }, 'no snapshot for event');
+      this.pendingPictures.delete(event.id);
+    }
+  }
+
+  private async savePicture(event: GatewayEvent, jpeg: Buffer): Promise<void> {
+    try {
+      const ref = await this.snapshots.save(event.id, jpeg);
+      this.deps.bus.emit('event.snapshot', { eventId: event.id, deviceId: event.deviceId, snapshotRef: ref });
+    } catch (error) {
+      this.deps.logger.warn({ eventId: event.id, err: error }, 'could not save event picture');
+    } finally {
+      // Bounded: ids are only needed until the picture is decided.
+      setTimeout(() => this.pendingPictures.delete(event.id), 60_000).unref();
+    }
+  }
+}
+
+const KNOWN_TARGETS: ReadonlySet<string> = new Set(['human', 'vehicle', 'face', 'animal']);
+
+function targetsOf(alert: RawAlert): DetectionTarget[] {
+  const targets = new Set<DetectionTarget>();
+  for (const detection of alert.detections) {
+    if (!detection.target) continue;
+    targets.add(KNOWN_TARGETS.has(detection.target) ? (detection.target as DetectionTarget) : 'other');
+  }
+  return [...targets];
+}
+
+function attributesOf(alert: RawAlert): Record<string, unknown> {
+  const attributes: Record<string, unknown> = { eventType: alert.eventType };
+  if (alert.relationEvent) attributes.relationEvent = alert.relationEvent;
+  if (alert.channelName) attributes.channelName = alert.channelName;
+  if (alert.description) attributes.description = alert.description;
+  if (alert.detections.length > 0) attributes.detections = alert.detections;
+  if (alert.access) attributes.access = alert.access;
+  if (alert.inputPortId !== null) attributes.inputPort = alert.inputPortId;
+  if (Object.keys(alert.extra).length > 0) attributes.extra = alert.extra;
+  return attributes;
+}

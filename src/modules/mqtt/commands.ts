@@ -1,0 +1,95 @@
+/**
+ * Commands from MQTT (`<base>/<deviceId>/<key>/set`): lock/unlock/open a door, take a snapshot.
+ * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
+ */
+import type { Logger } from '../../core/logger.ts';
+import type { DoorCommand } from '../devices/index.ts';
+import type { DeviceView } from './entities.ts';
+import type { SnapshotPublisher } from './snapshots.ts';
+import type { Topics } from './topics.ts';
+
+export type Command =
+  | { type: 'door'; door: number; command: DoorCommand }
+  | { type: 'snapshot'; channelId: string; channelNo: number };
+
+/** HA lock payloads → ISAPI door commands. `open` unlocks for the door's open time. */
+const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'open', OPEN: 'open' };
+
+const MAX_PAYLOAD_BYTES = 64;
+
+export function parseCommand(view: DeviceView, key: string, payload: string): Command | string {
+  const entity = view.entities.find((candidate) => candidate.key === key);
+  if (!entity) return `no entity "${key}" on this device`;
+  const text = payload.trim();
+  const { role } = entity;
+  if (role.type === 'lock') {
+    const command = LOCK_COMMANDS[text];
+    return command ? { type: 'door', door: role.door, command } : `expected LOCK, UNLOCK or OPEN`;
+  }
+  if (role.type === 'take-snapshot') {
+    return text === 'PRESS'
+      ? { type: 'snapshot', channelId: role.channelId, channelNo: role.channelNo }
+      : 'expected PRESS';
+  }
+  return `"${key}" takes no commands`;
+}
+
+export interface CommandDeps {
+  topics: Topics;
+  logger: Logger;
+  view: (deviceId: string) => DeviceView | undefined;
+  doorCommand: (deviceId: string, door: number, command: DoorCommand) => Promise<void>;
+  snapshots: SnapshotPublisher;
+  /** Deletes a retained message from the broker (an empty retained payload). */
+  clearRetained: (topic: string) => void;
+}
+
+export class CommandHandler {
+  constructor(private readonly deps: CommandDeps) {}
+
+  /** Returns once the command is carried out (or refused); never throws. */
+  async handle(topic: string, payload: Buffer, retained: boolean): Promise<void> {
+    const address = this.deps.topics.parseCommand(topic);
+    if (!address) return;
+    // An empty payload is how a retained message is deleted (ours below, or someone else's).
+    if (payload.length === 0) return;
+    if (retained) {
+      // A retained command is replayed by the broker on every (re)subscribe: acting on it would
+      // open a door each time hikbridge or the broker restarts. Real commands arrive live.
+      this.deps.logger.warn({ topic }, 'ignored a retained MQTT command and removed it from the broker');
+      this.deps.clearRetained(topic);
+      return;
+    }
+    const command = this.parse(address.deviceId, address.key, payload);
+    if (command) await this.run(address.deviceId, command, topic);
+  }
+
+  private parse(deviceId: string, key: string, payload: Buffer): Command | undefined {
+    const view = this.deps.view(deviceId);
+    const problem =
+      payload.length > MAX_PAYLOAD_BYTES
+        ? 'payload too long'
+        : view
+          ? parseCommand(view, key, payload.toString('utf8'))
+          : 'unknown device';
+    if (typeof problem !== 'string') return problem;
+    this.deps.logger.warn({ deviceId, key, problem }, 'ignored an invalid MQTT command');
+    return undefined;
+  }
+
+  private async run(deviceId: string, command: Command, topic: string): Promise<void> {
+    try {
+      if (command.type === 'door') {
+        await this.deps.doorCommand(deviceId, command.door, command.command);
+        return;
+      }
+      const result = await this.deps.snapshots.request(
+        { deviceId, channelId: command.channelId, channelNo: command.channelNo },
+        'button',
+      );
+      if (result === 'busy') this.deps.logger.debug({ topic }, 'snapshot already in progress');
+    } catch (error) {
+      this.deps.logger.warn({ topic, err: error }, 'MQTT command failed');
+    }
+  }
+}

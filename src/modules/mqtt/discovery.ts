@@ -1,0 +1,188 @@
+/**
+ * Home Assistant MQTT discovery: one retained config per entity under
+ * `<discoveryPrefix>/<component>/<nodeId>/<key>/config`, and the bookkeeping that removes
+ * configs (and retained states) of entities that no longer exist.
+ */
+import type { DeviceRecord } from '../../core/store/types.ts';
+import type { DeviceView, EntitySpec } from './entities.ts';
+import type { Topics } from './topics.ts';
+
+/** store.settings key holding what was published, so stale entities can be removed after a restart. */
+export const PUBLISHED_KEY = 'mqtt.discovery';
+
+export interface PublishedTopics {
+  /** Discovery config topics. */
+  configs: string[];
+  /** State, attribute, availability and picture topics that may hold a retained message. */
+  retained: string[];
+}
+
+export interface Origin {
+  name: string;
+  sw_version: string;
+  support_url?: string;
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: Record<string, unknown>;
+}
+
+const ON_OFF = { payload_on: 'ON', payload_off: 'OFF' };
+
+export function nodeId(deviceId: string): string {
+  return `hikbridge_${deviceId}`;
+}
+
+function deviceIdentifier(deviceId: string, channelNo: number | null): string {
+  return channelNo === null ? nodeId(deviceId) : `${nodeId(deviceId)}_ch${channelNo}`;
+}
+
+export function discoveryMessages(view: DeviceView, topics: Topics, origin: Origin): DiscoveryMessage[] {
+  return view.entities.map((entity) => ({
+    topic: topics.discoveryConfig(entity.component, nodeId(view.device.id), entity.key),
+    payload: entityConfig(view, entity, topics, origin),
+  }));
+}
+
+function entityConfig(
+  view: DeviceView,
+  entity: EntitySpec,
+  topics: Topics,
+  origin: Origin,
+): Record<string, unknown> {
+  const deviceId = view.device.id;
+  return {
+    name: entity.name,
+    unique_id: `${nodeId(deviceId)}_${entity.key}`,
+    device: haDevice(view, entity.channelDevice),
+    origin,
+    availability: [{ topic: topics.bridgeState() }, { topic: topics.availability(deviceId) }],
+    availability_mode: 'all',
+    payload_available: 'online',
+    payload_not_available: 'offline',
+    qos: 1,
+    ...roleConfig(deviceId, entity, topics),
+  };
+}
+
+/** The component-specific part: topics, payloads and device classes. */
+function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics): Record<string, unknown> {
+  const state = topics.state(deviceId, entity.key);
+  const attributes = topics.attributes(deviceId, entity.key);
+  const sensor = { state_topic: state, json_attributes_topic: attributes, ...ON_OFF };
+  const role = entity.role;
+  switch (role.type) {
+    case 'channel-sensor':
+      return { ...sensor, ...CHANNEL_SENSOR_CLASSES[role.sensor] };
+    case 'ring':
+      return { state_topic: state, event_types: ['ring'], device_class: 'doorbell' };
+    case 'ringing':
+      return { ...sensor, icon: 'mdi:bell-ring' };
+    case 'lock':
+      return {
+        state_topic: state,
+        json_attributes_topic: attributes,
+        command_topic: topics.command(deviceId, entity.key),
+        payload_lock: 'LOCK',
+        payload_unlock: 'UNLOCK',
+        payload_open: 'OPEN',
+        state_locked: 'LOCKED',
+        state_unlocked: 'UNLOCKED',
+        state_jammed: 'JAMMED',
+        // The state follows the device's lock events, never the command alone.
+        optimistic: false,
+        // A retained command would open the door again after every restart.
+        retain: false,
+      };
+    case 'contact':
+      return { ...sensor, device_class: 'door' };
+    case 'tamper':
+      return { ...sensor, device_class: 'tamper', entity_category: 'diagnostic' };
+    case 'alarm-input':
+      return { ...sensor, icon: 'mdi:electric-switch' };
+    case 'snapshot':
+      return { image_topic: topics.plainSnapshot(deviceId, role.channelNo), content_type: 'image/jpeg' };
+    case 'take-snapshot':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: 'mdi:camera',
+      };
+  }
+}
+
+const CHANNEL_SENSOR_CLASSES = {
+  motion: { device_class: 'motion' },
+  line_crossing: { device_class: 'motion', icon: 'mdi:vector-line' },
+  intrusion: { device_class: 'motion', icon: 'mdi:shield-alert' },
+  tamper: { device_class: 'tamper', entity_category: 'diagnostic' },
+  video_loss: { device_class: 'problem', entity_category: 'diagnostic' },
+} as const;
+
+/** The HA device: the Hikvision device, or one NVR channel shown as a camera of its own. */
+function haDevice(view: DeviceView, channelNo: number | null): Record<string, unknown> {
+  const { device } = view;
+  const channel = channelNo === null ? undefined : view.channels.find((c) => c.channelNo === channelNo);
+  if (channel) {
+    return {
+      identifiers: [deviceIdentifier(device.id, channel.channelNo)],
+      name: channel.name,
+      manufacturer: 'Hikvision',
+      model: channel.model ?? 'IP camera',
+      configuration_url: configurationUrl(device),
+      via_device: deviceIdentifier(device.id, null),
+    };
+  }
+  return {
+    identifiers: [deviceIdentifier(device.id, null)],
+    name: device.name,
+    manufacturer: 'Hikvision',
+    model: device.model ?? device.kind,
+    ...(device.firmwareVersion ? { sw_version: device.firmwareVersion } : {}),
+    ...(device.serialNumber ? { serial_number: device.serialNumber } : {}),
+    ...(device.macAddress ? { connections: [['mac', device.macAddress.toLowerCase()]] } : {}),
+    configuration_url: configurationUrl(device),
+  };
+}
+
+/** The device's own web page: scheme, host and port only, never credentials. */
+function configurationUrl(device: Pick<DeviceRecord, 'host' | 'port' | 'https'>): string {
+  const host = device.host.includes(':') ? `[${device.host}]` : device.host;
+  return `${device.https ? 'https' : 'http'}://${host}:${device.port}/`;
+}
+
+/** Every topic of a device that may hold a retained message (cleared when the device goes). */
+export function retainedTopics(view: DeviceView, topics: Topics): string[] {
+  const deviceId = view.device.id;
+  const list = [topics.availability(deviceId)];
+  for (const entity of view.entities) {
+    const { role } = entity;
+    if (role.type === 'snapshot') list.push(topics.plainSnapshot(deviceId, role.channelNo));
+    else if (role.type === 'channel-sensor' && role.sensor === 'motion')
+      list.push(topics.plainMotion(deviceId, role.channelNo));
+    if (role.type !== 'snapshot' && role.type !== 'take-snapshot' && role.type !== 'ring') {
+      list.push(topics.state(deviceId, entity.key), topics.attributes(deviceId, entity.key));
+    }
+  }
+  return list;
+}
+
+/** Topics published before that are no longer wanted. */
+export function staleTopics(previous: PublishedTopics, current: PublishedTopics): PublishedTopics {
+  const configs = new Set(current.configs);
+  const retained = new Set(current.retained);
+  return {
+    configs: previous.configs.filter((topic) => !configs.has(topic)),
+    retained: previous.retained.filter((topic) => !retained.has(topic)),
+  };
+}
+
+/** What the store holds, checked: an older or hand-edited value must not break the start. */
+export function parsePublished(value: unknown): PublishedTopics {
+  const list = (field: unknown) =>
+    Array.isArray(field) ? field.filter((item): item is string => typeof item === 'string') : [];
+  const record = (value ?? {}) as Record<string, unknown>;
+  return { configs: list(record.configs), retained: list(record.retained) };
+}

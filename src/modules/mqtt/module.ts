@@ -1,0 +1,350 @@
+/**
+ * The MQTT module: publishes devices to Home Assistant (discovery), device events as entity
+ * states, pictures on snapshot topics, and carries out lock and snapshot commands. It reads the
+ * store and listens on the bus; it owns nothing but what it published to the broker.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Bus, DeviceHealth, Module } from '../../core/bus.ts';
+import type { GatewayEvent } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Store } from '../../core/store/types.ts';
+import type { DevicesModule } from '../devices/index.ts';
+import { CommandHandler } from './commands.ts';
+import { MqttConnection } from './connection.ts';
+import {
+  discoveryMessages,
+  type Origin,
+  PUBLISHED_KEY,
+  type PublishedTopics,
+  parsePublished,
+  retainedTopics,
+  staleTopics,
+} from './discovery.ts';
+import { buildView, type DeviceView } from './entities.ts';
+import type { MessageKind, Outgoing } from './queue.ts';
+import { SnapshotPublisher, type SnapshotTarget } from './snapshots.ts';
+import { effectsOf, eventAttributes, initialStates } from './states.ts';
+import { Topics } from './topics.ts';
+
+export interface MqttSettings {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  baseTopic: string;
+  discoveryPrefix: string;
+  discovery: boolean;
+  clientId?: string | undefined;
+  retainStates: boolean;
+  snapshotOnEvent: boolean;
+  keepaliveSeconds: number;
+  /** hikbridge's version, for the discovery `origin`. */
+  version: string;
+  /** The gateway's public address (server.publicUrl), shown as `origin.support_url`. */
+  supportUrl?: string | undefined;
+  /** Reconnect back-off bounds (tests shorten them). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface MqttModuleDeps {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'health'>;
+  settings: MqttSettings;
+}
+
+const ONLINE = 'online';
+const OFFLINE = 'offline';
+const RING_EVENT = JSON.stringify({ event_type: 'ring' });
+
+export class MqttModule implements Module {
+  readonly name = 'mqtt';
+  private readonly topics: Topics;
+  private readonly connection: MqttConnection;
+  private readonly snapshots: SnapshotPublisher;
+  private readonly commands: CommandHandler;
+  private readonly origin: Origin;
+  private views = new Map<string, DeviceView>();
+  /** Last state per topic, sent again when Home Assistant or the connection comes back. */
+  private readonly stateCache = new Map<string, Outgoing>();
+  /** Discovery configs sent on the current connection, to send only what changed. */
+  private readonly sentConfigs = new Map<string, string>();
+  /** Devices whose availability was sent on the current connection. */
+  private readonly sentAvailability = new Set<string>();
+  /** Lasting-state topics already reset to OFF by this process (see initialStates). */
+  private readonly initialised = new Set<string>();
+  private readonly unsubscribers: Array<() => void> = [];
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private fullSyncPending = false;
+
+  constructor(private readonly deps: MqttModuleDeps) {
+    const { settings, logger } = deps;
+    this.topics = new Topics(settings.baseTopic, settings.discoveryPrefix);
+    this.origin = {
+      name: 'hikbridge',
+      sw_version: settings.version,
+      ...(settings.supportUrl ? { support_url: settings.supportUrl } : {}),
+    };
+    this.connection = new MqttConnection({
+      url: settings.url,
+      username: settings.username,
+      password: settings.password,
+      clientId: settings.clientId ?? `hikbridge-${randomBytes(4).toString('hex')}`,
+      keepaliveSeconds: settings.keepaliveSeconds,
+      will: { topic: this.topics.bridgeState(), payload: OFFLINE },
+      logger,
+      onConnect: () => this.onConnect(),
+      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
+      ...(settings.minBackoffMs ? { minBackoffMs: settings.minBackoffMs } : {}),
+      ...(settings.maxBackoffMs ? { maxBackoffMs: settings.maxBackoffMs } : {}),
+    });
+    this.snapshots = new SnapshotPublisher(
+      (channelId) => deps.devices.snapshot(channelId),
+      (target, jpeg) => this.publishPicture(target, jpeg),
+      logger,
+    );
+    this.commands = new CommandHandler({
+      topics: this.topics,
+      logger,
+      view: (deviceId) => this.views.get(deviceId),
+      doorCommand: (deviceId, door, command) => deps.devices.doorCommand(deviceId, door, command),
+      snapshots: this.snapshots,
+      clearRetained: (topic) => this.send(topic, '', true, 'config'),
+    });
+  }
+
+  async start(): Promise<void> {
+    // Entities are known before the first event; their initial states wait in the offline queue.
+    await this.reloadViews();
+    const { bus } = this.deps;
+    this.unsubscribers.push(
+      bus.on('event', (event) => this.onEvent(event)),
+      bus.on('device.health', (health) => this.onHealth(health)),
+      bus.on('device.added', () => void this.requestSync()),
+      bus.on('device.updated', () => void this.requestSync()),
+      bus.on('device.removed', () => void this.requestSync()),
+      bus.on('channels.changed', () => void this.requestSync()),
+    );
+    // Not awaited: the gateway runs without its broker and keeps trying in the background.
+    this.connection.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    await this.syncing;
+    await this.connection.stop({
+      topic: this.topics.bridgeState(),
+      payload: OFFLINE,
+      retain: true,
+      kind: 'availability',
+    });
+  }
+
+  private onConnect(): void {
+    this.send(this.topics.bridgeState(), ONLINE, true, 'availability');
+    this.connection.subscribe([this.topics.commandFilter(), this.topics.homeAssistantStatus()]);
+    void this.requestSync(true);
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    if (topic === this.topics.homeAssistantStatus()) {
+      // Home Assistant (re)started: it forgets non-retained states and wants every config again.
+      if (payload.toString('utf8').trim() === ONLINE) void this.requestSync(true);
+      return;
+    }
+    void this.commands.handle(topic, payload, retained);
+  }
+
+  private onHealth(health: DeviceHealth): void {
+    // Unknown devices get theirs from the next sync, which also publishes their discovery.
+    if (!this.views.has(health.deviceId)) return;
+    this.publishAvailability(health.deviceId, health.state === 'online');
+  }
+
+  private onEvent(event: GatewayEvent): void {
+    const view = this.views.get(event.deviceId);
+    if (view) {
+      this.applyEvent(view, event);
+      return;
+    }
+    // A device added a moment ago: load it, then try once more.
+    void this.requestSync().then(() => {
+      const loaded = this.views.get(event.deviceId);
+      if (loaded) this.applyEvent(loaded, event);
+    });
+  }
+
+  private applyEvent(view: DeviceView, event: GatewayEvent): void {
+    const effects = effectsOf(event, view);
+    const deviceId = view.device.id;
+    // The ring goes first: it is what a phone notification waits for.
+    if (effects.ring) this.send(this.topics.state(deviceId, 'ring'), RING_EVENT, false, 'event');
+    if (effects.states.length > 0) {
+      const attributes = JSON.stringify(eventAttributes(event));
+      for (const update of effects.states) {
+        this.publishState(this.topics.state(deviceId, update.key), update.payload);
+        this.publishState(this.topics.attributes(deviceId, update.key), attributes);
+      }
+    }
+    if (effects.motion) {
+      this.publishState(this.topics.plainMotion(deviceId, effects.motion.channelNo), effects.motion.payload);
+    }
+    if (effects.snapshot && this.deps.settings.snapshotOnEvent) {
+      const { id, channelNo } = effects.snapshot;
+      void this.snapshots.request({ deviceId, channelId: id, channelNo }, event.kind);
+    }
+  }
+
+  /** Runs syncs one at a time; requests made during a sync cause one more run after it. */
+  private requestSync(full = false): Promise<void> {
+    this.fullSyncPending ||= full;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    const run = async () => {
+      do {
+        this.syncAgain = false;
+        const fullRun = this.fullSyncPending;
+        this.fullSyncPending = false;
+        await this.sync(fullRun);
+      } while (this.syncAgain);
+    };
+    this.syncing = run()
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'MQTT discovery sync failed'))
+      .finally(() => {
+        this.syncing = undefined;
+      });
+    return this.syncing;
+  }
+
+  /**
+   * Brings the broker in line with the store: configs of current entities, empty retained
+   * payloads for ones that went away (also those removed while hikbridge was not running),
+   * availability, and on a full sync every config and cached state again.
+   */
+  private async sync(full: boolean): Promise<void> {
+    await this.reloadViews();
+    if (!this.connection.connected) return; // the connect handler asks for a full sync
+    if (full) {
+      this.sentConfigs.clear();
+      this.sentAvailability.clear();
+    }
+    const current = this.publishDiscovery();
+    await this.removeStale(current);
+    for (const deviceId of this.views.keys()) {
+      if (this.sentAvailability.has(deviceId)) continue;
+      this.publishAvailability(deviceId, this.deps.devices.health(deviceId)?.state === 'online');
+    }
+    if (full) for (const message of this.stateCache.values()) this.connection.publish(message);
+  }
+
+  private publishDiscovery(): PublishedTopics {
+    const configs: string[] = [];
+    const retained: string[] = [];
+    for (const view of this.views.values()) {
+      retained.push(...retainedTopics(view, this.topics));
+      if (!this.deps.settings.discovery) continue;
+      for (const message of discoveryMessages(view, this.topics, this.origin)) {
+        configs.push(message.topic);
+        const json = JSON.stringify(message.payload);
+        if (this.sentConfigs.get(message.topic) === json) continue;
+        this.send(message.topic, json, true, 'config');
+        this.sentConfigs.set(message.topic, json);
+      }
+    }
+    return { configs, retained };
+  }
+
+  private async removeStale(current: PublishedTopics): Promise<void> {
+    const { store } = this.deps;
+    const previous = parsePublished(await store.settings.get(PUBLISHED_KEY));
+    const stale = staleTopics(previous, current);
+    // Configs first, so Home Assistant drops the entity before its state topics are emptied.
+    for (const topic of stale.configs) {
+      this.send(topic, '', true, 'config');
+      this.sentConfigs.delete(topic);
+    }
+    for (const topic of stale.retained) this.send(topic, '', true, 'config');
+    const changed = stale.configs.length + stale.retained.length > 0 || !sameTopics(previous, current);
+    if (changed) await store.settings.set(PUBLISHED_KEY, current);
+    if (stale.configs.length > 0) {
+      this.deps.logger.info({ removed: stale.configs.length }, 'removed stale Home Assistant entities');
+    }
+  }
+
+  private async reloadViews(): Promise<void> {
+    const { store } = this.deps;
+    const [devices, channels, entities] = await Promise.all([
+      store.devices.list(),
+      store.channels.list(),
+      store.entities.list(),
+    ]);
+    const views = new Map<string, DeviceView>();
+    for (const device of devices) {
+      const own = <T extends { deviceId: string }>(list: T[]) => list.filter((r) => r.deviceId === device.id);
+      views.set(device.id, buildView(device, own(channels), own(entities)));
+    }
+    for (const deviceId of this.views.keys()) if (!views.has(deviceId)) this.forget(deviceId);
+    this.views = views;
+    for (const view of views.values()) this.publishInitialStates(view);
+  }
+
+  private publishInitialStates(view: DeviceView): void {
+    const deviceId = view.device.id;
+    for (const update of initialStates(view)) {
+      const topic = this.topics.state(deviceId, update.key);
+      if (this.initialised.has(topic)) continue;
+      this.initialised.add(topic);
+      this.publishState(topic, update.payload);
+    }
+    for (const channel of view.channels) {
+      const topic = this.topics.plainMotion(deviceId, channel.channelNo);
+      if (this.initialised.has(topic)) continue;
+      this.initialised.add(topic);
+      this.publishState(topic, 'OFF');
+    }
+  }
+
+  /** Drops what this process remembers of a removed device (the broker side is cleared by sync). */
+  private forget(deviceId: string): void {
+    const prefix = this.topics.devicePrefix(deviceId);
+    for (const topic of [...this.stateCache.keys()])
+      if (topic.startsWith(prefix)) this.stateCache.delete(topic);
+    for (const topic of [...this.initialised]) if (topic.startsWith(prefix)) this.initialised.delete(topic);
+    this.sentAvailability.delete(deviceId);
+  }
+
+  private publishAvailability(deviceId: string, online: boolean): void {
+    this.sentAvailability.add(deviceId);
+    this.send(this.topics.availability(deviceId), online ? ONLINE : OFFLINE, true, 'availability');
+  }
+
+  private publishState(topic: string, payload: string): void {
+    const message: Outgoing = { topic, payload, retain: this.deps.settings.retainStates, kind: 'state' };
+    this.stateCache.set(topic, message);
+    this.connection.publish(message);
+  }
+
+  private publishPicture(target: SnapshotTarget, jpeg: Buffer): void {
+    // A picture of a device removed while it was being taken must not come back as a retained topic.
+    if (!this.views.has(target.deviceId)) return;
+    this.send(
+      this.topics.plainSnapshot(target.deviceId, target.channelNo),
+      jpeg,
+      this.deps.settings.retainStates,
+      'image',
+    );
+  }
+
+  private send(topic: string, payload: string | Buffer, retain: boolean, kind: MessageKind): void {
+    this.connection.publish({ topic, payload, retain, kind });
+  }
+}
+
+function sameTopics(a: PublishedTopics, b: PublishedTopics): boolean {
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((topic, i) => topic === y[i]);
+  return same(a.configs, b.configs) && same(a.retained, b.retained);
+}

@@ -1,0 +1,100 @@
+/**
+ * The webhooks module: every bus `event` a subscription selects is queued in the store (one
+ * FIFO per subscription) and POSTed, signed, to the subscription's URL; failures are retried
+ * with back-off, in order, until the entry is older than maxAgeHours. See README.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Bus, Module } from '../../core/bus.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Store } from '../../core/store/types.ts';
+import { Enqueuer } from './enqueuer.ts';
+import {
+  DEFAULTS,
+  type Subscription,
+  safeTarget,
+  subscriptionsOf,
+  type Tuning,
+  tuningOf,
+  type WebhooksSettings,
+} from './settings.ts';
+import { SubscriptionWorker } from './worker.ts';
+
+export { signature } from './deliver.ts';
+export type { SubscriptionSettings, WebhooksSettings } from './settings.ts';
+
+export interface WebhooksModuleDeps {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  /** The `webhooks` config section (tuning knobs optional). */
+  settings: WebhooksSettings;
+}
+
+export class WebhooksModule implements Module {
+  readonly name = 'webhooks';
+  /** Names this gateway in queue leases: unique per process start. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly subscriptions: Subscription[];
+  private readonly tuning: Tuning;
+  private readonly workers = new Map<string, SubscriptionWorker>();
+  private readonly enqueuer: Enqueuer;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: WebhooksModuleDeps) {
+    this.subscriptions = subscriptionsOf(deps.settings);
+    this.tuning = tuningOf(deps.settings);
+    this.enqueuer = new Enqueuer(deps.store, deps.logger, this.subscriptions, this.tuning, (ids) => {
+      for (const id of ids) this.workers.get(id)?.wake();
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.fadeOutRemovedSubscriptions();
+    if (this.subscriptions.length === 0) return;
+    for (const subscription of this.subscriptions) {
+      // The bound may have been lowered since the rows were queued.
+      await this.enqueuer.trimQueue(subscription.id);
+      const worker = new SubscriptionWorker({
+        queue: this.deps.store.webhooks,
+        logger: this.deps.logger,
+        subscription,
+        tuning: this.tuning,
+        owner: this.owner,
+      });
+      this.workers.set(subscription.id, worker);
+      worker.start();
+    }
+    this.unsubscribe = this.deps.bus.on('event', (event) => this.enqueuer.add(event));
+    this.deps.logger.info(
+      { subscriptions: this.subscriptions.map((each) => ({ id: each.id, target: safeTarget(each.url) })) },
+      'webhooks started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    // Events announced before stopping are still queued, and delivered after the next start.
+    await this.enqueuer.stop();
+    await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
+    this.workers.clear();
+  }
+
+  /**
+   * Rows of subscriptions no longer configured are dropped once older than the default max
+   * age, not at once: during a rolling update another gateway may already serve them.
+   */
+  private async fadeOutRemovedSubscriptions(): Promise<void> {
+    const configured = new Set(this.subscriptions.map((each) => each.id));
+    const cutoff = new Date(Date.now() - DEFAULTS.maxAgeHours * 3600_000).toISOString();
+    for (const { subscriptionId, count } of await this.deps.store.webhooks.counts()) {
+      if (configured.has(subscriptionId)) continue;
+      const dropped = await this.deps.store.webhooks.dropOlderThan(subscriptionId, cutoff);
+      this.deps.logger.warn(
+        { subscription: subscriptionId, queued: count - dropped, dropped },
+        'webhook deliveries queued for a subscription that is not configured',
+      );
+    }
+  }
+}

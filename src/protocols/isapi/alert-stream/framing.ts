@@ -1,0 +1,234 @@
+/**
+ * Byte-level pieces of multipart framing: delimiter lines, part header blocks, boundary lines.
+ * Pure functions of the bytes they are given; "need more" answers let the parser wait for the
+ * next chunk without guessing, so a stream split anywhere is read the same way.
+ */
+
+export const CR = 0x0d;
+export const LF = 0x0a;
+const DASH = 0x2d;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/** Not decided yet: the answer depends on bytes that have not arrived. */
+export const MORE = -2;
+/** Not a delimiter / not what was expected. */
+export const NO = -1;
+
+/** Longest header block we read; a part without a blank line within it is unreadable. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Longest run of blank lines / spaces accepted between a body and the next delimiter. */
+export const MAX_GAP_BYTES = 1024;
+/** RFC 2046 caps boundaries at 70 characters. */
+const MAX_BOUNDARY = 70;
+
+export function isSpace(byte: number): boolean {
+  return byte === LF || byte === CR || byte === SPACE || byte === TAB;
+}
+
+/**
+ * At buf[i] starts `needle` (`--boundary`, already matched): where the delimiter line ends.
+ * After the needle: `--` (close delimiter, ends the line at once), else optional spaces and a
+ * line break (CRLF or LF). NO when other text follows (`--boundaryX` is another token).
+ * At `final` (end of stream) an unfinished line counts as complete.
+ */
+export function delimiterEnd(buf: Buffer, i: number, needleLength: number, final: boolean): number {
+  const len = buf.length;
+  let k = i + needleLength;
+  if (k + 1 < len && buf[k] === DASH && buf[k + 1] === DASH) return skipLineBreak(buf, k + 2);
+  if (k + 1 >= len && (k === len || buf[k] === DASH)) return final ? len : MORE;
+  while (k < len && (buf[k] === SPACE || buf[k] === TAB)) k++;
+  if (k === len) return final ? len : MORE;
+  if (buf[k] === LF) return k + 1;
+  if (buf[k] !== CR) return NO;
+  if (k + 1 === len) return final ? len : MORE;
+  return buf[k + 1] === LF ? k + 2 : k + 1;
+}
+
+/** True when the delimiter at buf[i] is the closing `--boundary--`. */
+export function isCloseDelimiter(buf: Buffer, i: number, needleLength: number): boolean {
+  const k = i + needleLength;
+  return buf[k] === DASH && buf[k + 1] === DASH;
+}
+
+/** Past one line break at k, if there is one (a close delimiter does not wait for it). */
+function skipLineBreak(buf: Buffer, k: number): number {
+  if (buf[k] === CR && buf[k + 1] === LF) return k + 2;
+  if (buf[k] === LF) return k + 1;
+  return k;
+}
+
+/**
+ * Index of the first byte after blank lines / spaces at `from` (buf.length when the data ends
+ * inside them), or NO when the run is longer than MAX_GAP_BYTES.
+ */
+export function skipGap(buf: Buffer, from: number): number {
+  const len = buf.length;
+  const limit = Math.min(len, from + MAX_GAP_BYTES + 1);
+  let i = from;
+  while (i < limit && isSpace(buf[i]!)) i++;
+  return i === limit && limit < len ? NO : i;
+}
+
+/** Does `needle` start at buf[i]? 1 yes, NO, or MORE when the data ends while still matching. */
+export function matchAt(buf: Buffer, i: number, needle: Buffer): number {
+  const n = needle.length;
+  const len = buf.length;
+  for (let k = 0; k < n; k++) {
+    if (i + k === len) return MORE;
+    if (buf[i + k] !== needle[k]) return NO;
+  }
+  return 1;
+}
+
+/**
+ * What readHead found. The Content-Type value is only located (typeStart/typeEnd, -1 when
+ * absent): most parts are sniffed and never need it as a string. `contentLength` is -1 when
+ * absent or not a plain number.
+ */
+export interface PartHead {
+  bodyStart: number;
+  typeStart: number;
+  typeEnd: number;
+  contentLength: number;
+}
+
+export const HEAD_OK = 1;
+export const HEAD_MORE = 0;
+export const HEAD_BAD = -1;
+
+const LT_BYTE = 0x3c;
+const LBRACE = 0x7b;
+const COLON = 0x3a;
+const CONTENT_TYPE = Buffer.from('content-type:');
+const CONTENT_LENGTH = Buffer.from('content-length:');
+
+/**
+ * The header block of a part starting at `start` (just after its delimiter line), read as bytes
+ * (no string per line). Tolerates LF line ends, blank lines before the headers, and a body that
+ * starts without any header or blank line (its first line begins with `<` or `{`).
+ */
+export function readHead(buf: Buffer, start: number, final: boolean, out: PartHead): number {
+  out.typeStart = -1;
+  out.typeEnd = -1;
+  out.contentLength = -1;
+  const limit = Math.min(buf.length, start + MAX_HEADER_BYTES);
+  // Out of bytes: wait, unless the stream ended or the block is already too long to be headers.
+  const short = limit === buf.length && !final && limit - start < MAX_HEADER_BYTES ? HEAD_MORE : HEAD_BAD;
+  let i = start;
+  let headers = 0;
+  for (;;) {
+    if (i >= limit) return short;
+    const c = buf[i];
+    if (c === LT_BYTE || c === LBRACE) {
+      out.bodyStart = i; // the body, with no blank line before it
+      return HEAD_OK;
+    }
+    const nl = buf.indexOf(LF, i);
+    if (nl < 0 || nl >= limit) return short;
+    const lineEnd = nl > i && buf[nl - 1] === CR ? nl - 1 : nl;
+    if (lineEnd === i) {
+      const padding = headers === 0 ? looksLikeHeader(buf, nl + 1, limit) : HEAD_BAD;
+      if (padding === HEAD_MORE) return short;
+      if (padding === HEAD_BAD) {
+        out.bodyStart = nl + 1;
+        return HEAD_OK;
+      }
+      i = nl + 1; // blank line(s) between the delimiter and the headers
+      continue;
+    }
+    if (!readHeaderLine(buf, i, lineEnd, out)) return HEAD_BAD;
+    headers++;
+    i = nl + 1;
+  }
+}
+
+/** `Name: value`; only Content-Type and Content-Length matter. False when it is no header. */
+function readHeaderLine(buf: Buffer, start: number, end: number, out: PartHead): boolean {
+  if (startsWithName(buf, start, end, CONTENT_TYPE)) {
+    const from = skipBlanks(buf, start + CONTENT_TYPE.length, end);
+    out.typeStart = from;
+    out.typeEnd = trimBlanks(buf, from, end);
+    return true;
+  }
+  if (startsWithName(buf, start, end, CONTENT_LENGTH)) {
+    out.contentLength = readDigits(buf, skipBlanks(buf, start + CONTENT_LENGTH.length, end), end);
+    return true;
+  }
+  const colon = buf.indexOf(COLON, start);
+  return colon > start && colon < end;
+}
+
+/** Case-insensitive `name:` (given in lower case) at buf[start]. */
+function startsWithName(buf: Buffer, start: number, end: number, name: Buffer): boolean {
+  const n = name.length;
+  if (end - start < n) return false;
+  for (let k = 0; k < n; k++) if ((buf[start + k]! | 0x20) !== name[k]) return false;
+  return true;
+}
+
+function skipBlanks(buf: Buffer, from: number, end: number): number {
+  let i = from;
+  while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
+  return i;
+}
+
+function trimBlanks(buf: Buffer, from: number, end: number): number {
+  let e = end;
+  while (e > from && (buf[e - 1] === SPACE || buf[e - 1] === TAB)) e--;
+  return e;
+}
+
+/** A plain decimal number filling [from, end) (trailing blanks allowed), else -1. */
+function readDigits(buf: Buffer, from: number, end: number): number {
+  const stop = trimBlanks(buf, from, end);
+  if (stop === from || stop - from > 15) return -1;
+  let value = 0;
+  for (let i = from; i < stop; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/** Does a header line (`Token:`) start at i? HEAD_OK, HEAD_BAD (no) or HEAD_MORE. */
+function looksLikeHeader(buf: Buffer, i: number, limit: number): number {
+  for (let k = i; k < limit; k++) {
+    const c = buf[k]!;
+    if (c === COLON) return k > i ? HEAD_OK : HEAD_BAD;
+    const lower = c | 0x20;
+    const token = (lower >= 0x61 && lower <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === DASH;
+    if (!token) return HEAD_BAD;
+  }
+  return HEAD_MORE;
+}
+
+/** A `--token` line starting at buf[i]: the token, and where the line ends (or NO / MORE). */
+export interface BoundaryLine {
+  token: string;
+}
+
+const BOUNDARY_CHARS = /^[0-9A-Za-z'()+_,\-./:=? ]+$/;
+
+/**
+ * Reads a possible delimiter line `--token` at buf[i] (used to learn the boundary a device really
+ * uses). NO when the line is too long or holds characters a boundary cannot have.
+ */
+export function readBoundaryLine(buf: Buffer, i: number, final: boolean, out: BoundaryLine): number {
+  const len = buf.length;
+  const limit = Math.min(len, i + 2 + MAX_BOUNDARY + 4);
+  let k = i + 2;
+  while (k < limit && buf[k] !== LF) k++;
+  if (k === limit) {
+    if (limit - i >= MAX_BOUNDARY + 6) return NO;
+    if (!final) return MORE;
+  }
+  const end = k < len ? k + 1 : len;
+  let token = buf.toString('latin1', i + 2, k).trimEnd();
+  // `--token--` closes a stream; the boundary is the token without the dashes.
+  if (token.length > 2 && token.endsWith('--')) token = token.slice(0, -2);
+  if (token.length === 0 || token.length > MAX_BOUNDARY || !BOUNDARY_CHARS.test(token)) return NO;
+  out.token = token;
+  return end;
+}

@@ -1,0 +1,181 @@
+/**
+ * Snapshots over ISAPI, gentle on the device.
+ *
+ * Picture requests are the classic way to exhaust a device's few connections, so concurrent
+ * requests for the same picture share one device request, and a finished picture is reused
+ * for a short moment. NVRs that refuse `Streaming/channels/{id}/picture` (ResponseStatus 6 or
+ * 404) are asked through `ContentMgmt/StreamingProxy`, and the path that worked is remembered.
+ */
+import { DeviceError } from '../http/errors.ts';
+import { IsapiClient, parseDeviceUrl } from './client.ts';
+import { InvalidResponseError, IsapiStatusError } from './errors.ts';
+import { STATUS_INVALID_XML_CONTENT } from './status.ts';
+
+export interface SnapshotRequest {
+  /** ISAPI stream id, e.g. '101'. */
+  streamId: string;
+  width?: number;
+  height?: number;
+  /** Full URL that replaces the ISAPI path for this channel (camera's own address, NVR per-channel port). */
+  overrideUrl?: string;
+  /** Same device and path, another HTTP port. */
+  httpPort?: number;
+}
+
+export type SnapshotSource = 'isapi' | 'streaming-proxy' | 'override';
+
+export interface Snapshot {
+  jpeg: Buffer;
+  takenAt: number;
+  source: SnapshotSource;
+}
+
+export interface SnapshotFetcherOptions {
+  /** How long a finished picture answers new requests (default 1000 ms). */
+  cacheMs?: number;
+  /** Credentials for override URLs that carry none of their own. */
+  credentials?: { username: string; password: string };
+  /** Per-request timeout (default 10 s; NVRs can be slow to encode a 4K picture). */
+  timeoutMs?: number;
+}
+
+const MAX_CACHED = 256;
+const JPEG_MAGIC = Buffer.from([0xff, 0xd8]);
+
+export class SnapshotFetcher {
+  private readonly inFlight = new Map<string, Promise<Snapshot>>();
+  private readonly cache = new Map<string, Snapshot>();
+  /** Stream ids whose pictures only come through StreamingProxy (NVR channels). */
+  private readonly viaProxy = new Set<string>();
+  private readonly overrideClients = new Map<string, IsapiClient>();
+  private readonly cacheMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly client: IsapiClient,
+    private readonly options: SnapshotFetcherOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? 1000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** A fresh-enough JPEG for the request; concurrent identical requests share one device call. */
+  get(request: SnapshotRequest): Promise<Snapshot> {
+    const key = cacheKey(request);
+    const cached = this.cache.get(key);
+    if (cached && Date.now() - cached.takenAt < this.cacheMs) return Promise.resolve(cached);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const started = this.fetch(request)
+      .then((snapshot) => {
+        this.remember(key, snapshot);
+        return snapshot;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.overrideClients.values()].map((client) => client.close()));
+    this.overrideClients.clear();
+  }
+
+  private async fetch(request: SnapshotRequest): Promise<Snapshot> {
+    if (request.overrideUrl || request.httpPort) return this.fetchOverride(request);
+    const query = pictureQuery(request);
+    if (!this.viaProxy.has(request.streamId)) {
+      try {
+        return await this.download(
+          this.client,
+          `/ISAPI/Streaming/channels/${request.streamId}/picture${query}`,
+          'isapi',
+        );
+      } catch (error) {
+        if (!needsProxyFallback(error)) throw error;
+      }
+    }
+    const snapshot = await this.download(
+      this.client,
+      `/ISAPI/ContentMgmt/StreamingProxy/channels/${request.streamId}/picture${query}`,
+      'streaming-proxy',
+    );
+    this.viaProxy.add(request.streamId);
+    return snapshot;
+  }
+
+  private fetchOverride(request: SnapshotRequest): Promise<Snapshot> {
+    const target = request.overrideUrl
+      ? new URL(request.overrideUrl)
+      : new URL(
+          `/ISAPI/Streaming/channels/${request.streamId}/picture${pictureQuery(request)}`,
+          this.client.baseUrl,
+        );
+    if (request.httpPort && !request.overrideUrl) target.port = String(request.httpPort);
+    const client = this.clientFor(target);
+    return this.download(client, `${target.pathname}${target.search}`, 'override');
+  }
+
+  private clientFor(target: URL): IsapiClient {
+    const origin = target.origin;
+    const existing = this.overrideClients.get(origin);
+    if (existing) return existing;
+    const embedded = target.username ? parseDeviceUrl(target.href) : undefined;
+    const credentials = embedded ?? this.options.credentials;
+    const client = new IsapiClient({
+      baseUrl: origin,
+      ...(credentials
+        ? { username: credentials.username, password: credentials.password }
+        : { auth: 'none' }),
+    });
+    this.overrideClients.set(origin, client);
+    return client;
+  }
+
+  private async download(client: IsapiClient, path: string, source: SnapshotSource): Promise<Snapshot> {
+    const response = await client.call({ method: 'GET', path, timeoutMs: this.timeoutMs });
+    if (!response.body.subarray(0, 2).equals(JPEG_MAGIC)) {
+      throw new InvalidResponseError(
+        client.host,
+        path,
+        `expected a JPEG picture, got ${describeBody(response.body)}`,
+      );
+    }
+    return { jpeg: response.body, takenAt: Date.now(), source };
+  }
+
+  private remember(key: string, snapshot: Snapshot): void {
+    if (this.cacheMs <= 0) return;
+    this.cache.delete(key);
+    this.cache.set(key, snapshot);
+    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
+  }
+}
+
+/** ResponseStatus 6 (Invalid XML Content) or 404 on the direct path means "ask the NVR's proxy". */
+function needsProxyFallback(error: unknown): boolean {
+  if (!(error instanceof DeviceError)) return false;
+  if (error.code === 'not_supported') return true;
+  return error instanceof IsapiStatusError && error.status?.statusCode === STATUS_INVALID_XML_CONTENT;
+}
+
+function pictureQuery(request: SnapshotRequest): string {
+  if (!request.width || !request.height) return '';
+  return `?videoResolutionWidth=${request.width}&videoResolutionHeight=${request.height}`;
+}
+
+function cacheKey(request: SnapshotRequest): string {
+  return [
+    request.streamId,
+    request.width ?? '',
+    request.height ?? '',
+    request.overrideUrl ?? '',
+    request.httpPort ?? '',
+  ].join('|');
+}
+
+function describeBody(body: Buffer): string {
+  if (body.length === 0) return 'an empty body';
+  const start = body.subarray(0, 40).toString('utf8').replace(/\s+/g, ' ');
+  return `${body.length} bytes starting "${start}"`;
+}

@@ -1,0 +1,227 @@
+/**
+ * Events end to end: simulated devices push alerts, the gateway turns them into the common
+ * model (episodes, channels, pictures), announces them on the bus and stores them; faults in
+ * the stream (stall, reboot) are survived.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimDevice, type SimDeviceOptions, startSimDevice } from '../../sim/index.ts';
+import type { GatewayEvent } from '../../src/core/events.ts';
+import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
+
+const PASSWORD = 'Ev3nts-Pass';
+let gw: TestGateway;
+const received: GatewayEvent[] = [];
+const pictures: Array<{ eventId: string; snapshotRef: string }> = [];
+const sims: SimDevice[] = [];
+
+async function sim(options: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {
+  const device = await startSimDevice({
+    profile: 'camera',
+    password: PASSWORD,
+    serialNumber: `EVT${sims.length}${Date.now().toString(36)}`,
+    heartbeatMs: 500,
+    ...options,
+  });
+  sims.push(device);
+  return device;
+}
+
+async function add(device: SimDevice): Promise<string> {
+  const url = new URL(device.url);
+  const answer = await gw.api('POST', '/api/v1/devices', {
+    body: { host: url.hostname, port: Number(url.port), password: PASSWORD },
+  });
+  expect(answer.status, answer.text).toBe(201);
+  // The stream is open once the simulator sees it.
+  await eventually(async () => device.openAlertStreams > 0);
+  return answer.json.id;
+}
+
+function eventsOf(deviceId: string, kind?: string): GatewayEvent[] {
+  return received.filter((e) => e.deviceId === deviceId && (!kind || e.kind === kind));
+}
+
+beforeAll(async () => {
+  gw = await startTestGateway({
+    overrides: {
+      events: {
+        quietSeconds: 1,
+        updateEverySeconds: 0.2,
+        idleTimeoutSeconds: 2,
+        reconnectMaxSeconds: 1,
+      },
+    },
+  });
+  gw.gateway.bus.on('event', (event) => received.push(event));
+  gw.gateway.bus.on('event.snapshot', (picture) => pictures.push(picture));
+});
+afterAll(async () => {
+  await gw?.stop();
+  await Promise.all(sims.map((device) => device.close()));
+});
+
+describe('events from the alertStream', () => {
+  it('motion: one start for repeated alerts, updates throttled, end after the quiet period; stored', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    for (let i = 0; i < 5; i++) camera.trigger({ type: 'VMD', channel: 1 });
+    const start = await eventually(async () => eventsOf(deviceId, 'motion').find((e) => e.state === 'start'));
+    expect(start.channelNo).toBe(1);
+    expect(start.channelId).toBeTruthy();
+    expect(start.snapshotRef).toMatch(/\.jpg$/);
+    expect(eventsOf(deviceId, 'motion').filter((e) => e.state === 'start')).toHaveLength(1);
+    const end = await eventually(
+      async () => eventsOf(deviceId, 'motion').find((e) => e.state === 'end'),
+      5000,
+    );
+    expect(Date.parse(end.receivedAt) - Date.parse(start.receivedAt)).toBeGreaterThanOrEqual(900);
+    await gw.gateway.events.flush();
+    const stored = await gw.gateway.store.events.query({ deviceId, kind: 'motion' });
+    expect(stored.map((e) => e.state).sort()).toEqual(['end', 'start']);
+    // A picture was taken at the start (the camera sent none with plain motion).
+    await eventually(async () => pictures.find((p) => p.eventId === start.id));
+  });
+
+  it('smart event: targets and the picture part that followed it', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    camera.trigger({ type: 'fielddetection', channel: 1, targets: ['human'], image: true });
+    const start = await eventually(async () =>
+      eventsOf(deviceId, 'intrusion').find((e) => e.state === 'start'),
+    );
+    expect(start.targets).toEqual(['human']);
+    expect(start.attributes.eventType).toBe('fielddetection');
+    const picture = await eventually(async () => pictures.find((p) => p.eventId === start.id));
+    expect(picture.snapshotRef).toBe(start.snapshotRef);
+    // The device sent its own picture: no extra snapshot request was needed.
+    expect(camera.countRequests('/ISAPI/Streaming/channels/101/picture')).toBe(0);
+  });
+
+  it('an NVR stream is demultiplexed to its channels', async () => {
+    const nvr = await sim({ profile: 'nvr:4' });
+    const deviceId = await add(nvr);
+    nvr.trigger({ type: 'linedetection', channel: 3, targets: ['vehicle'] });
+    const event = await eventually(async () => eventsOf(deviceId, 'line-crossing')[0]);
+    expect(event.channelNo).toBe(3);
+    const channels = await gw.gateway.store.channels.listByDevice(deviceId);
+    expect(event.channelId).toBe(channels.find((c) => c.channelNo === 3)!.id);
+  });
+
+  it('alarm input and video loss heartbeats', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    camera.trigger({ type: 'IO', ioPort: 1 });
+    const io = await eventually(async () => eventsOf(deviceId, 'alarm-input')[0]);
+    expect(io.region).toBe(1);
+    // Heartbeats (videoloss inactive every 500 ms) are liveness, not events.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(eventsOf(deviceId, 'video-loss')).toHaveLength(0);
+  });
+});
+
+describe('doorbells', () => {
+  it('ring from call status polling: start, then end when answered/hung up', async () => {
+    const doorbell = await sim({ profile: 'doorbell' });
+    const deviceId = await add(doorbell);
+    doorbell.ring();
+    const start = await eventually(
+      async () => eventsOf(deviceId, 'doorbell-ring').find((e) => e.state === 'start'),
+      5000,
+    );
+    expect(start.channelNo).toBe(1);
+    doorbell.setCallStatus('idle');
+    await eventually(async () => eventsOf(deviceId, 'doorbell-ring').find((e) => e.state === 'end'), 5000);
+  });
+
+  it('access events: door opened is a pulse for that door; replayed history is dropped', async () => {
+    const doorbell = await sim({ profile: 'doorbell' });
+    const deviceId = await add(doorbell);
+    doorbell.trigger({ type: 'AccessControllerEvent', major: 5, minor: 25, door: 1, currentEvent: false });
+    doorbell.trigger({ type: 'AccessControllerEvent', major: 5, minor: 25, door: 2 });
+    const opened = await eventually(async () => eventsOf(deviceId, 'door-open')[0]);
+    expect(opened).toMatchObject({ state: 'pulse', region: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(eventsOf(deviceId, 'door-open')).toHaveLength(1);
+  });
+
+  it('door commands reach the device', async () => {
+    const doorbell = await sim({ profile: 'doorbell' });
+    const deviceId = await add(doorbell);
+    await gw.gateway.devices.doorCommand(deviceId, 2, 'open');
+    expect(doorbell.doorCommands.map((c) => [c.door, c.cmd])).toEqual([[2, 'open']]);
+    await expect(gw.gateway.devices.doorCommand(deviceId, 3)).rejects.toThrow(/has 2 door/);
+  });
+});
+
+describe('old events', () => {
+  it('an alert whose device time is long past (a replay) is dropped', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    const old = `<?xml version="1.0" encoding="UTF-8"?><EventNotificationAlert version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"><channelID>1</channelID><dateTime>2020-01-01T10:00:00+01:00</dateTime><activePostCount>1</activePostCount><eventType>PIR</eventType><eventState>active</eventState></EventNotificationAlert>`;
+    camera.trigger({
+      raw: `--boundary\r\nContent-Type: application/xml; charset="UTF-8"\r\nContent-Length: ${Buffer.byteLength(old)}\r\n\r\n${old}\r\n`,
+    });
+    camera.trigger({ type: 'PIR', channel: 1 });
+    await eventually(async () => eventsOf(deviceId, 'pir')[0]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(eventsOf(deviceId, 'pir').filter((e) => e.state === 'start')).toHaveLength(1);
+    expect(eventsOf(deviceId, 'pir')[0]!.at.startsWith('2020')).toBe(false);
+  });
+});
+
+describe('stream faults', () => {
+  it('a silent stall is detected by the idle timeout; events resume and nothing stays on', async () => {
+    const camera = await sim({ heartbeatMs: 0 });
+    const deviceId = await add(camera);
+    camera.trigger({ type: 'VMD', channel: 1 });
+    await eventually(async () => eventsOf(deviceId, 'motion').find((e) => e.state === 'start'));
+    camera.setFault({ kind: 'streamStall' });
+    // Reconnect after the 2 s idle timeout: the stall fault applies to new connections too, so clear it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    camera.clearFaults();
+    const logOf = (text: string) =>
+      gw
+        .logs()
+        .split('\n')
+        .some((line) => line.includes(deviceId) && line.includes(text));
+    await eventually(async () => logOf('event stream lost'), 8000);
+    await eventually(async () => logOf('event stream reconnected'), 8000);
+    const before = eventsOf(deviceId, 'tamper').length;
+    camera.trigger({ type: 'tamperdetection', channel: 1 });
+    await eventually(async () => eventsOf(deviceId, 'tamper').length > before, 8000);
+    expect(eventsOf(deviceId, 'motion').at(-1)!.state).toBe('end');
+  });
+
+  it('a device reboot (connection drop, same address) is followed by a reconnect', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    const port = camera.port;
+    await camera.close();
+    const rebooted = await sim({
+      port,
+      serialNumber: (await gw.gateway.store.devices.get(deviceId))!.serialNumber!,
+    });
+    await eventually(async () => rebooted.openAlertStreams > 0, 10_000);
+    rebooted.trigger({ type: 'regionEntrance', channel: 1, targets: ['human'] });
+    await eventually(async () => eventsOf(deviceId, 'region-entrance')[0], 5000);
+    expect(gw.logs()).toMatch(/event stream reconnected/);
+  });
+});
+
+describe('retention', () => {
+  it('prunes stored events older than the retention period', async () => {
+    const old = new Date(Date.now() - 40 * 86400_000).toISOString();
+    await gw.gateway.store.events.insert({
+      id: '000000000001000000000001',
+      deviceId: 'gone',
+      channelId: null,
+      kind: 'motion',
+      state: 'start',
+      at: old,
+      receivedAt: old,
+      data: {},
+    });
+    await gw.gateway.events.prune();
+    expect(await gw.gateway.store.events.query({ deviceId: 'gone' })).toHaveLength(0);
+  });
+});

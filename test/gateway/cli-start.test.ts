@@ -1,0 +1,85 @@
+/** `hikbridge start` as a user runs it: the README's curl steps, then a clean SIGTERM stop. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/hikbridge.js', import.meta.url));
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+});
+
+function startCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const proc = spawn(process.execPath, [BIN, 'start', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /hikbridge is running: (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child: proc, url: match[1]!.replace('localhost', '127.0.0.1'), output: () => output });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${output}`)));
+  });
+}
+
+describe('hikbridge start', () => {
+  it('serves the API as the README shows and stops cleanly on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-cli-'));
+    const started = await startCli(['--data', dataDir, '--port', '0'], {
+      HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Readme-Pass-1',
+      HIKBRIDGE_SERVER_HOST: '127.0.0.1',
+    });
+    child = started.child;
+    const health = await fetch(`${started.url}/health`);
+    expect(((await health.json()) as { status: string }).status).toBe('ok');
+    const login = await fetch(`${started.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'Readme-Pass-1' }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const devices = await fetch(`${started.url}/api/v1/devices`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(devices.status).toBe(200);
+    expect(await devices.json()).toEqual([]);
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(started.output()).not.toContain('Readme-Pass-1');
+  });
+
+  it('prints every configuration problem and exits 2', async () => {
+    const proc = spawn(process.execPath, [BIN, 'start'], {
+      env: { ...process.env, HIKBRIDGE_SERVER_PORT: 'eighty', HIKBRIDGE_LOG_LEVEL: 'loud' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('server.port');
+    expect(stderr).toContain('log.level');
+  });
+});

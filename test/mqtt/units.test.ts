@@ -1,0 +1,263 @@
+/** The pure parts of the MQTT module: topics, the offline queue, event mapping, command parsing. */
+import { describe, expect, it } from 'vitest';
+import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../src/core/store/types.ts';
+import { parseCommand } from '../../src/modules/mqtt/commands.ts';
+import { backoffDelay } from '../../src/modules/mqtt/connection.ts';
+import { parsePublished, retainedTopics, staleTopics } from '../../src/modules/mqtt/discovery.ts';
+import { buildView } from '../../src/modules/mqtt/entities.ts';
+import { OfflineQueue } from '../../src/modules/mqtt/queue.ts';
+import { effectsOf, eventAttributes, initialStates } from '../../src/modules/mqtt/states.ts';
+import { Topics } from '../../src/modules/mqtt/topics.ts';
+import { gatewayEvent } from './helpers.ts';
+
+const NOW = '2026-01-01T00:00:00.000Z';
+
+function device(kind: DeviceRecord['kind'], id = 'dev-1'): DeviceRecord {
+  return {
+    id,
+    name: 'Front',
+    host: '10.0.0.2',
+    port: 80,
+    https: false,
+    username: 'admin',
+    password: 'never-published',
+    tlsFingerprint: null,
+    insecureTls: false,
+    httpPortOverride: null,
+    snapshotUrlOverride: null,
+    channelOverride: null,
+    defaultStream: null,
+    kind,
+    model: 'DS-X',
+    serialNumber: 'S1',
+    firmwareVersion: 'V1',
+    macAddress: null,
+    rtspPort: 554,
+    twoWayAudio: null,
+    doors: 2,
+    alarmInputs: 0,
+    alarmOutputs: 0,
+    settingsVersion: 1,
+    enabled: true,
+    createdAt: NOW,
+    updatedAt: NOW,
+  };
+}
+
+function channel(channelNo: number, enabled = true): ChannelRecord {
+  return {
+    id: `ch-${channelNo}`,
+    deviceId: 'dev-1',
+    channelNo,
+    name: `Camera ${channelNo}`,
+    source: 'local',
+    model: null,
+    enabled,
+    online: true,
+    streams: [],
+    snapshotUrlOverride: null,
+    defaultStream: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+  };
+}
+
+function entity(
+  kind: EntityRecord['kind'],
+  key: string,
+  attributes: Record<string, unknown> = {},
+): EntityRecord {
+  return { id: key, deviceId: 'dev-1', kind, key, name: key, attributes, createdAt: NOW };
+}
+
+const doorbellView = buildView(
+  device('doorbell'),
+  [channel(1)],
+  [
+    entity('doorbell', 'ring'),
+    entity('lock', 'door-1', { door: 1 }),
+    entity('contact', 'door-1-contact', { door: 1 }),
+    entity('tamper', 'tamper'),
+    entity('alarm-output', 'alarm-output-1', { port: 1 }),
+  ],
+);
+
+describe('topics', () => {
+  const topics = new Topics('hb/site1', 'homeassistant');
+
+  it('parses command topics of entities only', () => {
+    expect(topics.parseCommand('hb/site1/dev-1/door_1/set')).toEqual({ deviceId: 'dev-1', key: 'door_1' });
+    expect(topics.parseCommand('hb/site1/bridge/x/set')).toBeUndefined();
+    expect(topics.parseCommand('hb/site1/dev-1/set')).toBeUndefined();
+    expect(topics.parseCommand('hb/site1/dev-1/1/motion')).toBeUndefined();
+    expect(topics.parseCommand('other/dev-1/door_1/set')).toBeUndefined();
+  });
+});
+
+describe('offline queue', () => {
+  const message = (topic: string, payload = 'x') => ({
+    topic,
+    payload,
+    retain: true,
+    kind: 'state' as const,
+  });
+
+  it('keeps the newest value per topic and drops the oldest beyond its cap', () => {
+    const queue = new OfflineQueue(3, 1_000_000);
+    queue.push(message('a', '1'));
+    queue.push(message('b'));
+    queue.push(message('a', '2'));
+    expect(queue.size).toBe(2);
+    queue.push(message('c'));
+    queue.push(message('d'));
+    expect(queue.dropped).toBe(1);
+    expect(queue.drain().map((m) => `${m.topic}${m.payload}`)).toEqual(['a2', 'cx', 'dx']);
+    expect(queue.size).toBe(0);
+  });
+
+  it('is bounded in bytes too', () => {
+    const queue = new OfflineQueue(100, 1000);
+    for (let i = 0; i < 10; i++) queue.push(message(`t${i}`, 'y'.repeat(300)));
+    expect(queue.size).toBe(3);
+  });
+});
+
+describe('entities', () => {
+  it('a doorbell has ring, ringing, lock, contact, tamper and its camera channel', () => {
+    expect([...doorbellView.keys].sort()).toEqual(
+      [
+        'ch1_intrusion',
+        'ch1_line_crossing',
+        'ch1_motion',
+        'ch1_snapshot',
+        'ch1_take_snapshot',
+        'ch1_tamper',
+        'ch1_video_loss',
+        'door_1',
+        'door_1_contact',
+        'ring',
+        'ringing',
+        'tamper',
+      ].sort(),
+    );
+  });
+
+  it('disabled channels get no entities; multi-channel cameras name their channels', () => {
+    const view = buildView(device('camera'), [channel(1), channel(2), channel(3, false)], []);
+    expect(view.keys.has('ch3_motion')).toBe(false);
+    expect(view.entities.find((e) => e.key === 'ch2_motion')?.name).toBe('Camera 2 Motion');
+  });
+
+  it('lasting states start OFF; locks and contacts stay unknown', () => {
+    const keys = initialStates(doorbellView).map((update) => update.key);
+    expect(keys).toContain('ringing');
+    expect(keys).toContain('ch1_motion');
+    expect(keys).not.toContain('door_1');
+    expect(keys).not.toContain('door_1_contact');
+  });
+});
+
+describe('events to states', () => {
+  it('maps lasting events to ON/OFF and pulses to door and lock states', () => {
+    const motion = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', channelNo: 1, kind: 'motion', state: 'start' }),
+      doorbellView,
+    );
+    expect(motion.states).toEqual([{ key: 'ch1_motion', payload: 'ON' }]);
+    expect(motion.motion).toEqual({ channelNo: 1, payload: 'ON' });
+    expect(motion.snapshot?.id).toBe('ch-1');
+    const end = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', channelNo: 1, kind: 'motion', state: 'end' }),
+      doorbellView,
+    );
+    expect(end.states).toEqual([{ key: 'ch1_motion', payload: 'OFF' }]);
+    expect(end.snapshot).toBeUndefined();
+    const jammed = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', kind: 'lock-exception', state: 'pulse', region: 1 }),
+      doorbellView,
+    );
+    expect(jammed.states).toEqual([{ key: 'door_1', payload: 'JAMMED' }]);
+  });
+
+  it('a ring fires the event once and holds ringing until the end', () => {
+    const start = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', kind: 'doorbell-ring', state: 'start' }),
+      doorbellView,
+    );
+    expect(start.ring).toBe(true);
+    expect(start.states).toEqual([{ key: 'ringing', payload: 'ON' }]);
+    const update = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', kind: 'doorbell-ring', state: 'update' }),
+      doorbellView,
+    );
+    expect(update.ring).toBe(false);
+  });
+
+  it('ignores entities the device does not have', () => {
+    const effects = effectsOf(
+      gatewayEvent({ deviceId: 'dev-1', kind: 'door-open', state: 'pulse', region: 2 }),
+      doorbellView,
+    );
+    expect(effects.states).toEqual([]);
+  });
+
+  it('masks secrets in attributes and bounds their size', () => {
+    const event = gatewayEvent({
+      deviceId: 'dev-1',
+      kind: 'motion',
+      state: 'start',
+      attributes: { url: 'rtsp://admin:hunter2@10.0.0.2/x', password: 'hunter2', blob: 'z'.repeat(20_000) },
+    });
+    const text = JSON.stringify(eventAttributes(event));
+    expect(text).not.toContain('hunter2');
+    expect(text.length).toBeLessThan(1000);
+    const small = JSON.stringify(eventAttributes({ ...event, attributes: { password: 'hunter2', zone: 3 } }));
+    expect(small).not.toContain('hunter2');
+    expect(small).toContain('"zone":3');
+  });
+});
+
+describe('commands', () => {
+  it('maps lock payloads to door commands and refuses anything else', () => {
+    expect(parseCommand(doorbellView, 'door_1', 'UNLOCK')).toEqual({
+      type: 'door',
+      door: 1,
+      command: 'open',
+    });
+    expect(parseCommand(doorbellView, 'door_1', 'OPEN')).toEqual({ type: 'door', door: 1, command: 'open' });
+    expect(parseCommand(doorbellView, 'door_1', ' LOCK\n')).toEqual({
+      type: 'door',
+      door: 1,
+      command: 'close',
+    });
+    expect(typeof parseCommand(doorbellView, 'door_1', 'unlock please')).toBe('string');
+    expect(typeof parseCommand(doorbellView, 'ringing', 'ON')).toBe('string');
+    expect(typeof parseCommand(doorbellView, 'door_5', 'UNLOCK')).toBe('string');
+    expect(parseCommand(doorbellView, 'ch1_take_snapshot', 'PRESS')).toEqual({
+      type: 'snapshot',
+      channelId: 'ch-1',
+      channelNo: 1,
+    });
+  });
+});
+
+describe('stale bookkeeping', () => {
+  it('finds configs and retained topics that are no longer wanted', () => {
+    const topics = new Topics('hikbridge', 'homeassistant');
+    const current = { configs: ['a'], retained: retainedTopics(doorbellView, topics) };
+    expect(current.retained).toContain('hikbridge/dev-1/availability');
+    expect(current.retained).toContain('hikbridge/dev-1/1/snapshot');
+    expect(current.retained.some((topic) => topic.includes('/ring/'))).toBe(false);
+    const stale = staleTopics({ configs: ['a', 'b'], retained: ['hikbridge/old/availability'] }, current);
+    expect(stale).toEqual({ configs: ['b'], retained: ['hikbridge/old/availability'] });
+    expect(parsePublished({ configs: ['x', 3], retained: 'nope' })).toEqual({ configs: ['x'], retained: [] });
+    expect(parsePublished(undefined)).toEqual({ configs: [], retained: [] });
+  });
+
+  it('backs off exponentially within bounds', () => {
+    expect(backoffDelay(0, 1000, 60_000)).toBeGreaterThanOrEqual(800);
+    expect(backoffDelay(0, 1000, 60_000)).toBeLessThanOrEqual(1200);
+    expect(backoffDelay(3, 1000, 60_000)).toBeGreaterThanOrEqual(6400);
+    expect(backoffDelay(50, 1000, 60_000)).toBeLessThanOrEqual(72_000);
+  });
+});
