@@ -17,6 +17,7 @@ import { baseUrlOf } from './modules/devices/connect.ts';
 import { DevicesModule } from './modules/devices/index.ts';
 import { runDoctor } from './modules/diagnostics/doctor.ts';
 import { EventsModule } from './modules/events/index.ts';
+import { MediaModule } from './modules/media/index.ts';
 import { MqttModule } from './modules/mqtt/index.ts';
 import { WebhooksModule } from './modules/webhooks/index.ts';
 
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   logDestination?: NodeJS.WritableStream;
   /** Called once with the generated admin password on first start (the CLI prints it). */
   onAdminCreated?: (username: string, password: string | undefined) => void;
+  /** Progress of long start-up work (building MediaMTX the first time); the CLI prints it. */
+  onProgress?: (message: string) => void;
 }
 
 export interface Gateway {
@@ -38,6 +41,7 @@ export interface Gateway {
   readonly logger: RootLogger;
   readonly devices: DevicesModule;
   readonly events: EventsModule;
+  readonly media: MediaModule;
   readonly auth: AuthService;
   /** Where the HTTP API listens. */
   readonly address: { host: string; port: number };
@@ -94,11 +98,24 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   bus.on('device.health', (health) => {
     if (health.lastErrorCode) metrics.deviceErrors.inc({ code: health.lastErrorCode });
   });
+  const media = new MediaModule({
+    store,
+    bus,
+    logger: logger.forModule('media'),
+    engineLogger: logger.forModule('mediamtx'),
+    settings: config.media,
+    dataDir: config.dataDir,
+    publicUrl: config.server.publicUrl,
+    secretKey: secret.key,
+    verifyCredentials: (credentials) => auth.verifyViewer(credentials),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   const api = new ApiModule({
     store,
     bus,
     logger: logger.forModule('api'),
     devices,
+    media,
     auth,
     metrics,
     version: await packageVersion(),
@@ -149,7 +166,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     settings: config.webhooks,
   });
   // Sinks start before the events module and stop after it, so its last events still reach them.
-  const modules: Module[] = [devices, webhooks, ...(mqtt ? [mqtt] : []), events, api];
+  const modules: Module[] = [devices, webhooks, ...(mqtt ? [mqtt] : []), events, media, api];
   const started: Module[] = [];
   try {
     for (const module of modules) {
@@ -170,6 +187,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     logger,
     devices,
     events,
+    media,
     auth,
     address: api.address!,
     stop: () => {

@@ -23,6 +23,7 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
       // Without --config the loader reads HIKBRIDGE_CONFIG itself.
       ...(options.config ? { configFile: options.config } : {}),
       overrides,
+      onProgress: (message) => process.stdout.write(`${message}\n`),
       onAdminCreated: (username, password) => {
         if (!password) return;
         // Printed once to the console, never to the log.

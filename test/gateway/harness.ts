@@ -53,6 +53,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         requestTimeoutMs: 3000,
         supervisor: { checkIntervalSeconds: 1, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
       },
+      // Live video has its own suites; elsewhere MediaMTX would only take ports and time.
+      media: { enabled: false },
       ...(options.databaseUrl ? { database: { url: options.databaseUrl } } : {}),
       ...options.overrides,
     },

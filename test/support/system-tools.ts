@@ -29,7 +29,12 @@ export function requireTool(command: string, debianPackage: string): string {
   try {
     execFileSync(
       'sh',
-      ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${debianPackage}`],
+      // Test files run in parallel: wait for another file's install rather than fail on dpkg's lock.
+      [
+        '-c',
+        'apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive ' +
+          `apt-get -o DPkg::Lock::Timeout=600 install -y -qq ${debianPackage}`,
+      ],
       {
         stdio: 'ignore',
         timeout: 10 * 60_000,

@@ -391,6 +391,94 @@ export const configSchema = z.strictObject({
     })
     .describe('Webhooks'),
 
+  media: section({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Live video through MediaMTX. Off: no MediaMTX, no stream URLs, no talk sessions.'),
+    mode: z
+      .enum(['supervised', 'external', 'file'])
+      .default('supervised')
+      .describe(
+        '`supervised`: hikbridge runs MediaMTX as a child process and restarts it if it dies. `external`: you ' +
+          'run MediaMTX; hikbridge manages its paths through the control API at `media.apiUrl`. `file`: ' +
+          'hikbridge only writes the paths into `media.configFile` (MediaMTX reloads the file when it changes).',
+      ),
+    binary: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'MediaMTX executable to run. When unset: `mediamtx` on PATH, else a build cached in ' +
+          '`~/.cache/hikbridge`, else one built from the Go module proxy on first start (needs Go 1.26+).',
+      ),
+    cacheDir: z
+      .string()
+      .min(1)
+      .optional()
+      .register(configFieldMeta, { defaultText: '`$XDG_CACHE_HOME/hikbridge` or `~/.cache/hikbridge`' })
+      .describe('Where a MediaMTX built by hikbridge is kept and reused.'),
+    configFile: z
+      .string()
+      .min(1)
+      .optional()
+      .register(configFieldMeta, { defaultText: '`<dataDir>/mediamtx/mediamtx.yml`' })
+      .describe(
+        "The mediamtx.yml hikbridge writes: the child's config in `supervised` mode, your MediaMTX's config " +
+          'in `file` mode (written atomically; keep your own settings elsewhere, the file is rewritten).',
+      ),
+    apiUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .register(configFieldMeta, {
+        expects: 'an http:// URL',
+        defaultText: '`http://127.0.0.1:<media.apiPort>`',
+      })
+      .describe('MediaMTX control API hikbridge talks to (in `external` mode: yours, with `api: yes`).'),
+    apiPort: wholeNumber(1, 65535)
+      .default(9997)
+      .describe("Port of the supervised MediaMTX's control API; bound to 127.0.0.1 only."),
+    rtspPort: wholeNumber(1, 65535).default(8554).describe('RTSP port viewers and players connect to.'),
+    webrtcPort: wholeNumber(1, 65535)
+      .default(8889)
+      .describe('HTTP port of the WebRTC pages and WHEP/WHIP endpoints.'),
+    webrtcUdpPort: wholeNumber(1, 65535).default(8189).describe('UDP port for WebRTC media (ICE).'),
+    hlsPort: wholeNumber(1, 65535).default(8888).describe('HTTP port of the HLS streams and pages.'),
+    webrtcAdditionalHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Extra addresses announced to browsers for WebRTC media, e.g. the public IP or the Docker host's " +
+          "address, when viewers cannot reach the gateway's own interfaces.",
+      ),
+    publicHost: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Host name viewers use to reach the media ports. When unset: the host of `server.publicUrl`, or the ' +
+          'host an API request came in on.',
+      ),
+    rtspTransport: z
+      .enum(['tcp', 'udp', 'automatic'])
+      .default('tcp')
+      .describe('How MediaMTX pulls from cameras. TCP survives real networks; UDP loses packets.'),
+    onDemandStartTimeoutSeconds: wholeNumber(1, 120)
+      .default(10)
+      .describe('How long the first viewer waits for a camera stream to start before giving up.'),
+    onDemandCloseAfterSeconds: wholeNumber(1, 3600)
+      .default(10)
+      .describe('How long a camera stream stays open after its last viewer leaves.'),
+    viewerTokenMinutes: wholeNumber(1, 7 * 24 * 60)
+      .default(60)
+      .describe(
+        'Lifetime of the viewer tokens in stream URLs the API hands out; a URL stops working after that.',
+      ),
+    restartMaxSeconds: wholeNumber(1, 600)
+      .default(30)
+      .describe('Longest wait before restarting a MediaMTX that died (the wait doubles from 1 s).'),
+  }).describe('Live video (MediaMTX)'),
+
   mqtt: section({
     url: z
       .url({ protocol: /^mqtts?$/ })

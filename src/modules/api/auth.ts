@@ -145,6 +145,27 @@ export class AuthService {
     return { kind: record.kind, tokenId: record.id, userId: record.userId, name: record.name };
   }
 
+  /**
+   * Credentials a video player presented to MediaMTX: a bearer token, an API/session token as
+   * the password (any user name), or a hikbridge user's password. Failures count against the
+   * same login limit as the API's, per user name, so players cannot guess passwords either.
+   */
+  async verifyViewer(credentials: { user: string; password: string; token: string }): Promise<boolean> {
+    const token =
+      credentials.token || (/^hb_(api|session)_/.test(credentials.password) ? credentials.password : '');
+    if (token) return (await this.authenticate(token)) !== undefined;
+    const client = `viewer:${credentials.user}`;
+    if (!credentials.user || !credentials.password || this.limiter.retryAfter(client) > 0) return false;
+    const user = await this.store.users.getByUsername(credentials.user);
+    const ok = await verifyPassword(credentials.password, user?.passwordHash ?? DUMMY_HASH);
+    if (user && ok) {
+      this.limiter.succeed(client);
+      return true;
+    }
+    this.limiter.fail(client);
+    return false;
+  }
+
   async revoke(tokenId: string): Promise<boolean> {
     return this.store.tokens.delete(tokenId);
   }

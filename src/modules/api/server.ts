@@ -16,12 +16,14 @@ import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
+import type { MediaModule } from '../media/index.ts';
 import type { AuthService, Principal } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerChannelRoutes } from './routes/channels.ts';
 import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEventRoutes } from './routes/events/index.ts';
+import { registerMediaRoutes } from './routes/media.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { describeValidationErrors, validatorCompiler } from './validation.ts';
 
@@ -35,6 +37,7 @@ export interface ApiDeps {
   bus: Bus;
   logger: Logger;
   devices: DevicesModule;
+  media: MediaModule;
   auth: AuthService;
   metrics: Metrics;
   version: string;
@@ -127,6 +130,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerDeviceRoutes(app, deps);
   registerChannelRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerMediaRoutes(app, deps);
   return app;
 }
 

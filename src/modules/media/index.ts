@@ -1,0 +1,427 @@
+/**
+ * The media module: owns MediaMTX. It provisions and supervises the binary (or talks to one the
+ * user runs, or only writes its config file), authorizes viewers through a loopback hook, and
+ * keeps MediaMTX's paths equal to the store's cameras. Other modules ask it for stream URLs,
+ * a frame from a stream, and a path for a talk session.
+ */
+import { join } from 'node:path';
+import type { Bus, Module } from '../../core/bus.ts';
+import type { Config } from '../../core/config/index.ts';
+import { AppError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Store } from '../../core/store/types.ts';
+import { MediamtxApi } from '../../protocols/mediamtx/api.ts';
+import { buildBaseConfig, type PathConfig, publisherPath } from '../../protocols/mediamtx/config.ts';
+import { AuthHook, INTERNAL_USER } from './auth-hook.ts';
+import { writeMediamtxConfig } from './config-file.ts';
+import { MediamtxEngine } from './engine.ts';
+import { grabFrame } from './frame-grab.ts';
+import { loadStreamPaths, PATH_NAMES_KEY, type StreamPath, streamSuffix, TALK_PREFIX } from './paths.ts';
+import { MEDIAMTX_VERSION, MediamtxUnavailableError, provisionMediamtx } from './provision.ts';
+import { PathReconciler } from './reconcile.ts';
+import { browserPlayable, type StreamUrls, streamUrls } from './urls.ts';
+import { signViewerToken, viewerTokenKey } from './viewer-token.ts';
+
+export type MediaSettings = Config['media'];
+
+export interface MediaModuleDeps {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  /** Where MediaMTX's own log lines go (tagged). */
+  engineLogger?: Logger;
+  settings: MediaSettings;
+  dataDir: string;
+  /** `server.publicUrl`: its host is the default host of stream URLs. */
+  publicUrl?: string | undefined;
+  secretKey: Buffer;
+  verifyCredentials: (credentials: { user: string; password: string; token: string }) => Promise<boolean>;
+  ffmpeg?: string;
+  /** Progress of a MediaMTX build (minutes on first start); the CLI prints it. */
+  onProgress?: (message: string) => void;
+}
+
+export type MediaState =
+  | 'disabled'
+  | 'provisioning'
+  | 'starting'
+  | 'running'
+  | 'restarting'
+  | 'failed'
+  | 'external'
+  | 'file';
+
+export interface MediaStatus {
+  enabled: boolean;
+  mode: MediaSettings['mode'];
+  state: MediaState;
+  version: string;
+  binary: string | null;
+  restarts: number;
+  lastError: string | null;
+  paths: number;
+}
+
+export interface StreamView {
+  id: string;
+  streamNo: number;
+  name: string;
+  path: string;
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  /** False for codecs most browsers cannot decode over WebRTC (H.265). */
+  browserPlayable: boolean;
+  /** The stream the UI and API pick when none is asked for. */
+  default: boolean;
+  note: string | null;
+  urls: StreamUrls;
+}
+
+export interface TalkPath {
+  path: string;
+  /** WHIP endpoint the browser publishes its microphone to (includes a publish grant). */
+  whipUrl: string;
+  /** Where hikbridge itself reads the published audio (internal credentials; never shown). */
+  readUrl: string;
+}
+
+const CHANGE_DEBOUNCE_MS = 100;
+const EXTERNAL_CHECK_MS = 15_000;
+
+export class MediaModule implements Module {
+  readonly name = 'media';
+  private readonly tokenKey: Buffer;
+  private readonly hook: AuthHook;
+  private readonly api: MediamtxApi;
+  private readonly reconciler: PathReconciler;
+  private engine: MediamtxEngine | undefined;
+  private state: MediaState;
+  private binary: string | null = null;
+  private lastError: string | null = null;
+  private streamPaths: StreamPath[] = [];
+  private readonly talkPaths = new Set<string>();
+  /** Paths hikbridge wrote into a MediaMTX it does not own (only those may be deleted there). */
+  private readonly written = new Set<string>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private changeTimer: NodeJS.Timeout | undefined;
+  private externalTimer: NodeJS.Timeout | undefined;
+  private externalStarted: string | undefined;
+  private stopped = false;
+  private firstSync: Promise<void> | undefined;
+
+  constructor(private readonly deps: MediaModuleDeps) {
+    const { settings } = deps;
+    this.tokenKey = viewerTokenKey(deps.secretKey);
+    this.hook = new AuthHook({
+      logger: deps.logger,
+      tokenKey: this.tokenKey,
+      verifyCredentials: deps.verifyCredentials,
+    });
+    this.api = new MediamtxApi({ baseUrl: settings.apiUrl ?? `http://127.0.0.1:${settings.apiPort}` });
+    this.reconciler = new PathReconciler({
+      api: this.api,
+      logger: deps.logger,
+      desired: () => this.desiredPaths(),
+      mayDelete: (name) => settings.mode === 'supervised' || this.written.has(name),
+      onApplied: (name) => this.written.add(name),
+    });
+    this.state = settings.enabled
+      ? settings.mode === 'supervised'
+        ? 'provisioning'
+        : settings.mode
+      : 'disabled';
+  }
+
+  private get configFile(): string {
+    return this.deps.settings.configFile ?? join(this.deps.dataDir, 'mediamtx', 'mediamtx.yml');
+  }
+
+  async start(): Promise<void> {
+    const { settings, bus } = this.deps;
+    if (!settings.enabled) return;
+    this.stopped = false;
+    if (settings.mode !== 'external') await this.hook.start();
+    await this.refreshStreamPaths();
+    const onChange = () => this.scheduleSync();
+    this.unsubscribe.push(
+      bus.on('device.added', onChange),
+      bus.on('device.updated', onChange),
+      bus.on('device.removed', onChange),
+      bus.on('channels.changed', onChange),
+    );
+    if (settings.mode === 'file') {
+      await this.writeConfigFile();
+      this.firstSync = Promise.resolve();
+    } else if (settings.mode === 'external') {
+      this.firstSync = this.checkExternal();
+      this.externalTimer = setInterval(() => void this.checkExternal(), EXTERNAL_CHECK_MS);
+    } else {
+      // Provisioning may build MediaMTX for minutes: the rest of the gateway does not wait.
+      this.firstSync = this.startSupervised();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    clearTimeout(this.changeTimer);
+    clearInterval(this.externalTimer);
+    await this.engine?.stop();
+    await this.hook.stop();
+  }
+
+  /** Resolves when MediaMTX first has the store's paths (or start-up failed; see status()). */
+  async ready(): Promise<void> {
+    await this.firstSync;
+  }
+
+  /** Applies the store's current state now (tests and the API's refresh use it). */
+  async sync(): Promise<void> {
+    await this.refreshStreamPaths();
+    if (this.deps.settings.mode === 'file') return this.writeConfigFile();
+    if (this.state === 'running' || this.state === 'external') await this.reconciler.request();
+  }
+
+  status(): MediaStatus {
+    const engine = this.engine?.status();
+    let state = this.state;
+    if (engine && state !== 'failed') state = engine.state === 'stopped' ? state : engine.state;
+    return {
+      enabled: this.deps.settings.enabled,
+      mode: this.deps.settings.mode,
+      state,
+      version: MEDIAMTX_VERSION,
+      binary: this.binary,
+      restarts: engine?.restarts ?? 0,
+      lastError: this.lastError ?? engine?.lastError ?? this.reconciler.status().lastError,
+      paths: this.streamPaths.length + this.talkPaths.size,
+    };
+  }
+
+  /** The MediaMTX process id (supervised mode), for tests that kill it. */
+  get enginePid(): number | undefined {
+    return this.engine?.pid;
+  }
+
+  /** The streams of a channel as viewers see them; `host` is the host the viewer used. */
+  streams(channelId: string, requestHost: string): StreamView[] {
+    if (!this.deps.settings.enabled) return [];
+    const paths = this.streamPaths.filter((path) => path.channelId === channelId);
+    if (paths.length === 0) return [];
+    const host = this.publicHost(requestHost);
+    const slug = paths[0]!.name.split('/')[0]!;
+    const token = signViewerToken(this.tokenKey, {
+      scope: slug,
+      action: 'read',
+      expiresAt: Date.now() + this.deps.settings.viewerTokenMinutes * 60_000,
+    });
+    const defaultNo = this.defaultStreamNo(paths);
+    return paths.map(({ name, stream }) => {
+      const playable = browserPlayable(stream.codec);
+      return {
+        id: stream.id,
+        streamNo: stream.streamNo,
+        name: streamSuffix(stream.streamNo),
+        path: name,
+        codec: stream.codec,
+        width: stream.width,
+        height: stream.height,
+        fps: stream.fps,
+        browserPlayable: playable,
+        default: stream.streamNo === defaultNo,
+        note: playable
+          ? null
+          : `${stream.codec} plays in few browsers; watch an H.264 stream in the browser, or set this ` +
+            'stream to H.264 in the camera.',
+        urls: streamUrls(host, this.deps.settings, name, token),
+      };
+    });
+  }
+
+  /** A JPEG from the channel's live stream through MediaMTX (the last snapshot fallback). */
+  async grabFrame(channelId: string, timeoutMs = 15_000): Promise<Buffer> {
+    const paths = this.streamPaths.filter((path) => path.channelId === channelId);
+    if (!this.deps.settings.enabled || paths.length === 0) {
+      throw new AppError('no_live_stream', 404, `Channel "${channelId}" has no live stream.`);
+    }
+    const defaultNo = this.defaultStreamNo(paths);
+    const path = paths.find((each) => each.stream.streamNo === defaultNo) ?? paths[0]!;
+    return grabFrame(this.deps.ffmpeg ?? 'ffmpeg', this.internalRtspUrl(path.name), timeoutMs);
+  }
+
+  /** Adds a path a browser can publish its microphone to, for one talk session. */
+  async openTalkPath(sessionId: string, requestHost: string): Promise<TalkPath> {
+    const path = `${TALK_PREFIX}${sessionId}`;
+    this.talkPaths.add(path);
+    await this.sync();
+    const token = signViewerToken(this.tokenKey, {
+      scope: path,
+      action: 'publish',
+      expiresAt: Date.now() + 60 * 60_000,
+    });
+    const host = this.hostPart(this.publicHost(requestHost));
+    return {
+      path,
+      whipUrl: `http://${host}:${this.deps.settings.webrtcPort}/${path}/whip?token=${encodeURIComponent(token)}`,
+      readUrl: this.internalRtspUrl(path),
+    };
+  }
+
+  async closeTalkPath(sessionId: string): Promise<void> {
+    if (this.talkPaths.delete(`${TALK_PREFIX}${sessionId}`)) await this.sync();
+  }
+
+  /** The configured path name of a channel's stream (`front-door/main`), if it has one. */
+  pathName(channelId: string, streamNo?: number): string | undefined {
+    const paths = this.streamPaths.filter((path) => path.channelId === channelId);
+    const wanted = streamNo ?? this.defaultStreamNo(paths);
+    return paths.find((path) => path.stream.streamNo === wanted)?.name;
+  }
+
+  /** rtsp://127.0.0.1 URL with the internal credential, for hikbridge's own readers. */
+  internalRtspUrl(path: string): string {
+    const password = encodeURIComponent(this.hook.internalPassword);
+    return `rtsp://${INTERNAL_USER}:${password}@127.0.0.1:${this.deps.settings.rtspPort}/${path}`;
+  }
+
+  private defaultStreamNo(paths: StreamPath[]): number {
+    const channelDefault = paths[0] ? this.channelDefaults.get(paths[0].channelId) : undefined;
+    if (channelDefault && paths.some((path) => path.stream.streamNo === channelDefault))
+      return channelDefault;
+    // The seed's advice automated: the first stream a browser can play.
+    return (paths.find((path) => browserPlayable(path.stream.codec)) ?? paths[0])?.stream.streamNo ?? 1;
+  }
+
+  private channelDefaults = new Map<string, number>();
+
+  private publicHost(requestHost: string): string {
+    if (this.deps.settings.publicHost) return this.deps.settings.publicHost;
+    if (this.deps.publicUrl) return new URL(this.deps.publicUrl).hostname;
+    // `host:port` or `[v6]:port` from the Host header: keep the host.
+    const match = /^\[([^\]]+)\]|^([^:]+)/.exec(requestHost);
+    return match?.[1] ?? match?.[2] ?? '127.0.0.1';
+  }
+
+  private hostPart(host: string): string {
+    return host.includes(':') ? `[${host}]` : host;
+  }
+
+  private async refreshStreamPaths(): Promise<void> {
+    const { settings, store } = this.deps;
+    this.streamPaths = await loadStreamPaths(store, {
+      rtspTransport: settings.rtspTransport,
+      startTimeoutSeconds: settings.onDemandStartTimeoutSeconds,
+      closeAfterSeconds: settings.onDemandCloseAfterSeconds,
+    });
+    const defaults = new Map<string, number>();
+    const devices = new Map((await store.devices.list()).map((device) => [device.id, device]));
+    for (const channel of await store.channels.list()) {
+      const preferred = channel.defaultStream ?? devices.get(channel.deviceId)?.defaultStream ?? null;
+      if (preferred) defaults.set(channel.id, preferred);
+    }
+    this.channelDefaults = defaults;
+  }
+
+  private async desiredPaths(): Promise<Map<string, PathConfig>> {
+    const paths = new Map<string, PathConfig>(this.streamPaths.map((path) => [path.name, path.config]));
+    for (const talk of this.talkPaths) paths.set(talk, publisherPath());
+    return paths;
+  }
+
+  private scheduleSync(): void {
+    clearTimeout(this.changeTimer);
+    this.changeTimer = setTimeout(() => {
+      this.sync().catch((error) =>
+        this.deps.logger.warn({ err: error }, 'could not apply camera changes to MediaMTX'),
+      );
+    }, CHANGE_DEBOUNCE_MS);
+  }
+
+  private baseConfig(): Record<string, unknown> {
+    const { settings } = this.deps;
+    return buildBaseConfig({
+      apiAddress: `127.0.0.1:${settings.apiPort}`,
+      rtspAddress: `:${settings.rtspPort}`,
+      webrtcAddress: `:${settings.webrtcPort}`,
+      webrtcUdpAddress: `:${settings.webrtcUdpPort}`,
+      hlsAddress: `:${settings.hlsPort}`,
+      authHttpAddress: this.hook.url,
+      webrtcAdditionalHosts: settings.webrtcAdditionalHosts,
+    });
+  }
+
+  private async writeConfigFile(): Promise<void> {
+    const config = this.baseConfig();
+    config.paths = Object.fromEntries(await this.desiredPaths());
+    await writeMediamtxConfig(this.configFile, config);
+  }
+
+  private async startSupervised(): Promise<void> {
+    const { settings, logger } = this.deps;
+    try {
+      const found = await provisionMediamtx({
+        binary: settings.binary,
+        cacheDir: settings.cacheDir,
+        onProgress: (message) => {
+          logger.info(message);
+          this.deps.onProgress?.(message);
+        },
+      });
+      this.binary = found.path;
+      logger.info({ binary: found.path, source: found.source }, 'using MediaMTX');
+    } catch (error) {
+      this.state = 'failed';
+      this.lastError =
+        error instanceof MediamtxUnavailableError
+          ? error.message
+          : `MediaMTX unavailable: ${(error as Error).message}`;
+      logger.error(this.lastError);
+      return;
+    }
+    if (this.stopped) return;
+    // Paths go through the API only: the file holds the global part, so a reload never drops them.
+    await writeMediamtxConfig(this.configFile, this.baseConfig());
+    this.state = 'starting';
+    let firstReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      firstReady = resolve;
+    });
+    this.engine = new MediamtxEngine({
+      binary: found(this.binary),
+      configFile: this.configFile,
+      api: this.api,
+      logger: this.deps.engineLogger ?? logger,
+      maxBackoffMs: settings.restartMaxSeconds * 1000,
+      onReady: () => {
+        this.state = 'running';
+        this.reconciler.request().finally(firstReady);
+      },
+    });
+    this.engine.start();
+    await ready;
+  }
+
+  /** Notices a restart of a MediaMTX the user runs (its start time changes) and re-applies paths. */
+  private async checkExternal(): Promise<void> {
+    try {
+      const info = await this.api.info();
+      if (info.started !== this.externalStarted) {
+        this.externalStarted = info.started;
+        await this.reconciler.request();
+      }
+      this.lastError = null;
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      this.externalStarted = undefined;
+    }
+  }
+}
+
+function found(binary: string | null): string {
+  if (!binary) throw new Error('MediaMTX binary missing after provisioning');
+  return binary;
+}
+
+export { PATH_NAMES_KEY };

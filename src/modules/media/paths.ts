@@ -1,0 +1,126 @@
+/**
+ * What MediaMTX should serve, derived from the store: one on-demand path per stream of every
+ * enabled camera channel. Path names are stable: a camera gets a slug once (from its name) and
+ * keeps it when it is renamed, so embedded players and bookmarks keep working.
+ */
+import type { ChannelRecord, DeviceRecord, Store, StreamRecord } from '../../core/store/types.ts';
+import { buildRtspUrl } from '../../protocols/isapi/rtsp.ts';
+import { cameraPath, type PathConfig, slugify } from '../../protocols/mediamtx/config.ts';
+
+/** Settings key holding `{channelId: slug}`; the store is the single owner of path names. */
+export const PATH_NAMES_KEY = 'media.pathNames';
+
+/** Path prefix of two-way audio sessions (browsers publish their microphone there). */
+export const TALK_PREFIX = 'talk/';
+
+export interface PathTuning {
+  rtspTransport: 'tcp' | 'udp' | 'automatic';
+  startTimeoutSeconds: number;
+  closeAfterSeconds: number;
+}
+
+export interface StreamPath {
+  name: string;
+  deviceId: string;
+  channelId: string;
+  stream: StreamRecord;
+  config: PathConfig;
+}
+
+/** `main`, `sub`, `third`, then `stream4`... as people call Hikvision's stream numbers. */
+export function streamSuffix(streamNo: number): string {
+  return ['main', 'sub', 'third'][streamNo - 1] ?? `stream${streamNo}`;
+}
+
+/** The camera part of a path name for a channel, before uniqueness is ensured. */
+function baseSlug(device: DeviceRecord, channel: ChannelRecord, channelsOfDevice: number): string {
+  // A single-channel device is "the camera"; NVR channels are named after the channel.
+  if (channelsOfDevice <= 1) return slugify(device.name);
+  return slugify(`${device.name} ${channel.name || `channel ${channel.channelNo}`}`);
+}
+
+/**
+ * Gives every channel without a name one, keeping existing names; names of channels that no
+ * longer exist are released. Returns the map and whether it changed (then the caller saves it).
+ */
+export function assignPathNames(
+  existing: Record<string, string>,
+  devices: DeviceRecord[],
+  channels: ChannelRecord[],
+): { names: Record<string, string>; changed: boolean } {
+  const live = new Set(channels.map((channel) => channel.id));
+  const names: Record<string, string> = {};
+  let changed = false;
+  for (const [channelId, slug] of Object.entries(existing)) {
+    if (live.has(channelId)) names[channelId] = slug;
+    else changed = true;
+  }
+  const taken = new Set(Object.values(names));
+  const byDevice = new Map(devices.map((device) => [device.id, device]));
+  const countByDevice = new Map<string, number>();
+  for (const channel of channels)
+    countByDevice.set(channel.deviceId, (countByDevice.get(channel.deviceId) ?? 0) + 1);
+  // Stable order: the same store gives the same names on every instance.
+  const ordered = [...channels].sort(
+    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+  );
+  for (const channel of ordered) {
+    if (names[channel.id]) continue;
+    const device = byDevice.get(channel.deviceId);
+    if (!device) continue;
+    const base = baseSlug(device, channel, countByDevice.get(channel.deviceId) ?? 1);
+    let slug = base;
+    for (let suffix = 2; taken.has(slug) || slug.startsWith('talk'); suffix += 1) slug = `${base}-${suffix}`;
+    names[channel.id] = slug;
+    taken.add(slug);
+    changed = true;
+  }
+  return { names, changed };
+}
+
+/** The RTSP source of a stream, with the device's credentials (never shown to viewers). */
+export function streamSource(device: DeviceRecord, stream: StreamRecord): string {
+  return buildRtspUrl({
+    host: device.host,
+    port: device.rtspPort,
+    streamId: stream.id,
+    credentials: { username: device.username, password: device.password },
+  });
+}
+
+export function desiredStreamPaths(
+  devices: DeviceRecord[],
+  channels: ChannelRecord[],
+  names: Record<string, string>,
+  tuning: PathTuning,
+): StreamPath[] {
+  const byDevice = new Map(devices.map((device) => [device.id, device]));
+  const paths: StreamPath[] = [];
+  for (const channel of channels) {
+    const device = byDevice.get(channel.deviceId);
+    const slug = names[channel.id];
+    if (!device?.enabled || !channel.enabled || !slug) continue;
+    for (const stream of channel.streams) {
+      paths.push({
+        name: `${slug}/${streamSuffix(stream.streamNo)}`,
+        deviceId: device.id,
+        channelId: channel.id,
+        stream,
+        config: cameraPath({ source: streamSource(device, stream), ...tuning }),
+      });
+    }
+  }
+  return paths;
+}
+
+/** Reads the store and returns the desired paths, saving newly assigned names. */
+export async function loadStreamPaths(store: Store, tuning: PathTuning): Promise<StreamPath[]> {
+  const [devices, channels, stored] = await Promise.all([
+    store.devices.list(),
+    store.channels.list(),
+    store.settings.get<Record<string, string>>(PATH_NAMES_KEY),
+  ]);
+  const { names, changed } = assignPathNames(stored ?? {}, devices, channels);
+  if (changed) await store.settings.set(PATH_NAMES_KEY, names);
+  return desiredStreamPaths(devices, channels, names, tuning);
+}

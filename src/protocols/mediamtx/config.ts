@@ -1,0 +1,124 @@
+/**
+ * The MediaMTX configuration model hikbridge writes: the global part (ports, API, auth hook)
+ * and the per-path part (where each stream comes from). Pure data in, plain objects out; the
+ * same objects go to the control API and, in file mode, into mediamtx.yml.
+ */
+
+/** The subset of MediaMTX path settings hikbridge manages. Keys are MediaMTX's own. */
+export interface PathConfig {
+  source?: string;
+  sourceOnDemand?: boolean;
+  sourceOnDemandStartTimeout?: string;
+  sourceOnDemandCloseAfter?: string;
+  rtspTransport?: 'tcp' | 'udp' | 'multicast' | 'automatic';
+  maxReaders?: number;
+}
+
+export interface BaseConfigOptions {
+  apiAddress: string;
+  rtspAddress: string;
+  webrtcAddress: string;
+  webrtcUdpAddress: string;
+  hlsAddress: string;
+  /** Every read/publish is authorized by this URL (hikbridge's own endpoint). */
+  authHttpAddress?: string | undefined;
+  /** Extra hosts/IPs announced in WebRTC ICE candidates (NAT, Docker). */
+  webrtcAdditionalHosts?: string[] | undefined;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  readTimeoutSeconds?: number;
+}
+
+/**
+ * Global settings. Everything hikbridge does not use is turned off so it neither takes a port
+ * nor surprises anyone (RTMP, SRT, MoQ, playback, metrics, pprof).
+ */
+export function buildBaseConfig(options: BaseConfigOptions): Record<string, unknown> {
+  const auth = options.authHttpAddress
+    ? {
+        authMethod: 'http',
+        authHTTPAddress: options.authHttpAddress,
+        // The control API is bound to loopback and used only by hikbridge itself.
+        authHTTPExclude: [{ action: 'api' }, { action: 'metrics' }, { action: 'pprof' }],
+      }
+    : {
+        authMethod: 'internal',
+        authInternalUsers: [
+          {
+            user: 'any',
+            pass: '',
+            ips: [],
+            permissions: [{ action: 'read' }, { action: 'publish' }, { action: 'playback' }],
+          },
+          { user: 'any', pass: '', ips: ['127.0.0.1', '::1'], permissions: [{ action: 'api' }] },
+        ],
+      };
+  return {
+    logLevel: options.logLevel ?? 'info',
+    logDestinations: ['stdout'],
+    readTimeout: `${options.readTimeoutSeconds ?? 10}s`,
+    writeTimeout: `${options.readTimeoutSeconds ?? 10}s`,
+    ...auth,
+    api: true,
+    apiAddress: options.apiAddress,
+    metrics: false,
+    pprof: false,
+    playback: false,
+    rtsp: true,
+    rtspAddress: options.rtspAddress,
+    // TCP only: cameras on real networks lose UDP packets, and it needs no extra ports.
+    rtspTransports: ['tcp'],
+    rtmp: false,
+    hls: true,
+    hlsAddress: options.hlsAddress,
+    webrtc: true,
+    webrtcAddress: options.webrtcAddress,
+    webrtcLocalUDPAddress: options.webrtcUdpAddress,
+    webrtcAdditionalHosts: options.webrtcAdditionalHosts ?? [],
+    srt: false,
+    moq: false,
+    paths: {},
+  };
+}
+
+export interface CameraPathOptions {
+  /** The camera's RTSP URL including credentials. */
+  source: string;
+  rtspTransport: 'tcp' | 'udp' | 'automatic';
+  startTimeoutSeconds: number;
+  closeAfterSeconds: number;
+}
+
+/** An on-demand relay of one camera stream: MediaMTX connects only while someone watches. */
+export function cameraPath(options: CameraPathOptions): PathConfig {
+  return {
+    source: options.source,
+    sourceOnDemand: true,
+    sourceOnDemandStartTimeout: `${options.startTimeoutSeconds}s`,
+    sourceOnDemandCloseAfter: `${options.closeAfterSeconds}s`,
+    rtspTransport: options.rtspTransport,
+  };
+}
+
+/** A path a client publishes into (WHIP from a browser microphone for two-way audio). */
+export function publisherPath(): PathConfig {
+  return { source: 'publisher' };
+}
+
+/** Whether MediaMTX's current config for a path already says what `desired` says. */
+export function pathMatches(actual: Record<string, unknown> | undefined, desired: PathConfig): boolean {
+  if (!actual) return false;
+  return Object.entries(desired).every(([key, value]) => actual[key] === value);
+}
+
+/** A path name MediaMTX accepts and a person can read: lower-case words joined by `-`. */
+export function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
+  return slug || 'camera';
+}

@@ -1,0 +1,213 @@
+/**
+ * Live video end to end with real processes: a simulated camera whose RTSP server (MediaMTX
+ * with Digest auth) carries ffmpeg's H.264 test pattern, a gateway that supervises its own
+ * MediaMTX, and ffprobe reading decoded frames from the gateway's path. MediaMTX is killed
+ * mid-test and must come back with its paths.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimDevice } from '../../sim/index.ts';
+import type { SimDevice } from '../../sim/types.ts';
+import { MediamtxApi } from '../../src/protocols/mediamtx/api.ts';
+import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { type CameraVideo, mediaPorts, startCameraVideo, until } from '../support/mediamtx.ts';
+import { requireTool } from '../support/system-tools.ts';
+
+const run = promisify(execFile);
+// `@` and `#` must be URL-encoded in the RTSP source (a classic cause of camera 401s).
+const CAMERA_PASSWORD = 'Cam-P@ss#1';
+
+let video: CameraVideo;
+let sim: SimDevice;
+let gw: TestGateway;
+let ports: Awaited<ReturnType<typeof mediaPorts>>;
+let channelId: string;
+
+/** Decoded video frames ffprobe reads from `url` in about two seconds. */
+async function probeFrames(url: string): Promise<{ codec: string; width: number; frames: number }> {
+  const ffprobe = requireTool('ffprobe', 'ffmpeg');
+  const answer = await run(
+    ffprobe,
+    [
+      '-v',
+      'error',
+      '-rtsp_transport',
+      'tcp',
+      '-select_streams',
+      'v:0',
+      '-read_intervals',
+      '%+2',
+      '-count_frames',
+      '-show_entries',
+      'stream=codec_name,width,nb_read_frames',
+      '-of',
+      'json',
+      url,
+    ],
+    { timeout: 20_000 },
+  );
+  const stream = (JSON.parse(answer.stdout) as { streams: Array<Record<string, string | number>> })
+    .streams[0]!;
+  return {
+    codec: String(stream.codec_name),
+    width: Number(stream.width),
+    frames: Number(stream.nb_read_frames),
+  };
+}
+
+async function probeRefused(url: string): Promise<string> {
+  const ffprobe = requireTool('ffprobe', 'ffmpeg');
+  try {
+    await run(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', url], { timeout: 20_000 });
+    return 'played';
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr ?? error);
+  }
+}
+
+beforeAll(async () => {
+  video = await startCameraVideo({ username: 'admin', password: CAMERA_PASSWORD });
+  sim = await startSimDevice({
+    profile: 'camera',
+    username: 'admin',
+    password: CAMERA_PASSWORD,
+    rtspPort: video.rtspPort,
+  });
+  ports = await mediaPorts();
+  gw = await startTestGateway({ overrides: { media: { ...ports, onDemandCloseAfterSeconds: 2 } } });
+  await gw.gateway.media.ready();
+  const added = await gw.api('POST', '/api/v1/devices', {
+    body: {
+      name: 'Front Door',
+      host: '127.0.0.1',
+      port: sim.port,
+      username: 'admin',
+      password: CAMERA_PASSWORD,
+    },
+  });
+  expect(added.status).toBe(201);
+  const channels = await gw.api('GET', '/api/v1/channels');
+  channelId = channels.json[0].id;
+}, 120_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await sim?.close();
+  await video?.stop();
+});
+
+describe('live video through the supervised MediaMTX', () => {
+  it('lists each stream with its path, URLs and a browser-playable default', async () => {
+    await until(
+      async () => (await gw.api('GET', `/api/v1/channels/${channelId}/streams`)).json.length >= 2,
+      5000,
+      () => 'no streams',
+    );
+    const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
+    const main = streams.find((stream: { name: string }) => stream.name === 'main');
+    expect(main.path).toBe('front-door/main');
+    expect(main.urls.rtsp).toMatch(
+      new RegExp(`^rtsp://viewer:[^@]+@127\\.0\\.0\\.1:${ports.rtspPort}/front-door/main$`),
+    );
+    expect(main.urls.whep).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${ports.webrtcPort}/front-door/main/whep\\?token=`),
+    );
+    expect(main.urls.hls).toContain(`:${ports.hlsPort}/front-door/main/index.m3u8?token=`);
+    expect(streams.filter((stream: { default: boolean }) => stream.default)).toHaveLength(1);
+    // The camera's password never reaches API output.
+    expect(JSON.stringify(streams)).not.toContain(encodeURIComponent(CAMERA_PASSWORD));
+    expect(JSON.stringify(streams)).not.toContain(CAMERA_PASSWORD);
+  });
+
+  it('configures MediaMTX with an on-demand path per stream, sourced from the camera', async () => {
+    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const paths = await api.listPathConfigs();
+    const main = paths.find((path) => path.name === 'front-door/main')!;
+    expect(main.sourceOnDemand).toBe(true);
+    expect(main.rtspTransport).toBe('tcp');
+    expect(main.source).toBe(
+      `rtsp://admin:${encodeURIComponent(CAMERA_PASSWORD)}@127.0.0.1:${video.rtspPort}/Streaming/Channels/101`,
+    );
+    expect(paths.map((path) => path.name).sort()).toEqual(['front-door/main', 'front-door/sub']);
+    // Nobody watches yet: the camera has not been asked for video.
+    const live = await api.getPath('front-door/main');
+    expect(live?.ready ?? false).toBe(false);
+  });
+
+  it('plays the camera over RTSP with the viewer token; refuses without it', async () => {
+    const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
+    const main = streams.find((stream: { name: string }) => stream.name === 'main');
+    const probe = await probeFrames(main.urls.rtsp);
+    expect(probe.codec).toBe('h264');
+    expect(probe.width).toBe(640);
+    expect(probe.frames).toBeGreaterThan(5);
+
+    const bare = `rtsp://127.0.0.1:${ports.rtspPort}/front-door/main`;
+    expect(await probeRefused(bare)).toMatch(/401|Unauthorized/i);
+    const forged = main.urls.rtsp.replace(/viewer:[^@]+@/, 'viewer:forged.token@');
+    expect(await probeRefused(forged)).toMatch(/401|Unauthorized/i);
+    // An API token works as the password too (for players configured once).
+    const withApiToken = `rtsp://any:${encodeURIComponent(gw.token)}@127.0.0.1:${ports.rtspPort}/front-door/sub`;
+    expect((await probeFrames(withApiToken)).width).toBe(320);
+  });
+
+  it('comes back with its paths after MediaMTX is killed, and playback resumes', async () => {
+    const pid = gw.gateway.media.enginePid!;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    await until(
+      () => gw.gateway.media.status().restarts >= 1 && gw.gateway.media.status().state === 'running',
+      15_000,
+      () => `MediaMTX did not come back: ${JSON.stringify(gw.gateway.media.status())}`,
+    );
+    expect(gw.gateway.media.enginePid).not.toBe(pid);
+    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    await until(
+      async () => (await api.listPathConfigs()).length === 2,
+      5000,
+      () => 'paths not restored',
+    );
+    const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
+    const probe = await probeFrames(
+      streams.find((stream: { name: string }) => stream.name === 'main').urls.rtsp,
+    );
+    expect(probe.frames).toBeGreaterThan(5);
+    expect(gw.logs()).toMatch(/MediaMTX was killed by SIGKILL; restarting it/);
+  });
+
+  it('takes the snapshot from the live stream when the camera picture endpoint fails', async () => {
+    sim.setFault({ kind: 'status', status: 500, paths: ['/ISAPI/Streaming/channels/101/picture'] });
+    try {
+      const answer = await fetch(`${gw.url}/api/v1/channels/${channelId}/snapshot.jpg`, {
+        headers: { authorization: `Bearer ${gw.token}` },
+        signal: AbortSignal.timeout(30_000),
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-hikbridge-snapshot-source')).toBe('stream');
+      const jpeg = Buffer.from(await answer.arrayBuffer());
+      expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+      expect(jpeg.length).toBeGreaterThan(2000);
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
+  it('follows device changes: a removed device loses its paths', async () => {
+    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const channel = await gw.api('GET', `/api/v1/channels/${channelId}`);
+    const removed = await gw.api('DELETE', `/api/v1/devices/${channel.json.deviceId}`);
+    expect(removed.status).toBe(204);
+    await until(
+      async () => (await api.listPathConfigs()).length === 0,
+      5000,
+      () => 'paths not removed',
+    );
+    // The config file holds no camera credentials: paths live only in MediaMTX's memory.
+    const file = readFileSync(join(gw.dataDir, 'mediamtx', 'mediamtx.yml'), 'utf8');
+    expect(file).not.toContain(CAMERA_PASSWORD);
+    expect(file).toContain('authHTTPAddress');
+  });
+});
