@@ -13,6 +13,7 @@ import { startSimDevice } from '../../sim/index.ts';
 import type { SimDevice } from '../../sim/types.ts';
 import { MediamtxApi } from '../../src/protocols/mediamtx/api.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { launchChromium } from '../support/browser.ts';
 import { type CameraVideo, mediaPorts, startCameraVideo, until } from '../support/mediamtx.ts';
 import { requireTool } from '../support/system-tools.ts';
 
@@ -91,6 +92,11 @@ beforeAll(async () => {
   expect(added.status).toBe(201);
   const channels = await gw.api('GET', '/api/v1/channels');
   channelId = channels.json[0].id;
+    await until(
+      async () => (await gw.api('GET', `/api/v1/channels/${channelId}/streams`)).json.length >= 2,
+      5000,
+      () => 'no streams',
+    );
 }, 120_000);
 
 afterAll(async () => {
@@ -101,11 +107,6 @@ afterAll(async () => {
 
 describe('live video through the supervised MediaMTX', () => {
   it('lists each stream with its path, URLs and a browser-playable default', async () => {
-    await until(
-      async () => (await gw.api('GET', `/api/v1/channels/${channelId}/streams`)).json.length >= 2,
-      5000,
-      () => 'no streams',
-    );
     const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
     const main = streams.find((stream: { name: string }) => stream.name === 'main');
     expect(main.path).toBe('front-door/main');
@@ -194,6 +195,50 @@ describe('live video through the supervised MediaMTX', () => {
       sim.clearFaults();
     }
   });
+
+  it('plays in headless Chromium over WebRTC (WHEP) and resumes after MediaMTX is killed', async () => {
+    const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
+    const main = streams.find((stream: { name: string }) => stream.name === 'main');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(main.urls.webrtc);
+      // Counts frames the browser actually decoded and presented, across reconnects.
+      await page.evaluate(() => {
+        const video = document.querySelector('video')!;
+        const counter = window as unknown as { presented: number };
+        counter.presented = 0;
+        const tick = () => {
+          counter.presented += 1;
+          video.requestVideoFrameCallback(tick);
+        };
+        video.requestVideoFrameCallback(tick);
+      });
+      const presented = () => page.evaluate(() => (window as unknown as { presented: number }).presented);
+      await until(
+        async () => (await presented()) >= 15,
+        20_000,
+        () => 'the browser decoded no video',
+      );
+      expect(await page.evaluate(() => document.querySelector('video')!.videoWidth)).toBe(640);
+
+      process.kill(gw.gateway.media.enginePid!, 'SIGKILL');
+      await until(
+        () => gw.gateway.media.status().state !== 'running',
+        5000,
+        () => 'kill not noticed',
+      );
+      const before = await presented();
+      // The page retries by itself; the restarted MediaMTX must have the path again.
+      await until(
+        async () => (await presented()) >= before + 15,
+        30_000,
+        () => 'playback did not resume',
+      );
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it('follows device changes: a removed device loses its paths', async () => {
     const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
