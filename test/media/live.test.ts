@@ -92,11 +92,11 @@ beforeAll(async () => {
   expect(added.status).toBe(201);
   const channels = await gw.api('GET', '/api/v1/channels');
   channelId = channels.json[0].id;
-    await until(
-      async () => (await gw.api('GET', `/api/v1/channels/${channelId}/streams`)).json.length >= 2,
-      5000,
-      () => 'no streams',
-    );
+  await until(
+    async () => (await gw.api('GET', `/api/v1/channels/${channelId}/streams`)).json.length >= 2,
+    5000,
+    () => 'no streams',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -204,23 +204,22 @@ describe('live video through the supervised MediaMTX', () => {
       const page = await browser.newPage();
       await page.goto(main.urls.webrtc);
       // Counts frames the browser actually decoded and presented, across reconnects.
-      await page.evaluate(() => {
-        const video = document.querySelector('video')!;
-        const counter = window as unknown as { presented: number };
-        counter.presented = 0;
+      await page.evaluate(`(() => {
+        const video = document.querySelector('video');
+        window.presented = 0;
         const tick = () => {
-          counter.presented += 1;
+          window.presented += 1;
           video.requestVideoFrameCallback(tick);
         };
         video.requestVideoFrameCallback(tick);
-      });
-      const presented = () => page.evaluate(() => (window as unknown as { presented: number }).presented);
+      })()`);
+      const presented = () => page.evaluate<number>('window.presented');
       await until(
         async () => (await presented()) >= 15,
         20_000,
         () => 'the browser decoded no video',
       );
-      expect(await page.evaluate(() => document.querySelector('video')!.videoWidth)).toBe(640);
+      expect(await page.evaluate<number>("document.querySelector('video').videoWidth")).toBe(640);
 
       process.kill(gw.gateway.media.enginePid!, 'SIGKILL');
       await until(

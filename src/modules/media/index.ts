@@ -39,6 +39,8 @@ export interface MediaModuleDeps {
   ffmpeg?: string;
   /** Progress of a MediaMTX build (minutes on first start); the CLI prints it. */
   onProgress?: (message: string) => void;
+  /** How often a MediaMTX the user runs is checked for restarts (external mode). */
+  externalCheckMs?: number;
 }
 
 export type MediaState =
@@ -156,7 +158,8 @@ export class MediaModule implements Module {
       this.firstSync = Promise.resolve();
     } else if (settings.mode === 'external') {
       this.firstSync = this.checkExternal();
-      this.externalTimer = setInterval(() => void this.checkExternal(), EXTERNAL_CHECK_MS);
+      const every = this.deps.externalCheckMs ?? EXTERNAL_CHECK_MS;
+      this.externalTimer = setInterval(() => void this.checkExternal(), every);
     } else {
       // Provisioning may build MediaMTX for minutes: the rest of the gateway does not wait.
       this.firstSync = this.startSupervised();

@@ -70,7 +70,8 @@ export function assignPathNames(
     if (!device) continue;
     const base = baseSlug(device, channel, countByDevice.get(channel.deviceId) ?? 1);
     let slug = base;
-    for (let suffix = 2; taken.has(slug) || slug.startsWith('talk'); suffix += 1) slug = `${base}-${suffix}`;
+    // `talk` itself is the prefix of talk-session paths (`talk/<id>`); `talk-2` is fine.
+    for (let suffix = 2; taken.has(slug) || slug === 'talk'; suffix += 1) slug = `${base}-${suffix}`;
     names[channel.id] = slug;
     taken.add(slug);
     changed = true;

@@ -34,6 +34,8 @@ export interface ProvisionOptions {
   searchPath?: boolean;
   /** Environment for PATH and Go; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The Go command; default: `go` on PATH or a standard install place. `null`: none. */
+  go?: string | null;
 }
 
 export interface ProvisionedBinary {
@@ -72,7 +74,9 @@ export async function provisionMediamtx(options: ProvisionOptions = {}): Promise
   const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const cached = cachedBinaryPath(cacheDir);
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
-  await buildMediamtx(cached, env, options.onProgress ?? (() => {}));
+  const go = options.go === undefined ? findGo(env) : options.go;
+  if (!go) throw goMissing();
+  await buildMediamtx(cached, go, env, options.onProgress ?? (() => {}));
   return { path: cached, source: 'built' };
 }
 
@@ -92,16 +96,16 @@ function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined
   return undefined;
 }
 
-function findGo(env: NodeJS.ProcessEnv): string {
-  const go = findOnPath('go', env) ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find(isExecutable);
-  if (!go) {
-    throw new MediamtxUnavailableError(
-      'MediaMTX is not installed and cannot be built because Go is missing. Either install MediaMTX ' +
-        `${MEDIAMTX_VERSION} from https://github.com/bluenviron/mediamtx/releases and set media.binary ` +
-        '(or put it on PATH), or install Go 1.26 or newer from https://go.dev/dl/ and start again.',
-    );
-  }
-  return go;
+function findGo(env: NodeJS.ProcessEnv): string | undefined {
+  return findOnPath('go', env) ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find(isExecutable);
+}
+
+function goMissing(): MediamtxUnavailableError {
+  return new MediamtxUnavailableError(
+    'MediaMTX is not installed and cannot be built because Go is missing. Either install MediaMTX ' +
+      `${MEDIAMTX_VERSION} from https://github.com/bluenviron/mediamtx/releases and set media.binary ` +
+      '(or put it on PATH), or install Go 1.26 or newer from https://go.dev/dl/ and start again.',
+  );
 }
 
 /** Runs a command with a deadline; rejects with its stderr tail so a failed build says why. */
@@ -135,8 +139,12 @@ function hlsScriptPath(): string {
   }
 }
 
-async function buildMediamtx(target: string, env: NodeJS.ProcessEnv, progress: (m: string) => void) {
-  const go = findGo(env);
+async function buildMediamtx(
+  target: string,
+  go: string,
+  env: NodeJS.ProcessEnv,
+  progress: (m: string) => void,
+): Promise<void> {
   // GOTOOLCHAIN=local: an old Go must say so, not try to download a toolchain we cannot reach.
   const goEnv = { ...env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
   const workDir = `${target}.build-${process.pid}-${Date.now()}`;
