@@ -1,10 +1,12 @@
 /** `hikbridge start` as a user runs it: the README's curl steps, then a clean SIGTERM stop. */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mediaPorts, until } from '../support/mediamtx.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/hikbridge.js', import.meta.url));
 let child: ChildProcess | undefined;
@@ -41,9 +43,16 @@ function startCli(
 describe('hikbridge start', () => {
   it('serves the API as the README shows and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-cli-'));
+    const ports = await mediaPorts();
     const started = await startCli(['--data', dataDir, '--port', '0'], {
       HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Readme-Pass-1',
       HIKBRIDGE_SERVER_HOST: '127.0.0.1',
+      // MediaMTX runs as on a user's machine, on free ports instead of 8554/8889/8888/9997.
+      HIKBRIDGE_MEDIA_API_PORT: String(ports.apiPort),
+      HIKBRIDGE_MEDIA_RTSP_PORT: String(ports.rtspPort),
+      HIKBRIDGE_MEDIA_WEBRTC_PORT: String(ports.webrtcPort),
+      HIKBRIDGE_MEDIA_WEBRTC_UDP_PORT: String(ports.webrtcUdpPort),
+      HIKBRIDGE_MEDIA_HLS_PORT: String(ports.hlsPort),
     });
     child = started.child;
     const health = await fetch(`${started.url}/health`);
@@ -59,12 +68,27 @@ describe('hikbridge start', () => {
     });
     expect(devices.status).toBe(200);
     expect(await devices.json()).toEqual([]);
+    const mediaState = async () =>
+      (
+        (await (
+          await fetch(`${started.url}/api/v1/media`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { state: string }
+      ).state;
+    await until(
+      async () => (await mediaState()) === 'running',
+      15_000,
+      () => 'MediaMTX did not start',
+    );
+    const mediamtx = await fetch(`http://127.0.0.1:${ports.apiPort}/v3/info`);
+    expect(((await mediamtx.json()) as { version: string }).version.trim()).toBe('v1.20.1');
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     const t0 = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
+    // MediaMTX went down with the gateway.
+    await expect(fetch(`http://127.0.0.1:${ports.apiPort}/v3/info`)).rejects.toThrow();
     expect(started.output()).not.toContain('Readme-Pass-1');
   });
 
