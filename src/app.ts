@@ -13,12 +13,14 @@ import type { Store } from './core/store/types.ts';
 import { AuthService } from './modules/api/auth.ts';
 import { Metrics } from './modules/api/metrics.ts';
 import { ApiModule } from './modules/api/server.ts';
+import { BrowserTalkSessions } from './modules/api/talk-sessions.ts';
 import { baseUrlOf } from './modules/devices/connect.ts';
 import { DevicesModule } from './modules/devices/index.ts';
 import { runDoctor } from './modules/diagnostics/doctor.ts';
 import { EventsModule } from './modules/events/index.ts';
 import { MediaModule } from './modules/media/index.ts';
 import { MqttModule } from './modules/mqtt/index.ts';
+import { TalkModule } from './modules/talk/index.ts';
 import { WebhooksModule } from './modules/webhooks/index.ts';
 
 export interface GatewayOptions {
@@ -110,12 +112,32 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     verifyCredentials: (credentials) => auth.verifyViewer(credentials),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  const talk = new TalkModule({
+    store,
+    bus,
+    logger: logger.forModule('talk'),
+    devices,
+    settings: {
+      ffmpegPath: config.media.ffmpeg,
+      maxSessionSeconds: config.talk.maxSessionSeconds,
+      maxSessions: config.talk.maxSessions,
+    },
+  });
+  const browserTalk = new BrowserTalkSessions({
+    media,
+    talk,
+    logger: logger.forModule('talk'),
+    waitMs: config.talk.browserWaitSeconds * 1000,
+    maxDurationSeconds: config.talk.maxSessionSeconds,
+  });
   const api = new ApiModule({
     store,
     bus,
     logger: logger.forModule('api'),
     devices,
     media,
+    talk,
+    browserTalk,
     auth,
     metrics,
     version: await packageVersion(),
@@ -166,7 +188,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     settings: config.webhooks,
   });
   // Sinks start before the events module and stop after it, so its last events still reach them.
-  const modules: Module[] = [devices, webhooks, ...(mqtt ? [mqtt] : []), events, media, api];
+  const modules: Module[] = [
+    devices,
+    webhooks,
+    ...(mqtt ? [mqtt] : []),
+    events,
+    talk,
+    media,
+    browserTalk,
+    api,
+  ];
   const started: Module[] = [];
   try {
     for (const module of modules) {

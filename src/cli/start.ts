@@ -1,6 +1,5 @@
 /** `hikbridge start`: the long-running gateway, stopped cleanly by SIGTERM/SIGINT. */
 
-import type { SimDevice } from '../../sim/index.ts';
 import { type Gateway, startGateway } from '../app.ts';
 import { ConfigError } from '../core/config/index.ts';
 import { startDemoDevices } from './demo.ts';
@@ -41,8 +40,7 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
     throw error;
   }
 
-  let sims: SimDevice[] = [];
-  if (options.demo) sims = await startDemoDevices(gateway);
+  const demo = options.demo ? await startDemoDevices(gateway) : undefined;
   const { host, port } = gateway.address;
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   process.stdout.write(
@@ -53,7 +51,7 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
 
   stopOnSignal(async () => {
     await gateway.stop();
-    await Promise.all(sims.map((sim) => sim.close()));
+    await demo?.stop();
   });
 }
 

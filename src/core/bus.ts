@@ -22,6 +22,43 @@ export interface DeviceHealth {
   nextAttemptAt: string | null;
 }
 
+/** A two-way audio ("talk") session to a device's speaker (see modules/talk). */
+export interface TalkSessionEvent {
+  sessionId: string;
+  deviceId: string;
+  /** The camera channel (store id) the user talked through, when given. */
+  channelId: string | null;
+  /** The device's two-way audio channel number. */
+  audioChannel: number;
+  codec: 'mulaw' | 'alaw';
+  /** ISO. */
+  startedAt: string;
+}
+
+export type TalkEndReason =
+  /** The source ended (file or upload played to the end, live stream finished). */
+  | 'input-ended'
+  /** Someone asked to stop. */
+  | 'stopped'
+  | 'max-duration'
+  /** The gateway (the talk module) stopped. */
+  | 'shutdown'
+  /** The device was removed, disabled or reconfigured. */
+  | 'device-changed'
+  /** The device ended the upload itself. */
+  | 'device-ended'
+  /** A live source sent nothing for too long. */
+  | 'source-stalled'
+  | 'error';
+
+export interface TalkEndedEvent extends TalkSessionEvent {
+  reason: TalkEndReason;
+  /** What went wrong, in the user's words, when reason is `error`. */
+  error: string | null;
+  durationMs: number;
+  bytesSent: number;
+}
+
 export interface BusEvents {
   'device.added': { deviceId: string };
   /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
@@ -33,6 +70,10 @@ export interface BusEvents {
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */
   'event.snapshot': { eventId: string; deviceId: string; snapshotRef: string };
+  /** A talk session opened on the device and audio is flowing. */
+  'talk.started': TalkSessionEvent;
+  /** A talk session ended; the device session has been closed. */
+  'talk.ended': TalkEndedEvent;
 }
 
 export type BusHandler<E, K extends keyof E> = (payload: E[K]) => void;

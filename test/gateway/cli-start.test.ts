@@ -1,12 +1,16 @@
 /** `hikbridge start` as a user runs it: the README's curl steps, then a clean SIGTERM stop. */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mediaPorts, until } from '../support/mediamtx.ts';
+import { requireTool } from '../support/system-tools.ts';
+
+const run = promisify(execFile);
 
 const BIN = fileURLToPath(new URL('../../bin/hikbridge.js', import.meta.url));
 let child: ChildProcess | undefined;
@@ -40,6 +44,26 @@ function startCli(
   });
 }
 
+/** MediaMTX runs as on a user's machine, on free ports instead of 8554/8889/8888/9997. */
+function mediaEnv(ports: Awaited<ReturnType<typeof mediaPorts>>): Record<string, string> {
+  return {
+    HIKBRIDGE_MEDIA_API_PORT: String(ports.apiPort),
+    HIKBRIDGE_MEDIA_RTSP_PORT: String(ports.rtspPort),
+    HIKBRIDGE_MEDIA_WEBRTC_PORT: String(ports.webrtcPort),
+    HIKBRIDGE_MEDIA_WEBRTC_UDP_PORT: String(ports.webrtcUdpPort),
+    HIKBRIDGE_MEDIA_HLS_PORT: String(ports.hlsPort),
+  };
+}
+
+async function login(url: string, password: string): Promise<string> {
+  const answer = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  return ((await answer.json()) as { token: string }).token;
+}
+
 describe('hikbridge start', () => {
   it('serves the API as the README shows and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-cli-'));
@@ -47,12 +71,7 @@ describe('hikbridge start', () => {
     const started = await startCli(['--data', dataDir, '--port', '0'], {
       HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Readme-Pass-1',
       HIKBRIDGE_SERVER_HOST: '127.0.0.1',
-      // MediaMTX runs as on a user's machine, on free ports instead of 8554/8889/8888/9997.
-      HIKBRIDGE_MEDIA_API_PORT: String(ports.apiPort),
-      HIKBRIDGE_MEDIA_RTSP_PORT: String(ports.rtspPort),
-      HIKBRIDGE_MEDIA_WEBRTC_PORT: String(ports.webrtcPort),
-      HIKBRIDGE_MEDIA_WEBRTC_UDP_PORT: String(ports.webrtcUdpPort),
-      HIKBRIDGE_MEDIA_HLS_PORT: String(ports.hlsPort),
+      ...mediaEnv(ports),
     });
     child = started.child;
     const health = await fetch(`${started.url}/health`);
@@ -91,6 +110,45 @@ describe('hikbridge start', () => {
     await expect(fetch(`http://127.0.0.1:${ports.apiPort}/v3/info`)).rejects.toThrow();
     expect(started.output()).not.toContain('Readme-Pass-1');
   });
+
+  it('--demo adds simulated devices whose cameras play live video', async () => {
+    requireTool('ffmpeg', 'ffmpeg');
+    const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-demo-'));
+    const started = await startCli(['--demo', '--data', dataDir, '--port', '0'], {
+      HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Demo-Pass-1',
+      HIKBRIDGE_SERVER_HOST: '127.0.0.1',
+      ...mediaEnv(await mediaPorts()),
+    });
+    child = started.child;
+    const token = await login(started.url, 'Demo-Pass-1');
+    const get = async (path: string) =>
+      // biome-ignore lint/suspicious/noExplicitAny: test reads JSON answers
+      (await (
+        await fetch(`${started.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as any;
+    const devices = await get('/api/v1/devices');
+    expect(devices.map((device: { kind: string }) => device.kind).sort()).toEqual([
+      'camera',
+      'doorbell',
+      'nvr',
+    ]);
+    const camera = devices.find((device: { kind: string }) => device.kind === 'camera');
+    const channel = (await get('/api/v1/channels')).find(
+      (each: { deviceId: string }) => each.deviceId === camera.id,
+    );
+    const streams = await get(`/api/v1/channels/${channel.id}/streams`);
+    const url = streams.find((stream: { default: boolean }) => stream.default).urls.rtsp;
+    const probe = await run(
+      'ffprobe',
+      ['-v', 'error', '-rtsp_transport', 'tcp', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', url],
+      { timeout: 20_000 },
+    );
+    expect(probe.stdout.trim()).toBe('h264');
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 
   it('prints every configuration problem and exits 2', async () => {
     const proc = spawn(process.execPath, [BIN, 'start'], {

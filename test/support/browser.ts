@@ -2,7 +2,7 @@
 import { type Browser, chromium } from 'playwright-core';
 import { requireTool } from './system-tools.ts';
 
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const command = requireTool('chromium', 'chromium');
   const { execFileSync } = await import('node:child_process');
   const executablePath = execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
@@ -16,6 +16,7 @@ export async function launchChromium(): Promise<Browser> {
       '--autoplay-policy=no-user-gesture-required',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      ...extraArgs,
     ],
   });
 }

@@ -477,7 +477,26 @@ export const configSchema = z.strictObject({
     restartMaxSeconds: wholeNumber(1, 600)
       .default(30)
       .describe('Longest wait before restarting a MediaMTX that died (the wait doubles from 1 s).'),
+    ffmpeg: z
+      .string()
+      .min(1)
+      .default('ffmpeg')
+      .describe(
+        'The ffmpeg program (a path, or a name on PATH): snapshots from the live stream and two-way audio use it.',
+      ),
   }).describe('Live video (MediaMTX)'),
+
+  talk: section({
+    maxSessionSeconds: wholeNumber(5, 3600)
+      .default(300)
+      .describe('A two-way audio session ends after this long, whatever the source does.'),
+    maxSessions: wholeNumber(1, 64)
+      .default(4)
+      .describe('Two-way audio sessions at once over all devices (each runs one ffmpeg).'),
+    browserWaitSeconds: wholeNumber(5, 300)
+      .default(30)
+      .describe('How long a browser talk session waits for the microphone to be published before giving up.'),
+  }).describe('Two-way audio'),
 
   mqtt: section({
     url: z

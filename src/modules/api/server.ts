@@ -17,6 +17,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import type { MediaModule } from '../media/index.ts';
+import type { TalkModule } from '../talk/index.ts';
 import type { AuthService, Principal } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
@@ -25,6 +26,8 @@ import { registerDeviceRoutes } from './routes/devices.ts';
 import { registerEventRoutes } from './routes/events/index.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerSystemRoutes } from './routes/system.ts';
+import { registerTalkRoutes } from './routes/talk.ts';
+import type { BrowserTalkSessions } from './talk-sessions.ts';
 import { describeValidationErrors, validatorCompiler } from './validation.ts';
 
 export interface DoctorReportLike {
@@ -38,6 +41,8 @@ export interface ApiDeps {
   logger: Logger;
   devices: DevicesModule;
   media: MediaModule;
+  talk: TalkModule;
+  browserTalk: BrowserTalkSessions;
   auth: AuthService;
   metrics: Metrics;
   version: string;
@@ -131,6 +136,7 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   registerChannelRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerMediaRoutes(app, deps);
+  registerTalkRoutes(app, deps);
   return app;
 }
 

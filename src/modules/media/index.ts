@@ -36,7 +36,6 @@ export interface MediaModuleDeps {
   publicUrl?: string | undefined;
   secretKey: Buffer;
   verifyCredentials: (credentials: { user: string; password: string; token: string }) => Promise<boolean>;
-  ffmpeg?: string;
   /** Progress of a MediaMTX build (minutes on first start); the CLI prints it. */
   onProgress?: (message: string) => void;
   /** How often a MediaMTX the user runs is checked for restarts (external mode). */
@@ -251,7 +250,7 @@ export class MediaModule implements Module {
     }
     const defaultNo = this.defaultStreamNo(paths);
     const path = paths.find((each) => each.stream.streamNo === defaultNo) ?? paths[0]!;
-    return grabFrame(this.deps.ffmpeg ?? 'ffmpeg', this.internalRtspUrl(path.name), timeoutMs);
+    return grabFrame(this.deps.settings.ffmpeg, this.internalRtspUrl(path.name), timeoutMs);
   }
 
   /** Adds a path a browser can publish its microphone to, for one talk session. */
@@ -270,6 +269,17 @@ export class MediaModule implements Module {
       whipUrl: `http://${host}:${this.deps.settings.webrtcPort}/${path}/whip?token=${encodeURIComponent(token)}`,
       readUrl: this.internalRtspUrl(path),
     };
+  }
+
+  /** Resolves when someone publishes into `path` (a browser's microphone); false on timeout. */
+  async waitForPublisher(path: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !signal?.aborted) {
+      const live = await this.api.getPath(path).catch(() => null);
+      if (live?.ready) return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
   }
 
   async closeTalkPath(sessionId: string): Promise<void> {

@@ -1,0 +1,155 @@
+/**
+ * Two-way audio from a browser: the API hands the browser a WHIP URL on a MediaMTX path of its
+ * own; once the microphone is published there, the talk module reads it and speaks through the
+ * device. This joins the media module (the path) and the talk module (the device session),
+ * which never meet directly.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Module } from '../../core/bus.ts';
+import { AppError, NotFoundError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
+import { g711CodecOf } from '../../protocols/isapi/two-way-audio.ts';
+import type { MediaModule } from '../media/index.ts';
+import { TalkCodecError, TalkUnsupportedError, TalkViaNvrError } from '../talk/errors.ts';
+import type { TalkModule } from '../talk/index.ts';
+
+export interface BrowserTalkView {
+  id: string;
+  deviceId: string;
+  channelId: string;
+  state: 'waiting' | 'talking' | 'ended';
+  whipUrl: string;
+  codec: string;
+  error: string | null;
+}
+
+interface BrowserTalk {
+  view: BrowserTalkView;
+  sessionId: string | undefined;
+  abort: AbortController;
+}
+
+/** At most this many browser sessions wait or talk at once; each holds a MediaMTX path. */
+const MAX_BROWSER_SESSIONS = 16;
+/** Ended sessions stay visible this long, so the page can read why its session ended. */
+const KEEP_ENDED_MS = 60_000;
+
+export class BrowserTalkSessions implements Module {
+  readonly name = 'talk-browser';
+  private readonly sessions = new Map<string, BrowserTalk>();
+
+  constructor(
+    private readonly deps: {
+      media: MediaModule;
+      talk: TalkModule;
+      logger: Logger;
+      waitMs: number;
+      maxDurationSeconds: number;
+    },
+  ) {}
+
+  /** Refuses at once what the device cannot do, before a browser opens its microphone. */
+  static check(device: DeviceRecord, channel: ChannelRecord): 'mulaw' | 'alaw' {
+    if (device.kind === 'nvr' || device.kind === 'dvr' || channel.source === 'proxy') {
+      throw new TalkViaNvrError(device.name);
+    }
+    if (!device.twoWayAudio) throw new TalkUnsupportedError(device.name);
+    const codec = g711CodecOf(device.twoWayAudio.codec);
+    if (!codec) throw new TalkCodecError(device.name, device.twoWayAudio.codec);
+    return codec;
+  }
+
+  async open(device: DeviceRecord, channel: ChannelRecord, requestHost: string): Promise<BrowserTalkView> {
+    const codec = BrowserTalkSessions.check(device, channel);
+    const active = [...this.sessions.values()].filter((each) => each.view.state !== 'ended');
+    if (active.length >= MAX_BROWSER_SESSIONS) {
+      throw new AppError('talk_limit', 503, 'Too many browser talk sessions are open; close one first.');
+    }
+    if (active.some((each) => each.view.deviceId === device.id)) {
+      throw new AppError('conflict', 409, `Someone is already talking through "${device.name}".`);
+    }
+    const id = randomUUID();
+    const path = await this.deps.media.openTalkPath(id, requestHost);
+    const entry: BrowserTalk = {
+      view: {
+        id,
+        deviceId: device.id,
+        channelId: channel.id,
+        state: 'waiting',
+        whipUrl: path.whipUrl,
+        codec,
+        error: null,
+      },
+      sessionId: undefined,
+      abort: new AbortController(),
+    };
+    this.sessions.set(id, entry);
+    void this.run(entry, path.path, path.readUrl);
+    return { ...entry.view };
+  }
+
+  async start(): Promise<void> {}
+
+  /** Whether a talk-module session belongs to a browser session (listed once, as that). */
+  ownsSession(sessionId: string): boolean {
+    return [...this.sessions.values()].some((each) => each.sessionId === sessionId);
+  }
+
+  list(): BrowserTalkView[] {
+    return [...this.sessions.values()].map((each) => ({ ...each.view }));
+  }
+
+  /** Ends a browser session: stops the device session, closes the path. */
+  async close(id: string): Promise<BrowserTalkView> {
+    const entry = this.sessions.get(id);
+    if (!entry) throw new NotFoundError('talk session', id);
+    entry.abort.abort();
+    if (entry.sessionId) await this.deps.talk.stopSession(entry.sessionId).catch(() => undefined);
+    await this.finish(entry, null);
+    return { ...entry.view };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id).catch(() => undefined)));
+  }
+
+  private async run(entry: BrowserTalk, path: string, readUrl: string): Promise<void> {
+    const { media, talk, logger } = this.deps;
+    try {
+      const published = await media.waitForPublisher(path, this.deps.waitMs, entry.abort.signal);
+      if (entry.abort.signal.aborted) return;
+      if (!published) {
+        throw new AppError(
+          'talk_no_microphone',
+          408,
+          'No microphone audio arrived from the browser in time.',
+        );
+      }
+      const started = await talk.startSession({
+        deviceId: entry.view.deviceId,
+        channelId: entry.view.channelId,
+        source: { url: readUrl },
+        maxDurationSeconds: this.deps.maxDurationSeconds,
+        signal: entry.abort.signal,
+      });
+      entry.sessionId = started.sessionId;
+      entry.view.state = 'talking';
+      const ended = await started.ended;
+      await this.finish(entry, ended.error ?? null);
+    } catch (error) {
+      if (!entry.abort.signal.aborted)
+        logger.warn({ err: error, talkId: entry.view.id }, 'browser talk failed');
+      await this.finish(entry, (error as Error).message);
+    }
+  }
+
+  private async finish(entry: BrowserTalk, error: string | null): Promise<void> {
+    if (entry.view.state === 'ended') return;
+    entry.view.state = 'ended';
+    entry.view.error = error;
+    entry.abort.abort();
+    await this.deps.media.closeTalkPath(entry.view.id).catch(() => undefined);
+    setTimeout(() => this.sessions.delete(entry.view.id), KEEP_ENDED_MS).unref();
+  }
+}

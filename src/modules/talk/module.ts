@@ -1,0 +1,608 @@
+/**
+ * The talk module: two-way audio from any ffmpeg-readable source to a device's speaker.
+ *
+ * A session: checks (device, NVR, codec, speaker free) -> ffmpeg transcodes the source to
+ * 8 kHz mono G.711 in the device's flavour -> the first audio is there -> the device session is
+ * opened (close first, then open) -> paced upload -> the device session is closed and ffmpeg
+ * killed, whatever ended it: the input, stop(), the time limit, the device, module stop.
+ *
+ * It owns only its sessions (in memory): one per device speaker, a bounded number overall.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Bus, Module, TalkEndedEvent, TalkEndReason, TalkSessionEvent } from '../../core/bus.ts';
+import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ChannelRecord, DeviceRecord, Store } from '../../core/store/types.ts';
+import { DeviceError } from '../../protocols/http/errors.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import { redactUrl } from '../../protocols/isapi/client.ts';
+import {
+  type G711Codec,
+  g711CodecOf,
+  listTwoWayAudioChannels,
+  newPaceStats,
+  openTwoWayAudio,
+  paceG711,
+  TwoWayAudioBusyError,
+  type TwoWayAudioChannel,
+  type TwoWayAudioSession,
+} from '../../protocols/isapi/two-way-audio.ts';
+import type { DevicesModule } from '../devices/index.ts';
+import {
+  TalkCancelledError,
+  TalkCodecError,
+  TalkDisabledError,
+  TalkLimitError,
+  TalkSessionActiveError,
+  TalkSpeakerBusyError,
+  TalkUnsupportedError,
+  TalkViaNvrError,
+} from './errors.ts';
+import { checkFfmpeg, G711Transcoder, schemeOf, type TranscodeInput } from './ffmpeg.ts';
+
+export interface TalkSettings {
+  /** The ffmpeg program: a path, or a name looked up on PATH (default `ffmpeg`). */
+  ffmpegPath?: string;
+  /** A session ends after this long whatever the source does (default 300 = 5 minutes). */
+  maxSessionSeconds?: number;
+  /** Sessions at once over all devices: each is an ffmpeg process (default 4). */
+  maxSessions?: number;
+  /** Each ISAPI request of a session (list, close, open) (default 10 s). */
+  requestTimeoutMs?: number;
+  /** The source must produce its first audio within this long (default 15 s). */
+  startTimeoutMs?: number;
+  /** A source that sends nothing for this long ends the session (default 10 s). */
+  maxGapSeconds?: number;
+  /** URL schemes accepted as sources (default rtsp, rtsps, rtmp, rtmps, http, https, srt). */
+  allowedUrlSchemes?: string[];
+}
+
+const DEFAULTS = {
+  ffmpegPath: 'ffmpeg',
+  maxSessionSeconds: 300,
+  maxSessions: 4,
+  requestTimeoutMs: 10_000,
+  startTimeoutMs: 15_000,
+  maxGapSeconds: 10,
+  allowedUrlSchemes: ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt'],
+};
+
+export interface TalkModuleDeps {
+  store: Store;
+  bus: Bus;
+  logger: Logger;
+  /** Device records and the device's shared ISAPI client. */
+  devices: Pick<DevicesModule, 'registry' | 'supervisor'>;
+  settings?: TalkSettings;
+}
+
+/** A URL ffmpeg reads (e.g. the RTSP URL of a MediaMTX path a browser publishes its microphone to). */
+export interface TalkUrlSource {
+  url: string;
+}
+
+/** Bytes of any format ffmpeg knows (WAV, MP3, Ogg...), e.g. an HTTP request body. The session owns the stream. */
+export interface TalkStreamSource {
+  stream: Readable;
+  /** ffmpeg input format (`wav`, `mp3`, `ogg`...) when probing cannot tell. */
+  format?: string;
+}
+
+export type TalkSource = TalkUrlSource | TalkStreamSource;
+
+export interface TalkRequest {
+  deviceId: string;
+  /** The camera channel (store id) talked through; an NVR channel is refused. */
+  channelId?: string;
+  /** The device's two-way audio channel number (default: the one found when the device was added). */
+  audioChannel?: number;
+  source: TalkSource;
+  /** Shorter than the configured limit, if wanted. */
+  maxDurationSeconds?: number;
+  /** Stops the session when aborted (e.g. the HTTP client went away). */
+  signal?: AbortSignal;
+}
+
+export type TalkState = 'starting' | 'talking' | 'stopping';
+
+export interface TalkSessionInfo {
+  sessionId: string;
+  deviceId: string;
+  channelId: string | null;
+  audioChannel: number;
+  /** The G.711 flavour sent; null until the device has told its codec. */
+  codec: G711Codec | null;
+  state: TalkState;
+  source: 'url' | 'stream';
+  /** ISO: when start() was called. */
+  startedAt: string;
+  /** ISO: when audio started flowing to the device. */
+  talkingSince: string | null;
+  bytesSent: number;
+  maxDurationMs: number;
+}
+
+export interface TalkStarted extends TalkSessionInfo {
+  codec: G711Codec;
+  /** Settles (never rejects) when the session is over and the device session closed. */
+  ended: Promise<TalkEnded>;
+}
+
+export type TalkEnded = TalkEndedEvent;
+
+interface Settings {
+  ffmpegPath: string;
+  maxSessionMs: number;
+  maxSessions: number;
+  requestTimeoutMs: number;
+  startTimeoutMs: number;
+  maxGapMs: number;
+  allowedUrlSchemes: Set<string>;
+}
+
+class Session {
+  readonly id = randomUUID();
+  readonly controller = new AbortController();
+  readonly startedAt = new Date();
+  state: TalkState = 'starting';
+  codec: G711Codec | null = null;
+  talkingSince: Date | null = null;
+  bytesSent = 0;
+  stopReason: TalkEndReason | undefined;
+  transcoder: G711Transcoder | undefined;
+  device: TwoWayAudioSession | undefined;
+  readonly ended: Promise<TalkEnded>;
+  resolveEnded!: (ended: TalkEnded) => void;
+
+  constructor(
+    readonly deviceId: string,
+    readonly deviceName: string,
+    readonly channelId: string | null,
+    public audioChannel: number,
+    readonly source: 'url' | 'stream',
+    readonly maxDurationMs: number,
+  ) {
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
+    });
+  }
+
+  get speaker(): string {
+    return speakerKey(this.deviceId, this.audioChannel);
+  }
+
+  stop(reason: TalkEndReason): void {
+    this.stopReason ??= reason;
+    this.controller.abort(new TalkCancelledError());
+  }
+
+  info(): TalkSessionInfo {
+    return {
+      sessionId: this.id,
+      deviceId: this.deviceId,
+      channelId: this.channelId,
+      audioChannel: this.audioChannel,
+      codec: this.codec,
+      state: this.state,
+      source: this.source,
+      startedAt: this.startedAt.toISOString(),
+      talkingSince: this.talkingSince?.toISOString() ?? null,
+      bytesSent: this.bytesSent,
+      maxDurationMs: this.maxDurationMs,
+    };
+  }
+}
+
+function speakerKey(deviceId: string, audioChannel: number): string {
+  return `${deviceId}#${audioChannel}`;
+}
+
+export class TalkModule implements Module {
+  readonly name = 'talk';
+  private readonly settings: Settings;
+  private readonly sessions = new Map<string, Session>();
+  private readonly speakers = new Map<string, Session>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private running = false;
+
+  constructor(private readonly deps: TalkModuleDeps) {
+    this.settings = settingsOf(deps.settings ?? {});
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    const { bus } = this.deps;
+    this.unsubscribe.push(
+      bus.on('device.removed', ({ deviceId }) => this.stopDevice(deviceId)),
+      bus.on('device.updated', ({ deviceId, reconnect }) => {
+        // The device's client is rebuilt (or the device disabled): its sessions cannot go on.
+        if (reconnect) this.stopDevice(deviceId);
+        else void this.stopIfDisabled(deviceId);
+      }),
+    );
+    const problem = await checkFfmpeg(this.settings.ffmpegPath);
+    if (problem) {
+      this.deps.logger.warn(
+        { ffmpegPath: this.settings.ffmpegPath, problem },
+        'ffmpeg is not available: two-way audio (talk) will fail until it is installed',
+      );
+    }
+  }
+
+  /** Ends every session (device sessions closed, ffmpeg killed) before resolving. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const off of this.unsubscribe.splice(0)) off();
+    const all = [...this.sessions.values()];
+    for (const session of all) session.stop('shutdown');
+    await Promise.all(all.map((session) => session.ended));
+  }
+
+  /**
+   * Starts talking. Resolves once the device session is open and audio flows; rejects with an
+   * AppError saying why not (busy speaker, codec, NVR, no two-way audio, bad source...).
+   */
+  async startSession(request: TalkRequest): Promise<TalkStarted> {
+    if (!this.running) throw new AppError('talk_unavailable', 503, 'Two-way audio is not running.');
+    const input = this.inputOf(request.source);
+    const maxDurationMs = this.maxDurationOf(request.maxDurationSeconds);
+    const device = await this.deps.devices.registry.get(request.deviceId);
+    const channel = request.channelId ? await this.channelOf(device, request.channelId) : null;
+    if (!device.enabled) {
+      throw new AppError(
+        'device_disabled',
+        409,
+        `The device "${device.name}" is disabled; enable it to talk.`,
+      );
+    }
+    if (device.kind === 'nvr' || channel?.source === 'proxy') throw new TalkViaNvrError(device.name);
+    if (
+      request.audioChannel !== undefined &&
+      !(Number.isInteger(request.audioChannel) && request.audioChannel > 0)
+    )
+      throw new InputError('audioChannel: a channel number from 1', 'audioChannel');
+
+    // From here to register() nothing awaits: two concurrent requests cannot both pass.
+    const audioChannel = request.audioChannel ?? device.twoWayAudio?.channelId ?? 1;
+    this.assertSpeakerFree(device, audioChannel);
+    if (this.sessions.size >= this.settings.maxSessions) throw new TalkLimitError(this.settings.maxSessions);
+    const session = new Session(
+      device.id,
+      device.name,
+      channel?.id ?? null,
+      audioChannel,
+      input.kind,
+      maxDurationMs,
+    );
+    this.register(session);
+    const cancel = () => session.stop('stopped');
+    request.signal?.addEventListener('abort', cancel, { once: true });
+    if (request.signal?.aborted) cancel();
+
+    try {
+      await this.prepare(session, device, input, request.audioChannel !== undefined);
+    } catch (error) {
+      request.signal?.removeEventListener('abort', cancel);
+      if (input.kind === 'stream' && !session.transcoder) input.stream.destroy();
+      await this.teardown(session);
+      this.unregister(session);
+      const failure = session.stopReason ? new TalkCancelledError() : toAppError(error);
+      session.resolveEnded(this.endedEvent(session, session.stopReason ?? 'error', failure.message));
+      throw failure;
+    }
+
+    session.state = 'talking';
+    session.talkingSince = new Date();
+    this.deps.bus.emit('talk.started', this.startedEvent(session));
+    this.deps.logger.info(
+      {
+        sessionId: session.id,
+        deviceId: device.id,
+        audioChannel: session.audioChannel,
+        codec: session.codec,
+      },
+      'talk session started',
+    );
+    void this.run(session).finally(() => request.signal?.removeEventListener('abort', cancel));
+    return { ...session.info(), codec: session.codec!, ended: session.ended };
+  }
+
+  /** Stops a session; resolves when the device session is closed and ffmpeg is gone. */
+  async stopSession(sessionId: string): Promise<TalkEnded> {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new NotFoundError('talk session', sessionId);
+    session.stop('stopped');
+    return session.ended;
+  }
+
+  /** Sessions now running (or starting, or closing). */
+  listSessions(): TalkSessionInfo[] {
+    return [...this.sessions.values()].map((session) => session.info());
+  }
+
+  getSession(sessionId: string): TalkSessionInfo {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new NotFoundError('talk session', sessionId);
+    return session.info();
+  }
+
+  /** Device checks, codec, ffmpeg's first audio, device session open. */
+  private async prepare(
+    session: Session,
+    device: DeviceRecord,
+    input: TranscodeInput,
+    explicitChannel: boolean,
+  ): Promise<void> {
+    const signal = session.controller.signal;
+    const timing = { timeoutMs: this.settings.requestTimeoutMs, signal };
+    const client = await this.clientOf(device);
+    const channels = await this.listChannels(client, device, timing);
+    const audio = this.pickChannel(session, device, channels, explicitChannel);
+    if (!audio.enabled) throw new TalkDisabledError(device.name, audio.id);
+    const codec = g711CodecOf(audio.codec);
+    if (!codec) throw new TalkCodecError(device.name, audio.codec);
+    session.codec = codec;
+    signal.throwIfAborted();
+
+    session.transcoder = new G711Transcoder({ ffmpegPath: this.settings.ffmpegPath, codec, input });
+    // Before the device is touched: a source that is not audio must not cut off anyone talking.
+    await session.transcoder.firstAudio(this.settings.startTimeoutMs, signal);
+    session.device = await openTwoWayAudio(client, audio.id, {
+      ...timing,
+      stallTimeoutMs: this.settings.requestTimeoutMs,
+      uploadTimeoutMs: this.settings.requestTimeoutMs,
+    });
+    signal.throwIfAborted();
+  }
+
+  /** The paced upload until something ends it; then the device session is closed and ffmpeg killed. */
+  private async run(session: Session): Promise<void> {
+    const { transcoder, device } = session;
+    const signal = session.controller.signal;
+    const limit = setTimeout(() => session.stop('max-duration'), session.maxDurationMs);
+    const stats = newPaceStats();
+    let reason: TalkEndReason = 'error';
+    let error: string | null = null;
+    try {
+      const frames = paceG711(transcoder!.queue, {
+        codec: session.codec!,
+        signal,
+        maxGapMs: this.settings.maxGapMs,
+        stats,
+      });
+      const end = await device!.send(frames, {
+        signal,
+        onSent: (bytes) => {
+          session.bytesSent += bytes;
+        },
+      });
+      if (end === 'aborted') reason = session.stopReason ?? 'stopped';
+      else if (end === 'device-ended') reason = 'device-ended';
+      else if (stats.starved) reason = 'source-stalled';
+      else {
+        const failure = await transcoder!.failure();
+        reason = failure ? 'error' : 'input-ended';
+        error = failure?.message ?? null;
+      }
+    } catch (failure) {
+      reason = session.stopReason ?? 'error';
+      error = session.stopReason ? null : messageOf(failure);
+    } finally {
+      clearTimeout(limit);
+    }
+    session.state = 'stopping';
+    await this.teardown(session);
+    this.unregister(session);
+    const ended = this.endedEvent(session, reason, error);
+    const log = this.deps.logger;
+    const fields = {
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      reason,
+      durationMs: ended.durationMs,
+      bytesSent: session.bytesSent,
+      silenceFrames: stats.silenceFrames,
+      resyncs: stats.resyncs,
+      dropped: transcoder!.queue.dropped,
+    };
+    if (error) log.warn({ ...fields, error }, 'talk session failed');
+    else log.info(fields, 'talk session ended');
+    this.deps.bus.emit('talk.ended', ended);
+    session.resolveEnded(ended);
+  }
+
+  /** Closes the device session (if opened) and kills ffmpeg (if started). Never throws. */
+  private async teardown(session: Session): Promise<void> {
+    const [closeError] = await Promise.all([session.device?.close(), session.transcoder?.kill()]);
+    if (closeError) {
+      this.deps.logger.warn(
+        { sessionId: session.id, deviceId: session.deviceId, err: closeError.message },
+        'closing two-way audio on the device failed',
+      );
+    }
+  }
+
+  private inputOf(source: TalkSource): TranscodeInput {
+    if (!source || typeof source !== 'object')
+      throw new InputError('source: { url } or { stream }', 'source');
+    if ('url' in source && typeof source.url === 'string') {
+      const scheme = schemeOf(source.url);
+      if (!this.settings.allowedUrlSchemes.has(scheme)) {
+        throw new InputError(
+          `source.url: "${redactUrl(source.url)}" is not a supported source; use ${[...this.settings.allowedUrlSchemes].join(', ')} URLs`,
+          'source.url',
+        );
+      }
+      return { kind: 'url', url: source.url };
+    }
+    if ('stream' in source && source.stream && typeof source.stream.pipe === 'function') {
+      const { format } = source;
+      // Passed to ffmpeg as one argument; a format name is short and plain.
+      if (format !== undefined && !/^[a-z0-9_]{1,32}$/i.test(format)) {
+        throw new InputError('source.format: an ffmpeg format name such as wav, mp3 or ogg', 'source.format');
+      }
+      return { kind: 'stream', stream: source.stream, ...(format ? { format } : {}) };
+    }
+    throw new InputError('source: { url } or { stream }', 'source');
+  }
+
+  private maxDurationOf(requested: number | undefined): number {
+    const max = this.settings.maxSessionMs;
+    if (requested === undefined) return max;
+    if (!(typeof requested === 'number' && requested > 0)) {
+      throw new InputError('maxDurationSeconds: a positive number of seconds', 'maxDurationSeconds');
+    }
+    return Math.min(max, requested * 1000);
+  }
+
+  private async channelOf(device: DeviceRecord, channelId: string): Promise<ChannelRecord> {
+    const channel = await this.deps.store.channels.get(channelId);
+    if (!channel) throw new NotFoundError('channel', channelId);
+    if (channel.deviceId !== device.id) {
+      throw new InputError(`channelId: channel "${channelId}" belongs to another device`, 'channelId');
+    }
+    return channel;
+  }
+
+  private async clientOf(device: DeviceRecord): Promise<IsapiClient> {
+    const { supervisor } = this.deps.devices;
+    let client = supervisor.client(device.id);
+    if (!client) {
+      // Just added or reconfigured: the supervisor is still connecting it.
+      await supervisor.settled();
+      client = supervisor.client(device.id);
+    }
+    if (!client) {
+      throw new AppError(
+        'device_unavailable',
+        409,
+        `The device "${device.name}" is not connected yet; try again.`,
+      );
+    }
+    return client;
+  }
+
+  private async listChannels(
+    client: IsapiClient,
+    device: DeviceRecord,
+    timing: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<TwoWayAudioChannel[]> {
+    let channels: TwoWayAudioChannel[];
+    try {
+      channels = await listTwoWayAudioChannels(client, timing);
+    } catch (error) {
+      if (error instanceof DeviceError && error.code === 'not_supported')
+        throw new TalkUnsupportedError(device.name);
+      throw error;
+    }
+    if (channels.length === 0) throw new TalkUnsupportedError(device.name);
+    return channels;
+  }
+
+  /** The requested (or remembered) channel; the device's own list wins over what was stored. */
+  private pickChannel(
+    session: Session,
+    device: DeviceRecord,
+    channels: TwoWayAudioChannel[],
+    explicit: boolean,
+  ): TwoWayAudioChannel {
+    const wanted = channels.find((channel) => channel.id === session.audioChannel);
+    if (wanted) return wanted;
+    if (explicit) {
+      throw new InputError(
+        `audioChannel: "${device.name}" has no two-way audio channel ${session.audioChannel} (it has ${channels.map((c) => c.id).join(', ')})`,
+        'audioChannel',
+      );
+    }
+    const fallback = channels.find((channel) => channel.enabled) ?? channels[0]!;
+    // Re-claim the speaker under its real number (synchronously, like the first claim).
+    this.unregister(session);
+    session.audioChannel = fallback.id;
+    this.assertSpeakerFree(device, fallback.id);
+    this.register(session);
+    return fallback;
+  }
+
+  private assertSpeakerFree(device: DeviceRecord, audioChannel: number): void {
+    const active = this.speakers.get(speakerKey(device.id, audioChannel));
+    if (active) throw new TalkSessionActiveError(device.name, active.id);
+  }
+
+  private register(session: Session): void {
+    this.sessions.set(session.id, session);
+    this.speakers.set(session.speaker, session);
+  }
+
+  private unregister(session: Session): void {
+    this.sessions.delete(session.id);
+    if (this.speakers.get(session.speaker) === session) this.speakers.delete(session.speaker);
+  }
+
+  private stopDevice(deviceId: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.deviceId === deviceId) session.stop('device-changed');
+    }
+  }
+
+  private async stopIfDisabled(deviceId: string): Promise<void> {
+    if (![...this.sessions.values()].some((session) => session.deviceId === deviceId)) return;
+    const device = await this.deps.store.devices.get(deviceId);
+    if (!device?.enabled) this.stopDevice(deviceId);
+  }
+
+  private startedEvent(session: Session): TalkSessionEvent {
+    return {
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      channelId: session.channelId,
+      audioChannel: session.audioChannel,
+      codec: session.codec ?? 'mulaw',
+      startedAt: session.startedAt.toISOString(),
+    };
+  }
+
+  private endedEvent(session: Session, reason: TalkEndReason, error: string | null): TalkEnded {
+    return {
+      ...this.startedEvent(session),
+      reason,
+      error,
+      durationMs: session.talkingSince ? Date.now() - session.talkingSince.getTime() : 0,
+      bytesSent: session.bytesSent,
+    };
+  }
+}
+
+function settingsOf(settings: TalkSettings): Settings {
+  const positive = (value: number | undefined, fallback: number, name: string): number => {
+    if (value === undefined) return fallback;
+    if (!(typeof value === 'number' && value > 0))
+      throw new TypeError(`talk.${name} must be a positive number`);
+    return value;
+  };
+  return {
+    ffmpegPath: settings.ffmpegPath || DEFAULTS.ffmpegPath,
+    maxSessionMs:
+      positive(settings.maxSessionSeconds, DEFAULTS.maxSessionSeconds, 'maxSessionSeconds') * 1000,
+    maxSessions: positive(settings.maxSessions, DEFAULTS.maxSessions, 'maxSessions'),
+    requestTimeoutMs: positive(settings.requestTimeoutMs, DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
+    startTimeoutMs: positive(settings.startTimeoutMs, DEFAULTS.startTimeoutMs, 'startTimeoutMs'),
+    maxGapMs: positive(settings.maxGapSeconds, DEFAULTS.maxGapSeconds, 'maxGapSeconds') * 1000,
+    allowedUrlSchemes: new Set(
+      (settings.allowedUrlSchemes ?? DEFAULTS.allowedUrlSchemes).map((scheme) => scheme.toLowerCase()),
+    ),
+  };
+}
+
+/** Device failures in the user's words, with the busy speaker as its own conflict. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof TwoWayAudioBusyError) return new TalkSpeakerBusyError(error.message);
+  if (error instanceof DeviceError) return new DeviceOperationError(error.code, error.message);
+  return new AppError('internal', 500, 'Two-way audio failed unexpectedly.');
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof AppError || error instanceof DeviceError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
