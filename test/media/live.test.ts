@@ -97,6 +97,13 @@ beforeAll(async () => {
     5000,
     () => 'no streams',
   );
+  // MediaMTX gets the paths right after the device change (debounced): wait for them too.
+  const mediamtx = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+  await until(
+    async () => (await mediamtx.listPathConfigs()).length === 2,
+    10_000,
+    () => 'paths not in MediaMTX',
+  );
 }, 120_000);
 
 afterAll(async () => {
