@@ -95,11 +95,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const admin = await auth.ensureAdmin();
   if (admin) options.onAdminCreated?.(admin.username, admin.generatedPassword);
 
-  const metrics = new Metrics({ health: () => devices.supervisor.allHealth() });
-  bus.on('event', (event) => metrics.events.inc({ kind: event.kind, state: event.state }));
-  bus.on('device.health', (health) => {
-    if (health.lastErrorCode) metrics.deviceErrors.inc({ code: health.lastErrorCode });
-  });
   const media = new MediaModule({
     store,
     bus,
@@ -111,6 +106,14 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     secretKey: secret.key,
     verifyCredentials: (credentials) => auth.verifyViewer(credentials),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const metrics = new Metrics({
+    health: () => devices.supervisor.allHealth(),
+    ...(config.media.enabled ? { media: () => media.status() } : {}),
+  });
+  bus.on('event', (event) => metrics.events.inc({ kind: event.kind, state: event.state }));
+  bus.on('device.health', (health) => {
+    if (health.lastErrorCode) metrics.deviceErrors.inc({ code: health.lastErrorCode });
   });
   const talk = new TalkModule({
     store,

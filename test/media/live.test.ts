@@ -184,6 +184,10 @@ describe('live video through the supervised MediaMTX', () => {
     );
     expect(probe.frames).toBeGreaterThan(5);
     expect(gw.logs()).toMatch(/MediaMTX was killed by SIGKILL; restarting it/);
+    const metrics = await gw.api('GET', '/metrics');
+    expect(metrics.text).toMatch(/^hikbridge_media_up 1$/m);
+    expect(metrics.text).toMatch(/^hikbridge_media_restarts [1-9]\d*$/m);
+    expect(metrics.text).toMatch(/^hikbridge_media_paths 2$/m);
   });
 
   it('takes the snapshot from the live stream when the camera picture endpoint fails', async () => {
