@@ -282,6 +282,16 @@ describe('external mode', () => {
       () => 'path not removed',
     );
     expect(await names()).toEqual(['my-own-stream']);
+
+    // A device removed while hikbridge is down still loses its path at the next start.
+    const garage = await store.devices.insert(device('Garage'));
+    await store.channels.replaceForDevice(garage.id, [channel(1, 'Camera 01', [stream(1, 'H.264', 1920)])]);
+    await media.sync();
+    expect(await names()).toEqual(['garage/main', 'my-own-stream']);
+    await media.stop();
+    await store.devices.delete(garage.id);
+    await startMedia(store, bus, { mode: 'external', apiUrl: `http://127.0.0.1:${ports.apiPort}` });
+    expect(await names()).toEqual(['my-own-stream']);
   });
 });
 

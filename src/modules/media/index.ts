@@ -89,6 +89,7 @@ export interface TalkPath {
 }
 
 const CHANGE_DEBOUNCE_MS = 100;
+const WRITTEN_PATHS_KEY = 'media.externalPaths';
 const EXTERNAL_CHECK_MS = 15_000;
 
 export class MediaModule implements Module {
@@ -103,8 +104,11 @@ export class MediaModule implements Module {
   private lastError: string | null = null;
   private streamPaths: StreamPath[] = [];
   private readonly talkPaths = new Set<string>();
-  /** Paths hikbridge wrote into a MediaMTX it does not own (only those may be deleted there). */
-  private readonly written = new Set<string>();
+  /**
+   * Paths hikbridge wrote into a MediaMTX it does not own: only those may be deleted there. Kept
+   * in the store, so a device removed while hikbridge was down still loses its paths.
+   */
+  private written = new Set<string>();
   private readonly unsubscribe: Array<() => void> = [];
   private changeTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
@@ -127,6 +131,7 @@ export class MediaModule implements Module {
       desired: () => this.desiredPaths(),
       mayDelete: (name) => settings.mode === 'supervised' || this.written.has(name),
       onApplied: (name) => this.written.add(name),
+      onDeleted: (name) => this.written.delete(name),
     });
     this.state = settings.enabled
       ? settings.mode === 'supervised'
@@ -156,6 +161,7 @@ export class MediaModule implements Module {
       await this.writeConfigFile();
       this.firstSync = Promise.resolve();
     } else if (settings.mode === 'external') {
+      this.written = new Set((await this.deps.store.settings.get<string[]>(WRITTEN_PATHS_KEY)) ?? []);
       this.firstSync = this.checkExternal();
       const every = this.deps.externalCheckMs ?? EXTERNAL_CHECK_MS;
       this.externalTimer = setInterval(() => void this.checkExternal(), every);
@@ -183,7 +189,16 @@ export class MediaModule implements Module {
   async sync(): Promise<void> {
     await this.refreshStreamPaths();
     if (this.deps.settings.mode === 'file') return this.writeConfigFile();
-    if (this.state === 'running' || this.state === 'external') await this.reconciler.request();
+    const state = this.status().state;
+    // A MediaMTX that is (re)starting gets every path once it answers.
+    if (state === 'running' || state === 'external') await this.reconcile();
+  }
+
+  private async reconcile(): Promise<void> {
+    await this.reconciler.request();
+    if (this.deps.settings.mode === 'external') {
+      await this.deps.store.settings.set(WRITTEN_PATHS_KEY, [...this.written].sort());
+    }
   }
 
   status(): MediaStatus {
@@ -422,7 +437,7 @@ export class MediaModule implements Module {
       const info = await this.api.info();
       if (info.started !== this.externalStarted) {
         this.externalStarted = info.started;
-        await this.reconciler.request();
+        await this.reconcile();
       }
       this.lastError = null;
     } catch (error) {

@@ -25,6 +25,8 @@ export interface ReconcilerOptions {
   mayDelete: (name: string) => boolean;
   /** Told about every path hikbridge wrote. */
   onApplied?: (name: string) => void;
+  /** Told about every path hikbridge deleted. */
+  onDeleted?: (name: string) => void;
 }
 
 export class PathReconciler {
@@ -88,6 +90,7 @@ export class PathReconciler {
     for (const name of actual.keys()) {
       if (desired.has(name) || !this.options.mayDelete(name)) continue;
       await api.deletePath(name);
+      this.options.onDeleted?.(name);
       result.deleted += 1;
     }
     if (result.added || result.replaced || result.deleted) logger.info(result, 'MediaMTX paths updated');
