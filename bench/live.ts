@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import { startSimDevice } from '../sim/index.ts';
+import { freePort } from '../sim/net.ts';
 import { startSimVideo } from '../sim/video.ts';
 import { startGateway } from '../src/app.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
@@ -204,15 +204,4 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
     await sleep(50);
   }
   throw new Error('timed out waiting for MediaMTX');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
