@@ -71,12 +71,17 @@ export async function runLiveBench(args: string[]): Promise<void> {
     for (let run = 0; run < options.runs; run++) {
       // Cold: the path has closed its camera connection (closeAfter 1 s) since the last viewer.
       await waitFor(async () => !(await api.getPath(path))?.ready, 10_000);
+      await sleep(Math.random() * 1000);
       cold.push(await firstFrameMs(url));
       process.stderr.write(`cold run ${run + 1}/${options.runs}: ${round(cold.at(-1)!)} ms\n`);
     }
     const keeper = viewer(url);
     await waitFor(async () => Boolean((await api.getPath(path))?.ready), 10_000);
-    for (let run = 0; run < options.runs; run++) warm.push(await firstFrameMs(url));
+    for (let run = 0; run < options.runs; run++) {
+      // Back-to-back viewers would all start just after a key frame; sample every phase of the GOP.
+      await sleep(Math.random() * 1000);
+      warm.push(await firstFrameMs(url));
+    }
     keeper.kill('SIGKILL');
     for (const [mode, samples] of [
       ['cold', cold],
