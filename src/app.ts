@@ -107,6 +107,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     verifyCredentials: (credentials) => auth.verifyViewer(credentials),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  if (config.media.enabled) devices.setSnapshotFallback((channelId) => media.grabFrame(channelId));
   const metrics = new Metrics({
     health: () => devices.supervisor.allHealth(),
     ...(config.media.enabled ? { media: () => media.status() } : {}),

@@ -9,6 +9,10 @@ import type { Logger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/types.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import type { Snapshot } from '../../protocols/isapi/snapshot.ts';
+
+/** A picture and where it came from: the device (ISAPI, NVR proxy, override) or the live stream. */
+export type DeviceSnapshot = Omit<Snapshot, 'source'> & { source: Snapshot['source'] | 'stream' };
+
 import { snapshotRequestFor } from './connect.ts';
 import { DeviceRegistry } from './registry.ts';
 import { migrateDeviceSettings } from './settings-version.ts';
@@ -32,6 +36,7 @@ export class DevicesModule implements Module {
   readonly name = 'devices';
   readonly registry: DeviceRegistry;
   readonly supervisor: DeviceSupervisor;
+  private snapshotFallback: ((channelId: string) => Promise<Buffer>) | undefined;
 
   constructor(private readonly deps: DevicesModuleDeps) {
     this.registry = new DeviceRegistry({ ...deps, connect: deps.settings });
@@ -52,7 +57,7 @@ export class DevicesModule implements Module {
   }
 
   /** A JPEG of the channel, coalesced with concurrent requests for the same picture. */
-  async snapshot(channelId: string, size: { width?: number; height?: number } = {}): Promise<Snapshot> {
+  async snapshot(channelId: string, size: { width?: number; height?: number } = {}): Promise<DeviceSnapshot> {
     const channel = await this.deps.store.channels.get(channelId);
     if (!channel) throw new NotFoundError('channel', channelId);
     const device = await this.registry.get(channel.deviceId);
@@ -72,9 +77,24 @@ export class DevicesModule implements Module {
     try {
       return await fetcher.get(snapshotRequestFor(device, channel, size));
     } catch (error) {
-      if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
-      throw error;
+      if (!(error instanceof DeviceError)) throw error;
+      const failure = new DeviceOperationError(error.code, error.message);
+      if (!this.snapshotFallback) throw failure;
+      try {
+        return { jpeg: await this.snapshotFallback(channelId), takenAt: Date.now(), source: 'stream' };
+      } catch (fallbackError) {
+        this.deps.logger.debug({ err: fallbackError, channelId }, 'no snapshot from the live stream either');
+        throw failure;
+      }
     }
+  }
+
+  /**
+   * The last resort when the device's picture endpoints fail: a frame from the live stream. Set
+   * by the gateway when live video is on (the media module owns the streams).
+   */
+  setSnapshotFallback(fallback: ((channelId: string) => Promise<Buffer>) | undefined): void {
+    this.snapshotFallback = fallback;
   }
 
   /** Sends a door command (open = unlock for the door's open time). Doors are numbered from 1. */

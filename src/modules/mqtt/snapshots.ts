@@ -3,7 +3,7 @@
  * motion events or button presses must not queue a picture per event on a small device.
  */
 import type { Logger } from '../../core/logger.ts';
-import type { Snapshot } from '../../protocols/isapi/snapshot.ts';
+import type { DeviceSnapshot as Snapshot } from '../devices/index.ts';
 
 export interface SnapshotTarget {
   deviceId: string;

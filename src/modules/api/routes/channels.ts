@@ -82,23 +82,14 @@ export function registerChannelRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (request, reply) => {
-      reply.header('content-type', 'image/jpeg').header('cache-control', 'no-store');
-      try {
-        const snapshot = await devices.snapshot(request.params.id, request.query);
-        reply.header('last-modified', new Date(snapshot.takenAt).toUTCString());
-        return snapshot.jpeg;
-      } catch (error) {
-        // The device's picture endpoints failed: a frame from the live stream is the last resort.
-        if (error instanceof NotFoundError || !deps.media.pathName(request.params.id)) throw error;
-        try {
-          const jpeg = await deps.media.grabFrame(request.params.id);
-          reply.header('x-hikbridge-snapshot-source', 'stream');
-          return jpeg;
-        } catch (fallbackError) {
-          deps.logger.debug({ err: fallbackError }, 'snapshot from the live stream failed too');
-          throw error;
-        }
-      }
+      const snapshot = await devices.snapshot(request.params.id, request.query);
+      reply
+        .header('content-type', 'image/jpeg')
+        .header('cache-control', 'no-store')
+        .header('last-modified', new Date(snapshot.takenAt).toUTCString())
+        // `stream` when the device's picture endpoints failed and a live frame stood in.
+        .header('x-hikbridge-snapshot-source', snapshot.source);
+      return snapshot.jpeg;
     },
   );
 }
