@@ -264,5 +264,9 @@ describe('live video through the supervised MediaMTX', () => {
     const file = readFileSync(join(gw.dataDir, 'mediamtx', 'mediamtx.yml'), 'utf8');
     expect(file).not.toContain(CAMERA_PASSWORD);
     expect(file).toContain('authHTTPAddress');
+    // Nor did the camera password reach the log (MediaMTX's own lines included).
+    expect(gw.logs()).not.toContain(CAMERA_PASSWORD);
+    expect(gw.logs()).not.toContain(encodeURIComponent(CAMERA_PASSWORD));
+    expect(gw.logs()).toContain('"module":"mediamtx"');
   });
 });
