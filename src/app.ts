@@ -125,6 +125,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       ffmpegPath: config.media.ffmpeg,
       maxSessionSeconds: config.talk.maxSessionSeconds,
       maxSessions: config.talk.maxSessions,
+      method: config.talk.method,
     },
   });
   const browserTalk = new BrowserTalkSessions({
@@ -133,6 +134,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     logger: logger.forModule('talk'),
     waitMs: config.talk.browserWaitSeconds * 1000,
     maxDurationSeconds: config.talk.maxSessionSeconds,
+    defaultMethod: config.talk.method,
   });
   const api = new ApiModule({
     store,

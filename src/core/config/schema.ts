@@ -493,6 +493,13 @@ export const configSchema = z.strictObject({
     maxSessions: wholeNumber(1, 64)
       .default(4)
       .describe('Two-way audio sessions at once over all devices (each runs one ffmpeg).'),
+    method: z
+      .enum(['auto', 'isapi', 'onvif'])
+      .default('auto')
+      .describe(
+        'How audio reaches the device: `isapi` two-way audio, the `onvif` RTSP audio backchannel, or `auto` ' +
+          '(ISAPI, else the backchannel when the device offers one).',
+      ),
     browserWaitSeconds: wholeNumber(5, 300)
       .default(30)
       .describe('How long a browser talk session waits for the microphone to be published before giving up.'),

@@ -14,13 +14,16 @@ import type { MediaModule } from '../media/index.ts';
 import { TalkCodecError, TalkUnsupportedError, TalkViaNvrError } from '../talk/errors.ts';
 import type { TalkModule } from '../talk/index.ts';
 
+type TalkMethod = 'auto' | 'isapi' | 'onvif';
+
 export interface BrowserTalkView {
   id: string;
   deviceId: string;
   channelId: string;
   state: 'waiting' | 'talking' | 'ended';
   whipUrl: string;
-  codec: string;
+  /** The device's G.711 flavour when known before talking (ISAPI); null until then. */
+  codec: string | null;
   error: string | null;
 }
 
@@ -46,22 +49,35 @@ export class BrowserTalkSessions implements Module {
       logger: Logger;
       waitMs: number;
       maxDurationSeconds: number;
+      defaultMethod: TalkMethod;
     },
   ) {}
 
-  /** Refuses at once what the device cannot do, before a browser opens its microphone. */
-  static check(device: DeviceRecord, channel: ChannelRecord): 'mulaw' | 'alaw' {
+  /**
+   * Refuses at once what the device cannot do, before a browser opens its microphone. Without
+   * ISAPI two-way audio the talk module may still find an ONVIF backchannel, so only a known
+   * non-G.711 ISAPI codec with `method: isapi` is refused here.
+   */
+  static check(device: DeviceRecord, channel: ChannelRecord, method: TalkMethod): string | null {
     if (device.kind === 'nvr' || device.kind === 'dvr' || channel.source === 'proxy') {
       throw new TalkViaNvrError(device.name);
     }
-    if (!device.twoWayAudio) throw new TalkUnsupportedError(device.name);
+    if (!device.twoWayAudio) {
+      if (method === 'isapi') throw new TalkUnsupportedError(device.name);
+      return null;
+    }
     const codec = g711CodecOf(device.twoWayAudio.codec);
-    if (!codec) throw new TalkCodecError(device.name, device.twoWayAudio.codec);
-    return codec;
+    if (!codec && method === 'isapi') throw new TalkCodecError(device.name, device.twoWayAudio.codec);
+    return codec ?? null;
   }
 
-  async open(device: DeviceRecord, channel: ChannelRecord, requestHost: string): Promise<BrowserTalkView> {
-    const codec = BrowserTalkSessions.check(device, channel);
+  async open(
+    device: DeviceRecord,
+    channel: ChannelRecord,
+    requestHost: string,
+    method?: TalkMethod,
+  ): Promise<BrowserTalkView> {
+    const codec = BrowserTalkSessions.check(device, channel, method ?? this.deps.defaultMethod);
     const active = [...this.sessions.values()].filter((each) => each.view.state !== 'ended');
     if (active.length >= MAX_BROWSER_SESSIONS) {
       throw new AppError('talk_limit', 503, 'Too many browser talk sessions are open; close one first.');
@@ -85,7 +101,7 @@ export class BrowserTalkSessions implements Module {
       abort: new AbortController(),
     };
     this.sessions.set(id, entry);
-    void this.run(entry, path.path, path.readUrl);
+    void this.run(entry, path.path, path.readUrl, method);
     return { ...entry.view };
   }
 
@@ -114,7 +130,7 @@ export class BrowserTalkSessions implements Module {
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id).catch(() => undefined)));
   }
 
-  private async run(entry: BrowserTalk, path: string, readUrl: string): Promise<void> {
+  private async run(entry: BrowserTalk, path: string, readUrl: string, method?: TalkMethod): Promise<void> {
     const { media, talk, logger } = this.deps;
     try {
       const published = await media.waitForPublisher(path, this.deps.waitMs, entry.abort.signal);
@@ -132,8 +148,10 @@ export class BrowserTalkSessions implements Module {
         source: { url: readUrl },
         maxDurationSeconds: this.deps.maxDurationSeconds,
         signal: entry.abort.signal,
+        ...(method ? { method } : {}),
       });
       entry.sessionId = started.sessionId;
+      entry.view.codec = started.codec;
       entry.view.state = 'talking';
       const ended = await started.ended;
       await this.finish(entry, ended.error ?? null);

@@ -42,12 +42,24 @@ export class TalkViaNvrError extends AppError {
 }
 
 export class TalkUnsupportedError extends AppError {
-  constructor(deviceName: string) {
+  constructor(deviceName: string, detail = 'the device reports no talk channel') {
     super(
       'talk_not_supported',
       409,
-      `"${deviceName}" has no two-way audio (the device reports no talk channel). ` +
+      `"${deviceName}" has no two-way audio (${detail}). ` +
         'Only models with a speaker or audio output can talk back.',
+    );
+  }
+}
+
+/** Talk over ONVIF was asked for, and the device's RTSP server offers no audio backchannel. */
+export class TalkNoBackchannelError extends AppError {
+  constructor(deviceName: string, detail: string) {
+    super(
+      'talk_no_backchannel',
+      409,
+      `"${deviceName}" offers no ONVIF audio backchannel, so it cannot talk over RTSP (${detail}). ` +
+        'Use its ISAPI two-way audio instead (method "isapi" or "auto"); models without a speaker or audio output cannot talk back at all.',
     );
   }
 }

@@ -6,6 +6,11 @@
  * opened (close first, then open) -> paced upload -> the device session is closed and ffmpeg
  * killed, whatever ended it: the input, stop(), the time limit, the device, module stop.
  *
+ * Two ways to the speaker: ISAPI two-way audio (the usual one), or the ONVIF RTSP backchannel
+ * (DESCRIBE with the backchannel requirement, SETUP, PLAY, RTP over the RTSP connection,
+ * TEARDOWN), used when asked for or, with `auto`, when the device has no ISAPI two-way audio.
+ * Both get the same transcoder and the same pacer; only the link to the device differs.
+ *
  * It owns only its sessions (in memory): one per device speaker, a bounded number overall.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,6 +22,7 @@ import type { ChannelRecord, DeviceRecord, Store } from '../../core/store/types.
 import { DeviceError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
 import { redactUrl } from '../../protocols/isapi/client.ts';
+import { buildRtspUrl } from '../../protocols/isapi/rtsp.ts';
 import {
   type G711Codec,
   g711CodecOf,
@@ -26,20 +32,33 @@ import {
   paceG711,
   TwoWayAudioBusyError,
   type TwoWayAudioChannel,
-  type TwoWayAudioSession,
 } from '../../protocols/isapi/two-way-audio.ts';
+import {
+  openBackchannel,
+  RtspBackchannelCodecError,
+  RtspNoBackchannelError,
+  RtspStatusError,
+  RtspTimeoutError,
+} from '../../protocols/rtsp/index.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import {
   TalkCancelledError,
   TalkCodecError,
   TalkDisabledError,
   TalkLimitError,
+  TalkNoBackchannelError,
   TalkSessionActiveError,
   TalkSpeakerBusyError,
   TalkUnsupportedError,
   TalkViaNvrError,
 } from './errors.ts';
 import { checkFfmpeg, G711Transcoder, schemeOf, type TranscodeInput } from './ffmpeg.ts';
+
+/** How audio reaches the speaker: ISAPI two-way audio, or the ONVIF RTSP backchannel. */
+export type TalkMethod = 'isapi' | 'onvif';
+/** `auto`: ISAPI, and the ONVIF backchannel when the device has no ISAPI two-way audio. */
+export type TalkMethodChoice = 'auto' | TalkMethod;
+const METHOD_CHOICES: readonly TalkMethodChoice[] = ['auto', 'isapi', 'onvif'];
 
 export interface TalkSettings {
   /** The ffmpeg program: a path, or a name looked up on PATH (default `ffmpeg`). */
@@ -56,6 +75,8 @@ export interface TalkSettings {
   maxGapSeconds?: number;
   /** URL schemes accepted as sources (default rtsp, rtsps, rtmp, rtmps, http, https, srt). */
   allowedUrlSchemes?: string[];
+  /** How to reach the speaker when a request does not say (default `auto`). */
+  method?: TalkMethodChoice;
 }
 
 const DEFAULTS = {
@@ -66,6 +87,7 @@ const DEFAULTS = {
   startTimeoutMs: 15_000,
   maxGapSeconds: 10,
   allowedUrlSchemes: ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt'],
+  method: 'auto' as TalkMethodChoice,
 };
 
 export interface TalkModuleDeps {
@@ -102,6 +124,8 @@ export interface TalkRequest {
   maxDurationSeconds?: number;
   /** Stops the session when aborted (e.g. the HTTP client went away). */
   signal?: AbortSignal;
+  /** `isapi`, `onvif` (RTSP backchannel), or `auto` (ISAPI, else ONVIF); default: the setting. */
+  method?: TalkMethodChoice;
 }
 
 export type TalkState = 'starting' | 'talking' | 'stopping';
@@ -113,6 +137,8 @@ export interface TalkSessionInfo {
   audioChannel: number;
   /** The G.711 flavour sent; null until the device has told its codec. */
   codec: G711Codec | null;
+  /** How audio reaches the speaker; null while `auto` has not decided yet. */
+  method: TalkMethod | null;
   state: TalkState;
   source: 'url' | 'stream';
   /** ISO: when start() was called. */
@@ -125,6 +151,7 @@ export interface TalkSessionInfo {
 
 export interface TalkStarted extends TalkSessionInfo {
   codec: G711Codec;
+  method: TalkMethod;
   /** Settles (never rejects) when the session is over and the device session closed. */
   ended: Promise<TalkEnded>;
 }
@@ -139,6 +166,17 @@ interface Settings {
   startTimeoutMs: number;
   maxGapMs: number;
   allowedUrlSchemes: Set<string>;
+  method: TalkMethodChoice;
+}
+
+/** The open link to the device's speaker: an ISAPI talk session or an RTSP backchannel. */
+interface SpeakerLink {
+  send(
+    frames: AsyncIterable<Uint8Array>,
+    options: { signal: AbortSignal; onSent: (bytes: number) => void },
+  ): Promise<'source-ended' | 'device-ended' | 'aborted'>;
+  /** Ends the device side (ISAPI close / RTSP TEARDOWN); never throws, returns what failed. */
+  close(): Promise<Error | undefined>;
 }
 
 class Session {
@@ -147,11 +185,12 @@ class Session {
   readonly startedAt = new Date();
   state: TalkState = 'starting';
   codec: G711Codec | null = null;
+  method: TalkMethod | null = null;
   talkingSince: Date | null = null;
   bytesSent = 0;
   stopReason: TalkEndReason | undefined;
   transcoder: G711Transcoder | undefined;
-  device: TwoWayAudioSession | undefined;
+  device: SpeakerLink | undefined;
   readonly ended: Promise<TalkEnded>;
   resolveEnded!: (ended: TalkEnded) => void;
 
@@ -184,6 +223,7 @@ class Session {
       channelId: this.channelId,
       audioChannel: this.audioChannel,
       codec: this.codec,
+      method: this.method,
       state: this.state,
       source: this.source,
       startedAt: this.startedAt.toISOString(),
@@ -246,6 +286,7 @@ export class TalkModule implements Module {
   async startSession(request: TalkRequest): Promise<TalkStarted> {
     if (!this.running) throw new AppError('talk_unavailable', 503, 'Two-way audio is not running.');
     const input = this.inputOf(request.source);
+    const method = this.methodOf(request.method);
     const maxDurationMs = this.maxDurationOf(request.maxDurationSeconds);
     const device = await this.deps.devices.registry.get(request.deviceId);
     const channel = request.channelId ? await this.channelOf(device, request.channelId) : null;
@@ -281,7 +322,7 @@ export class TalkModule implements Module {
     if (request.signal?.aborted) cancel();
 
     try {
-      await this.prepare(session, device, input, request.audioChannel !== undefined);
+      await this.prepare(session, device, channel, input, request.audioChannel !== undefined, method);
     } catch (error) {
       request.signal?.removeEventListener('abort', cancel);
       if (input.kind === 'stream' && !session.transcoder) input.stream.destroy();
@@ -301,11 +342,12 @@ export class TalkModule implements Module {
         deviceId: device.id,
         audioChannel: session.audioChannel,
         codec: session.codec,
+        method: session.method,
       },
       'talk session started',
     );
     void this.run(session).finally(() => request.signal?.removeEventListener('abort', cancel));
-    return { ...session.info(), codec: session.codec!, ended: session.ended };
+    return { ...session.info(), codec: session.codec!, method: session.method!, ended: session.ended };
   }
 
   /** Stops a session; resolves when the device session is closed and ffmpeg is gone. */
@@ -331,13 +373,26 @@ export class TalkModule implements Module {
   private async prepare(
     session: Session,
     device: DeviceRecord,
+    channel: ChannelRecord | null,
     input: TranscodeInput,
     explicitChannel: boolean,
+    method: TalkMethodChoice,
   ): Promise<void> {
+    if (method === 'onvif') return this.prepareBackchannel(session, device, channel, input, false);
     const signal = session.controller.signal;
     const timing = { timeoutMs: this.settings.requestTimeoutMs, signal };
     const client = await this.clientOf(device);
-    const channels = await this.listChannels(client, device, timing);
+    let channels: TwoWayAudioChannel[];
+    try {
+      channels = await this.listChannels(client, device, timing);
+    } catch (error) {
+      // No ISAPI two-way audio at all: the ONVIF backchannel may still reach the speaker.
+      if (method === 'auto' && error instanceof TalkUnsupportedError) {
+        return this.prepareBackchannel(session, device, channel, input, true);
+      }
+      throw error;
+    }
+    session.method = 'isapi';
     const audio = this.pickChannel(session, device, channels, explicitChannel);
     if (!audio.enabled) throw new TalkDisabledError(device.name, audio.id);
     const codec = g711CodecOf(audio.codec);
@@ -348,10 +403,74 @@ export class TalkModule implements Module {
     session.transcoder = new G711Transcoder({ ffmpegPath: this.settings.ffmpegPath, codec, input });
     // Before the device is touched: a source that is not audio must not cut off anyone talking.
     await session.transcoder.firstAudio(this.settings.startTimeoutMs, signal);
-    session.device = await openTwoWayAudio(client, audio.id, {
-      ...timing,
+    try {
+      session.device = await openTwoWayAudio(client, audio.id, {
+        ...timing,
+        stallTimeoutMs: this.settings.requestTimeoutMs,
+        uploadTimeoutMs: this.settings.requestTimeoutMs,
+      });
+    } catch (error) {
+      // Firmware that lists a talk channel and then answers notSupport to open it (openTwoWayAudio
+      // has closed whatever it half-opened).
+      if (method === 'auto' && error instanceof DeviceError && error.code === 'not_supported') {
+        return this.prepareBackchannel(session, device, channel, input, true);
+      }
+      throw error;
+    }
+    signal.throwIfAborted();
+  }
+
+  /**
+   * The ONVIF way: DESCRIBE tells whether there is a backchannel and its codec; ffmpeg's first
+   * audio; only then SETUP and PLAY take the speaker. `fallback`: ISAPI had no two-way audio,
+   * so "no backchannel either" means the device cannot talk at all. A transcoder already
+   * started for ISAPI is kept when its codec fits.
+   */
+  private async prepareBackchannel(
+    session: Session,
+    device: DeviceRecord,
+    channel: ChannelRecord | null,
+    input: TranscodeInput,
+    fallback: boolean,
+  ): Promise<void> {
+    const signal = session.controller.signal;
+    session.method = 'onvif';
+    const link = await openBackchannel({
+      url: backchannelUrl(device, channel),
+      credentials: { username: device.username, password: device.password },
+      timeoutMs: this.settings.requestTimeoutMs,
       stallTimeoutMs: this.settings.requestTimeoutMs,
-      uploadTimeoutMs: this.settings.requestTimeoutMs,
+      signal,
+    }).catch((error: unknown) => {
+      throw backchannelFailure(device, error, fallback);
+    });
+    session.device = link;
+    signal.throwIfAborted();
+    if (session.transcoder && session.codec !== link.codec) {
+      // Coming from an ISAPI open that failed: ffmpeg already makes the other G.711 flavour. A URL
+      // can be read again; an upload has been partly consumed and cannot.
+      if (input.kind !== 'url') {
+        throw new TalkUnsupportedError(
+          device.name,
+          `ISAPI two-way audio answered notSupport, and the ONVIF backchannel takes ${link.track.encoding}, not the ` +
+            `${session.codec === 'alaw' ? 'A-law' : 'µ-law'} the upload was already converted to; send it again with method "onvif"`,
+        );
+      }
+      await session.transcoder.kill();
+      session.transcoder = undefined;
+    }
+    session.codec = link.codec;
+    if (!session.transcoder) {
+      session.transcoder = new G711Transcoder({
+        ffmpegPath: this.settings.ffmpegPath,
+        codec: link.codec,
+        input,
+      });
+      // As with ISAPI: a source that is not audio must not take the speaker from anyone.
+      await session.transcoder.firstAudio(this.settings.startTimeoutMs, signal);
+    }
+    await link.play({ signal }).catch((error: unknown) => {
+      throw playFailure(device, error);
     });
     signal.throwIfAborted();
   }
@@ -399,6 +518,7 @@ export class TalkModule implements Module {
     const fields = {
       sessionId: session.id,
       deviceId: session.deviceId,
+      method: session.method,
       reason,
       durationMs: ended.durationMs,
       bytesSent: session.bytesSent,
@@ -445,6 +565,12 @@ export class TalkModule implements Module {
       return { kind: 'stream', stream: source.stream, ...(format ? { format } : {}) };
     }
     throw new InputError('source: { url } or { stream }', 'source');
+  }
+
+  private methodOf(requested: unknown): TalkMethodChoice {
+    if (requested === undefined) return this.settings.method;
+    if (METHOD_CHOICES.includes(requested as TalkMethodChoice)) return requested as TalkMethodChoice;
+    throw new InputError('method: auto, isapi or onvif', 'method');
   }
 
   private maxDurationOf(requested: number | undefined): number {
@@ -591,7 +717,58 @@ function settingsOf(settings: TalkSettings): Settings {
     allowedUrlSchemes: new Set(
       (settings.allowedUrlSchemes ?? DEFAULTS.allowedUrlSchemes).map((scheme) => scheme.toLowerCase()),
     ),
+    method: methodSetting(settings.method),
   };
+}
+
+function methodSetting(method: TalkMethodChoice | undefined): TalkMethodChoice {
+  if (method === undefined) return DEFAULTS.method;
+  if (!METHOD_CHOICES.includes(method)) throw new TypeError('talk.method must be auto, isapi or onvif');
+  return method;
+}
+
+/**
+ * Where the backchannel is asked for: the channel's main stream, which is where Hikvision
+ * devices answer a backchannel DESCRIBE (`/Streaming/Channels/101` for a camera).
+ */
+function backchannelUrl(device: DeviceRecord, channel: ChannelRecord | null): string {
+  return buildRtspUrl({ host: device.host, port: device.rtspPort, streamId: `${channel?.channelNo ?? 1}01` });
+}
+
+/** Why the backchannel cannot be used, in the words of someone who only wanted to talk. */
+function backchannelFailure(device: DeviceRecord, error: unknown, fallback: boolean): unknown {
+  const deviceName = device.name;
+  if (error instanceof RtspNoBackchannelError) {
+    return fallback
+      ? new TalkUnsupportedError(deviceName, 'no ISAPI two-way audio, and no ONVIF audio backchannel on RTSP')
+      : new TalkNoBackchannelError(deviceName, error.detail);
+  }
+  if (error instanceof RtspBackchannelCodecError)
+    return new TalkCodecError(deviceName, error.codecs.join(', '));
+  // Trying the backchannel was our idea (auto): an RTSP port that is not there only means the
+  // device has no way to talk we know of. Everything else (a refused password...) is said as is.
+  if (fallback && error instanceof DeviceError) {
+    const timedOut = error instanceof RtspTimeoutError && error.step === 'connect';
+    if (error.code === 'unreachable' || timedOut) {
+      const what = timedOut ? 'did not answer in time' : 'could not be reached';
+      return new TalkUnsupportedError(
+        deviceName,
+        `no ISAPI two-way audio, and its RTSP port ${device.rtspPort}, where an ONVIF backchannel would be, ${what}`,
+      );
+    }
+  }
+  return error;
+}
+
+/** SETUP refused for lack of room: on a backchannel that means someone else has the speaker. */
+function playFailure(device: DeviceRecord, error: unknown): unknown {
+  if (error instanceof RtspStatusError && error.code === 'device_busy') {
+    return new TalkSpeakerBusyError(
+      `The speaker of "${device.name}" is in use: its RTSP server refused the audio backchannel (${error.status}). ` +
+        'Another app (Hik-Connect, an NVR, another gateway) may be talking; try again when it is done.',
+    );
+  }
+  return error;
 }
 
 /** Device failures in the user's words, with the busy speaker as its own conflict. */

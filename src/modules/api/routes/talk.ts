@@ -20,6 +20,12 @@ const TalkBody = Type.Object(
       Type.String({ minLength: 1, maxLength: 2048, description: 'Audio to play (http, rtsp...)' }),
     ),
     maxDurationSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    method: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('isapi'), Type.Literal('onvif')], {
+        description:
+          '`isapi` two-way audio, the `onvif` RTSP backchannel, or `auto` (the configured default)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -32,6 +38,7 @@ const TalkView = Type.Object(
     source: Type.String(),
     state: Type.String(),
     codec: Type.Union([Type.String(), Type.Null()]),
+    method: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     whipUrl: Type.Optional(Type.String()),
     error: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   },
@@ -102,6 +109,7 @@ export function registerTalkRoutes(app: Api, deps: ApiDeps): void {
           channelId: channel.id,
           source: { url: body.url },
           ...(body.maxDurationSeconds ? { maxDurationSeconds: body.maxDurationSeconds } : {}),
+          ...(body.method ? { method: body.method } : {}),
         });
         reply.code(201);
         return {
@@ -111,9 +119,10 @@ export function registerTalkRoutes(app: Api, deps: ApiDeps): void {
           source: 'url',
           state: started.state,
           codec: started.codec,
+          method: started.method,
         };
       }
-      const session = await browserTalk.open(device, channel, request.host);
+      const session = await browserTalk.open(device, channel, request.host, body.method);
       reply.code(201);
       return { ...session, source: 'browser' };
     },
@@ -130,6 +139,14 @@ export function registerTalkRoutes(app: Api, deps: ApiDeps): void {
           summary:
             'Play an uploaded audio file (WAV, MP3, any ffmpeg input) through the device; answers when done',
           params: IdParams,
+          querystring: Type.Object(
+            {
+              method: Type.Optional(
+                Type.Union([Type.Literal('auto'), Type.Literal('isapi'), Type.Literal('onvif')]),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: TalkEndedView, ...errors },
         },
       },
@@ -139,11 +156,13 @@ export function registerTalkRoutes(app: Api, deps: ApiDeps): void {
         if (!stream || typeof (stream as Readable).pipe !== 'function') {
           throw new InputError('send the audio file as the request body');
         }
+        const { method } = request.query as { method?: 'auto' | 'isapi' | 'onvif' };
         const started = await talk.startSession({
           deviceId: device.id,
           channelId: channel.id,
           source: { stream },
           signal: clientGone(reply),
+          ...(method ? { method } : {}),
         });
         const ended = await started.ended;
         return {
@@ -177,6 +196,7 @@ export function registerTalkRoutes(app: Api, deps: ApiDeps): void {
           source: session.source,
           state: session.state,
           codec: session.codec,
+          method: session.method,
         }));
       return [...browserTalk.list().map((each) => ({ ...each, source: 'browser' })), ...direct];
     },
