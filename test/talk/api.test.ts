@@ -31,7 +31,12 @@ async function addDevice(sim: SimDevice, name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  camera = await startSimDevice({ profile: 'camera', password: PASSWORD, heartbeatMs: 0 });
+  camera = await startSimDevice({
+    profile: 'camera',
+    password: PASSWORD,
+    heartbeatMs: 0,
+    onvifBackchannel: true,
+  });
   nvr = await startSimDevice({ profile: 'nvr:2', password: PASSWORD, heartbeatMs: 0 });
   gw = await startTestGateway({ overrides: { media: await mediaPorts() } });
   await gw.gateway.media.ready();
@@ -65,6 +70,23 @@ describe('talk API', () => {
     const samples = await decodeG711(received, 'mulaw');
     expect(Math.abs(dominantFrequency(samples.subarray(4000)) - 1000)).toBeLessThanOrEqual(20);
     expect(audioRequests(camera).at(-1)).toMatch(/^PUT close 200$/);
+  });
+
+  it('plays an upload over the ONVIF RTSP backchannel when asked, and tears the session down', async () => {
+    const before = camera.backchannelAudio().length;
+    const answer = await fetch(`${gw.url}/api/v1/channels/${cameraChannel}/talk/audio?method=onvif`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.token}`, 'content-type': 'audio/wav' },
+      body: await tone(2),
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ reason: 'input-ended', error: null });
+    const received = camera.backchannelAudio().subarray(before);
+    expect(received.length).toBeGreaterThan(14_000);
+    const samples = await decodeG711(received, 'mulaw');
+    expect(Math.abs(dominantFrequency(samples.subarray(4000)) - 1000)).toBeLessThanOrEqual(20);
+    expect(camera.rtspRequests.map((request) => request.method)).toContain('TEARDOWN');
   });
 
   it('refuses a channel behind an NVR before touching any device', async () => {
