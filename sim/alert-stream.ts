@@ -50,9 +50,16 @@ function framingFor(mode: BoundaryMode, options: StreamFraming): Framing {
   }
 }
 
+/** Bytes held back by the streamDrip fault; `end` closes the connection once reached. */
+type Pending = Buffer | 'end';
+
 class AlertConnection {
   partsSent = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly pending: Pending[] = [];
+  private pendingBytes = 0;
+  private drip: NodeJS.Timeout | undefined;
+  private lastSliceAt = 0;
 
   constructor(
     readonly res: HttpResponse,
@@ -74,35 +81,82 @@ class AlertConnection {
 
   stop(): void {
     clearInterval(this.heartbeat);
+    clearTimeout(this.drip);
+    this.drip = undefined;
   }
 
   /** Sends an event's parts unless the connection is stalled or its client is not reading. */
   send(parts: Part[]): void {
     if (this.res.closed) return;
     if (this.hub.faults.has('streamStall') && this.partsSent > 0) return;
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) return;
+    if (this.buffered() > MAX_BUFFERED_BYTES) return;
     this.writeParts(parts);
   }
 
   sendRaw(bytes: Buffer): void {
-    if (this.res.closed || this.res.writableLength > MAX_BUFFERED_BYTES) return;
-    this.res.write(bytes);
+    if (this.res.closed || this.buffered() > MAX_BUFFERED_BYTES) return;
+    this.out(bytes);
+  }
+
+  /** Unsent bytes: in the socket, plus what the streamDrip fault holds back. */
+  private buffered(): number {
+    return this.res.writableLength + this.pendingBytes;
   }
 
   private writeParts(parts: Part[]): void {
     for (const part of parts) {
       const truncate = this.hub.faults.take('streamTruncate');
-      this.res.write(this.partHead(part));
+      this.out(this.partHead(part));
       this.partsSent += 1;
       if (truncate) {
         // Cut mid-body: the client sees fewer bytes than Content-Length announced.
-        this.res.write(part.body.subarray(0, Math.floor(part.body.length / 2)));
-        if ((truncate.after ?? 'close') === 'close') this.res.end();
+        this.out(part.body.subarray(0, Math.floor(part.body.length / 2)));
+        if ((truncate.after ?? 'close') === 'close') this.out('end');
         return;
       }
-      this.res.write(Buffer.concat([part.body, Buffer.from('\r\n')]));
+      this.out(Buffer.concat([part.body, Buffer.from('\r\n')]));
     }
   }
+
+  /** Writes now, or queues behind bytes the streamDrip fault still holds back (order is kept). */
+  private out(item: Pending): void {
+    if (this.pending.length === 0 && !this.hub.faults.has('streamDrip')) {
+      if (item === 'end') this.res.end();
+      else this.res.write(item);
+      return;
+    }
+    this.pending.push(item);
+    if (item !== 'end') this.pendingBytes += item.length;
+    if (this.drip) return;
+    // A pause is never shorter than intervalMs, even when the queue ran empty in between.
+    const interval = this.hub.faults.latest('streamDrip')?.intervalMs ?? 0;
+    this.drip = setTimeout(this.dripOnce, Math.max(0, this.lastSliceAt + interval - Date.now()));
+  }
+
+  /** streamDrip: one slice of at most `bytes` bytes, then a pause; the fault gone flushes the rest. */
+  private readonly dripOnce = (): void => {
+    this.drip = undefined;
+    if (this.res.closed) return;
+    const fault = this.hub.faults.latest('streamDrip');
+    let budget = fault ? fault.bytes : Number.POSITIVE_INFINITY;
+    this.lastSliceAt = Date.now();
+    while (this.pending.length > 0 && budget > 0) {
+      const head = this.pending[0]!;
+      if (head === 'end') {
+        this.pending.length = 0;
+        this.pendingBytes = 0;
+        this.res.end();
+        return;
+      }
+      const slice = head.length <= budget ? head : head.subarray(0, budget);
+      if (slice === head) this.pending.shift();
+      else this.pending[0] = head.subarray(budget);
+      this.pendingBytes -= slice.length;
+      budget -= slice.length;
+      this.res.write(slice);
+    }
+    if (this.pending.length > 0) this.drip = setTimeout(this.dripOnce, fault?.intervalMs ?? 0);
+  };
 
   private partHead(part: Part): Buffer {
     const lines = [`--${this.framing.boundary}`, `Content-Type: ${part.contentType}`];

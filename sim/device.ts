@@ -3,7 +3,8 @@ import { AlertHub } from './alert-stream.ts';
 import { snapshotJpegs, tlsAssets } from './assets.ts';
 import { DeviceAuth } from './auth.ts';
 import type { DeviceContext } from './context.ts';
-import { buildDeviceModel } from './device-model.ts';
+import { buildDeviceModel, type DeviceModel } from './device-model.ts';
+import { dig, text } from './dict.ts';
 import type { EventSource } from './events.ts';
 import { FaultSet } from './faults.ts';
 import { listen } from './http/server.ts';
@@ -11,6 +12,12 @@ import { Intercom } from './intercom.ts';
 import { createHandler } from './pipeline.ts';
 import { resolveProfile } from './profiles/index.ts';
 import { AUDIO_DATA_PATH } from './routes/two-way-audio.ts';
+import {
+  backchannelSpecOf,
+  emptyBackchannelStats,
+  RtspBackchannelServer,
+  type RtspStreamFacts,
+} from './rtsp-backchannel.ts';
 import { TwoWayAudio } from './two-way-audio.ts';
 import type {
   CallStatus,
@@ -66,6 +73,24 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** What the RTSP server says about a stream in its SDP: video codec and size, its own audio. */
+function rtspStreamFacts(model: DeviceModel, id: number): RtspStreamFacts | undefined {
+  const stream = model.streams.get(id);
+  if (!stream) return undefined;
+  const codec = text(dig(stream.dict, 'Video', 'videoCodecType')) ?? '';
+  const audioOn = text(dig(stream.dict, 'Audio', 'enabled')) === 'true';
+  const audioCodec = text(dig(stream.dict, 'Audio', 'audioCompressionType')) ?? '';
+  let audio: RtspStreamFacts['audio'];
+  if (audioOn && /ulaw/i.test(audioCodec)) audio = 'PCMU';
+  else if (audioOn && /alaw/i.test(audioCodec)) audio = 'PCMA';
+  return {
+    video: /265/.test(codec) ? 'H265' : 'H264',
+    width: stream.width || 1920,
+    height: stream.height || 1080,
+    ...(audio ? { audio } : {}),
+  };
+}
+
 /** The profile with another serial number in its deviceInfo answer. */
 function withSerialNumber(profile: SimProfile, serialNumber: string | undefined): SimProfile {
   const entry = profile.isapi['System/deviceInfo'];
@@ -79,6 +104,23 @@ function withSerialNumber(profile: SimProfile, serialNumber: string | undefined)
 }
 
 export async function startSimDevice(options: SimDeviceOptions): Promise<SimDevice> {
+  const backchannelSpec = backchannelSpecOf(options.onvifBackchannel);
+  // Bound before the model is built, so the device reports the port it really listens on.
+  const rtsp = backchannelSpec
+    ? await RtspBackchannelServer.listen(options.host ?? DEFAULTS.host, backchannelSpec)
+    : undefined;
+  try {
+    return await startDevice(options, rtsp);
+  } catch (error) {
+    await rtsp?.close();
+    throw error;
+  }
+}
+
+async function startDevice(
+  options: SimDeviceOptions,
+  rtsp: RtspBackchannelServer | undefined,
+): Promise<SimDevice> {
   const profile = withSerialNumber(resolveProfile(options.profile), options.serialNumber);
   const host = options.host ?? DEFAULTS.host;
   const https = options.https ?? false;
@@ -87,7 +129,7 @@ export async function startSimDevice(options: SimDeviceOptions): Promise<SimDevi
     after: options.lockoutAfter ?? DEFAULTS.lockoutAfter,
     seconds: options.lockoutSeconds ?? DEFAULTS.lockoutSeconds,
   };
-  const model = buildDeviceModel(profile, options.rtspPort, lockout);
+  const model = buildDeviceModel(profile, options.rtspPort ?? rtsp?.port, lockout);
   const faults = new FaultSet();
   const source: EventSource = {
     model,
@@ -104,10 +146,18 @@ export async function startSimDevice(options: SimDeviceOptions): Promise<SimDevi
     doorCount: model.doorCount,
     emit: (event) => alerts.trigger(event),
   });
+  // wrongPassword: the password was changed on the device, ours no longer matches (HTTP and RTSP).
+  const devicePassword = () => (faults.has('wrongPassword') ? `${password}#changed-on-device` : password);
+  rtsp?.serve({
+    username: options.username ?? DEFAULTS.username,
+    password: devicePassword,
+    auth: options.auth ?? DEFAULTS.auth,
+    realm: model.realm,
+    stream: (id) => rtspStreamFacts(model, id),
+  });
   const auth = new DeviceAuth({
     username: options.username ?? DEFAULTS.username,
-    // wrongPassword: the password was changed on the device, ours no longer matches.
-    password: () => (faults.has('wrongPassword') ? `${password}#changed-on-device` : password),
+    password: devicePassword,
     mode: options.auth ?? DEFAULTS.auth,
     realm: model.realm,
     lockoutAfter: lockout.after,
@@ -178,13 +228,19 @@ export async function startSimDevice(options: SimDeviceOptions): Promise<SimDevi
       if (checked === null) delete model.isapi[key];
       else model.isapi[key] = structuredClone(checked);
     },
+    backchannelPort: rtsp?.port,
+    backchannelAudio(): Buffer {
+      return rtsp?.received() ?? Buffer.alloc(0);
+    },
+    rtspRequests: rtsp?.requests ?? [],
+    backchannelStats: rtsp?.stats ?? emptyBackchannelStats(),
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;
         intercom.close();
         audio.closeAll();
         alerts.closeAll();
-        await listener.close();
+        await Promise.all([listener.close(), rtsp?.close()]);
       })();
       return closing;
     },

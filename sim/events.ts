@@ -101,7 +101,7 @@ function alarmV2(event: SimAlarmEvent, source: EventSource, count: number, flags
     activePostCount: flags.emptyActivePostCount ? null : String(count),
     eventType: event.type,
     eventState: event.state ?? 'active',
-    eventDescription: description(event.type),
+    eventDescription: event.description ?? description(event.type),
   });
   if (event.type === 'IO') alert.inputIOPortID = String(event.ioPort ?? 1);
   if (event.targets?.length) alert.DetectionRegionList = detectionRegions(event.targets);
@@ -134,7 +134,7 @@ function alarmV1(event: SimAlarmEvent, source: EventSource, count: number, flags
     activePostCount: flags.emptyActivePostCount ? null : String(count),
     eventType: event.type,
     eventState: event.state ?? 'active',
-    eventDescription: description(event.type),
+    eventDescription: event.description ?? description(event.type),
     channelName: model.channelName(channel),
     Extensions: {
       '@version': '1.0',
@@ -169,7 +169,7 @@ function alarmJson(event: SimAlarmEvent, source: EventSource, count: number): Pa
     activePostCount: count,
     eventType: event.type,
     eventState: event.state ?? 'active',
-    eventDescription: description(event.type),
+    eventDescription: event.description ?? description(event.type),
   });
   return jsonPart(part);
 }

@@ -65,6 +65,74 @@ export interface SimDeviceOptions {
    * MP2L2 do not (notes/isapi.md). The stream's own audio codec is left as the profile has it.
    */
   twoWayAudioCodec?: TwoWayAudioCodec;
+  /**
+   * Addition: an RTSP server with the ONVIF audio backchannel (see sim/README.md, "ONVIF
+   * backchannel"). Its port is `SimDevice.backchannelPort`, and `Security/adminAccesses` reports
+   * it as the RTSP port unless `rtspPort` says otherwise.
+   */
+  onvifBackchannel?: boolean | SimBackchannelOptions;
+}
+
+/** Addition: the RTSP backchannel server of a simulated device. */
+export interface SimBackchannelOptions {
+  /** The backchannel track's codec (default PCMU); G726 is one hikbridge cannot send. */
+  codec?: 'PCMU' | 'PCMA' | 'G726';
+  /**
+   * The RTSP server runs but offers no backchannel: `ignore` answers DESCRIBE without the track
+   * (what most devices without an audio output do), `551` refuses the Require tag (RFC 2326).
+   */
+  missing?: 'ignore' | '551';
+  /** Port to listen on (default 0 = a free one). */
+  port?: number;
+  /**
+   * Announced in `Session: id;timeout=N`; a session that gets no request for that long is
+   * dropped with its connection (RTP alone does not keep it). Default 60.
+   */
+  sessionTimeoutSeconds?: number;
+}
+
+/** Addition: one request to the RTSP backchannel server. */
+export interface SimRtspRequestRecord {
+  method: string;
+  uri: string;
+  cseq: number | null;
+  /** RTSP status sent; 0 when nothing was sent. */
+  status: number;
+  /** The request carried an Authorization header, accepted or not. */
+  authenticated: boolean;
+  /** The credentials were accepted (OPTIONS needs none and stays false). */
+  authorized: boolean;
+  /** The Session, Require and Transport headers as sent, null when absent. */
+  session: string | null;
+  require: string | null;
+  transport: string | null;
+  at: number;
+}
+
+/** Addition: what the RTSP backchannel received, checked as RTP. */
+export interface SimBackchannelStats {
+  /** RTP packets on a playing backchannel. */
+  packets: number;
+  /** Their payload bytes. */
+  bytes: number;
+  /** Packets whose payload type is not the track's (not recorded). */
+  wrongPayloadType: number;
+  /** Packets with the marker bit set. */
+  markers: number;
+  /** Whether the very first packet had the marker bit; null before any packet. */
+  firstMarker: boolean | null;
+  /** Packets whose sequence number is not the previous one + 1 (per session). */
+  sequenceErrors: number;
+  /** Packets whose timestamp is not the previous one + the previous payload's samples. */
+  timestampErrors: number;
+  /** Distinct SSRCs seen (at most 16 kept). */
+  ssrcs: number[];
+  /** Interleaved frames outside a playing backchannel, or not RTP: dropped. */
+  ignored: number;
+  /** Sessions set up, torn down (TEARDOWN), and dropped for lack of keep-alive. */
+  sessions: number;
+  teardowns: number;
+  timeouts: number;
 }
 
 /** Codecs Hikvision devices offer for two-way audio. */
@@ -101,6 +169,8 @@ export interface SimAlarmEvent {
   emptyActivePostCount?: boolean;
   /** Addition: put a bare `&` in the eventDescription text (invalid XML, seen in the field). */
   bareAmpersand?: boolean;
+  /** Addition: the eventDescription text (default `Motion alarm`, `<type> alarm`...). */
+  description?: string;
 }
 
 export interface SimAccessEvent {
@@ -150,6 +220,8 @@ export type SimFault =
   | { kind: 'status'; status: number; paths: string[] }
   | { kind: 'streamStall' }
   | { kind: 'streamTruncate'; after?: 'close' | 'continue' }
+  /** Addition: alertStream bytes go out `bytes` at a time, one slice every `intervalMs`. */
+  | { kind: 'streamDrip'; bytes: number; intervalMs: number }
   | ({ kind: 'streamFraming' } & StreamFraming)
   | ConfigFault;
 
@@ -199,5 +271,13 @@ export interface SimDevice {
    * channel status, pictures, two-way audio, doors) do not follow such changes.
    */
   setEndpoint(path: string, entry: FixtureEntry | null): void;
+  /** Addition: the RTSP backchannel server's port (option `onvifBackchannel`), else undefined. */
+  readonly backchannelPort: number | undefined;
+  /** Addition: the G.711 payload received on the RTSP backchannel, in order (at most 16 MB). */
+  backchannelAudio(): Buffer;
+  /** Addition: requests to the RTSP backchannel server, in order (the newest 2000 to 2100 kept). */
+  readonly rtspRequests: SimRtspRequestRecord[];
+  /** Addition: RTP checks of what arrived on the backchannel (all zero without the server). */
+  readonly backchannelStats: SimBackchannelStats;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ const FAULT_KINDS = [
   'status',
   'streamStall',
   'streamTruncate',
+  'streamDrip',
   'streamFraming',
   'motionDisabled',
   'motionGridEmpty',
@@ -93,6 +94,11 @@ export function validateFault(input: unknown): SimFault {
       if (after !== 'close' && after !== 'continue')
         fail('streamTruncate.after must be "close" or "continue"');
       return { kind, after };
+    }
+    case 'streamDrip': {
+      const bytes = positiveInt(input.bytes, 'streamDrip.bytes', 1_048_576);
+      if (bytes < 1) fail('streamDrip.bytes must be at least 1');
+      return { kind, bytes, intervalMs: positiveInt(input.intervalMs, 'streamDrip.intervalMs', 600_000) };
     }
     case 'streamFraming':
       return validateFraming(input);
@@ -167,6 +173,10 @@ function validateAlarm(input: Json): SimEvent {
   if (input.relationEvent !== undefined && typeof input.relationEvent !== 'string') {
     fail('relationEvent must be a string');
   }
+  const description = input.description;
+  if (description !== undefined && (typeof description !== 'string' || description.length > 256)) {
+    fail('description must be a string of at most 256 characters');
+  }
   return {
     type: input.type as string,
     channel: input.channel === undefined ? undefined : positiveInt(input.channel, 'channel', 512),
@@ -178,6 +188,7 @@ function validateAlarm(input: Json): SimEvent {
     relationEvent: input.relationEvent as string | undefined,
     emptyActivePostCount: optionalBoolean(input, 'emptyActivePostCount'),
     bareAmpersand: optionalBoolean(input, 'bareAmpersand'),
+    description: description as string | undefined,
   };
 }
 

@@ -50,6 +50,12 @@ program
   .option('--user <name>', 'device user', 'admin')
   .option('--password <password>', 'device password', 'Hik12345!')
   .option('--https', 'serve HTTPS with the simulator certificate')
+  .option(
+    '--count <n>',
+    'serve N copies of each profile (a fleet; each copy gets its own serial number)',
+    parseCount,
+    1,
+  )
   .action(async (options) => {
     // Loaded on use: the gateway and simulator pull in much more than probe/doctor need.
     const { runSim } = await import('./sim.ts');
@@ -78,6 +84,12 @@ function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new InvalidArgumentError('expected a number 1-5000');
   return n;
 }
 

@@ -121,11 +121,11 @@ describe('hikbridge start', () => {
     });
     child = started.child;
     const token = await login(started.url, 'Demo-Pass-1');
-    const get = async (path: string) =>
-      // biome-ignore lint/suspicious/noExplicitAny: test reads JSON answers
-      (await (
-        await fetch(`${started.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
-      ).json()) as any;
+    // biome-ignore lint/suspicious/noExplicitAny: test reads JSON answers
+    const get = async (path: string): Promise<any> => {
+      const answer = await fetch(`${started.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return answer.json();
+    };
     const devices = await get('/api/v1/devices');
     expect(devices.map((device: { kind: string }) => device.kind).sort()).toEqual([
       'camera',

@@ -57,6 +57,8 @@ export interface MqttModuleDeps {
 const ONLINE = 'online';
 const OFFLINE = 'offline';
 const RING_EVENT = JSON.stringify({ event_type: 'ring' });
+/** Longest pause between two back-to-back discovery syncs (see requestSync). */
+const MAX_SYNC_PAUSE_MS = 2000;
 
 export class MqttModule implements Module {
   readonly name = 'mqtt';
@@ -78,6 +80,7 @@ export class MqttModule implements Module {
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private fullSyncPending = false;
+  private stopping = false;
 
   constructor(private readonly deps: MqttModuleDeps) {
     const { settings, logger } = deps;
@@ -132,6 +135,7 @@ export class MqttModule implements Module {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     await this.syncing;
     await this.connection.stop({
@@ -209,8 +213,14 @@ export class MqttModule implements Module {
         this.syncAgain = false;
         const fullRun = this.fullSyncPending;
         this.fullSyncPending = false;
+        const started = performance.now();
         await this.sync(fullRun);
-      } while (this.syncAgain);
+        // A sync reads every device. While devices are added in bulk, requests keep coming: leave
+        // the event loop twice the sync's time before the next one, or a 1000-device import spends
+        // all its time re-syncing (and events wait behind it).
+        if (this.syncAgain && !this.stopping)
+          await sleep(Math.min(MAX_SYNC_PAUSE_MS, 2 * (performance.now() - started)));
+      } while (this.syncAgain && !this.stopping);
     };
     this.syncing = run()
       .catch((error: unknown) => this.deps.logger.error({ err: error }, 'MQTT discovery sync failed'))
@@ -342,6 +352,10 @@ export class MqttModule implements Module {
   private send(topic: string, payload: string | Buffer, retain: boolean, kind: MessageKind): void {
     this.connection.publish({ topic, payload, retain, kind });
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function sameTopics(a: PublishedTopics, b: PublishedTopics): boolean {

@@ -1,0 +1,193 @@
+/**
+ * The receiving side of the events benchmark, in a process of its own so the gateway's CPU
+ * figure is the gateway's: one SSE client on /api/v1/events/stream and one MQTT subscriber on
+ * the entity attributes topics. Every stamped event (see sim/control.ts `stampOf`) gives one
+ * latency sample: receive time minus the simulator's emit time, both on the machine's wall
+ * clock (performance.timeOrigin + performance.now(), µs precision, comparable across processes).
+ *
+ * Parent side: startClientsProcess(). Child protocol on stdout, one JSON object per line:
+ * {"type":"ready"}, {"type":"progress","sse":N,"mqtt":N} every 250 ms, and {"type":"result",...}
+ * after "stop" arrives on stdin.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connect } from 'mqtt';
+import { stampOf, wallClockMs } from '../sim/control.ts';
+
+export interface ClientsConfig {
+  apiUrl: string;
+  token: string;
+  mqttUrl: string;
+  baseTopic: string;
+}
+
+export interface ClientsResult {
+  /** Latency samples in ms, in arrival order. */
+  sse: number[];
+  mqtt: number[];
+  /** Emit time (wall clock ms) of each sample, same order. */
+  sseEmitted: number[];
+  mqttEmitted: number[];
+  /** Arrival time (wall clock ms) of the first and last sample per path. */
+  sseSpan: [number, number] | null;
+  mqttSpan: [number, number] | null;
+}
+
+export interface ClientsProcess {
+  readonly counts: { sse: number; mqtt: number };
+  stop(): Promise<ClientsResult>;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+export function startClientsProcess(config: ClientsConfig, timeoutMs = 20_000): Promise<ClientsProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify(config)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const counts = { sse: 0, mqtt: 0 };
+  let onResult: ((result: ClientsResult) => void) | undefined;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the SSE/MQTT clients were not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the SSE/MQTT clients exited with code ${code}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const message = JSON.parse(line) as { type: string } & Record<string, unknown>;
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve({ counts, stop: () => stopClients(child, (done) => (onResult = done)) });
+      } else if (message.type === 'progress') {
+        counts.sse = message.sse as number;
+        counts.mqtt = message.mqtt as number;
+      } else if (message.type === 'result') {
+        onResult?.(message as unknown as ClientsResult);
+      }
+    });
+  });
+}
+
+function stopClients(
+  child: ChildProcess,
+  listen: (done: (result: ClientsResult) => void) => void,
+): Promise<ClientsResult> {
+  return new Promise((resolve, reject) => {
+    listen(resolve);
+    child.removeAllListeners('exit');
+    child.once('exit', (code) => reject(new Error(`the SSE/MQTT clients exited with code ${code}`)));
+    child.stdin!.write('stop\n');
+  });
+}
+
+/** Child: connect both clients, collect samples until told to stop. */
+async function runClients(config: ClientsConfig): Promise<void> {
+  const sse: number[] = [];
+  const mqtt: number[] = [];
+  const emitted = { sse: [] as number[], mqtt: [] as number[] };
+  const spans: { sse: [number, number] | null; mqtt: [number, number] | null } = { sse: null, mqtt: null };
+  const sample = (path: 'sse' | 'mqtt', list: number[], stamp: number, at: number): void => {
+    list.push(at - stamp);
+    emitted[path].push(stamp);
+    const span = spans[path];
+    if (span) span[1] = at;
+    else spans[path] = [at, at];
+  };
+
+  const subscriber = connect(config.mqttUrl, { clientId: `bench-sub-${process.pid}`, clean: true });
+  subscriber.on('message', (_topic, payload) => {
+    const at = wallClockMs();
+    let details: { description?: unknown } | undefined;
+    try {
+      details = (JSON.parse(payload.toString('utf8')) as { details?: { description?: unknown } }).details;
+    } catch {
+      return;
+    }
+    const stamp = stampOf(details?.description);
+    if (stamp !== undefined) sample('mqtt', mqtt, stamp, at);
+  });
+  await new Promise<void>((resolve, reject) => {
+    subscriber.once('connect', () =>
+      subscriber.subscribe(`${config.baseTopic}/+/+/attributes`, { qos: 0 }, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    subscriber.once('error', reject);
+  });
+
+  const sseSocket = await openSse(config, (json, at) => {
+    const stamp = stampOf((json as { attributes?: { description?: unknown } }).attributes?.description);
+    if (stamp !== undefined) sample('sse', sse, stamp, at);
+  });
+
+  const progress = setInterval(() => print({ type: 'progress', sse: sse.length, mqtt: mqtt.length }), 250);
+  print({ type: 'ready' });
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() !== 'stop') return;
+    clearInterval(progress);
+    print({
+      type: 'result',
+      sse,
+      mqtt,
+      sseEmitted: emitted.sse,
+      mqttEmitted: emitted.mqtt,
+      sseSpan: spans.sse,
+      mqttSpan: spans.mqtt,
+    });
+    sseSocket.destroy();
+    subscriber.end(true, () => process.exit(0));
+  });
+}
+
+/** GET the SSE stream; calls `onEvent` with each `event: event` payload and its arrival time. */
+function openSse(
+  config: ClientsConfig,
+  onEvent: (json: unknown, at: number) => void,
+): Promise<{ destroy(): void }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${config.apiUrl}/api/v1/events/stream`,
+      { headers: { authorization: `Bearer ${config.token}`, accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`SSE answered HTTP ${res.statusCode}`));
+          res.resume();
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (chunk: string) => {
+          const at = wallClockMs();
+          buffer += chunk;
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf('\n\n');
+            if (!block.includes('event: event\n')) continue;
+            const data = block.slice(block.indexOf('data: ') + 6);
+            onEvent(JSON.parse(data), at);
+          }
+        });
+        resolve({ destroy: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+if (process.argv[1] === SELF) {
+  runClients(JSON.parse(process.argv[2] ?? '{}') as ClientsConfig).catch((error: unknown) => {
+    process.stderr.write(`events clients: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
