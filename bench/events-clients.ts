@@ -58,7 +58,13 @@ export function startClientsProcess(config: ClientsConfig, timeoutMs = 20_000): 
       reject(new Error(`the SSE/MQTT clients exited with code ${code}`));
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const message = JSON.parse(line) as { type: string } & Record<string, unknown>;
+      let message: { type: string } & Record<string, unknown>;
+      try {
+        message = JSON.parse(line) as typeof message;
+      } catch {
+        process.stderr.write(`events clients: unreadable line (${line.length} characters)\n`);
+        return;
+      }
       if (message.type === 'ready') {
         clearTimeout(timer);
         resolve({ counts, stop: () => stopClients(child, (done) => (onResult = done)) });
@@ -129,7 +135,7 @@ async function runClients(config: ClientsConfig): Promise<void> {
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stop') return;
     clearInterval(progress);
-    print({
+    const result = {
       type: 'result',
       sse,
       mqtt,
@@ -137,9 +143,10 @@ async function runClients(config: ClientsConfig): Promise<void> {
       mqttEmitted: emitted.mqtt,
       sseSpan: spans.sse,
       mqttSpan: spans.mqtt,
-    });
+    };
     sseSocket.destroy();
-    subscriber.end(true, () => process.exit(0));
+    // stdout is a pipe (asynchronous): exit only once the whole result has been handed over.
+    subscriber.end(true, () => process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0)));
   });
 }
 

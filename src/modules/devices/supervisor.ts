@@ -32,6 +32,8 @@ class DeviceLink {
   readonly snapshots: SnapshotFetcher;
   health: DeviceHealth;
   private failures = 0;
+  /** The next periodic check is the first since coming online: spread it over a whole interval. */
+  private spreadNext = true;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -84,7 +86,7 @@ class DeviceLink {
         lastSeen: now(),
         nextAttemptAt: null,
       });
-      this.schedule(this.deps.settings.checkIntervalMs);
+      this.schedule(this.nextCheckDelay());
     } catch (error) {
       if (this.stopped) return;
       const code = error instanceof DeviceError ? error.code : 'internal';
@@ -96,6 +98,7 @@ class DeviceLink {
 
   private fail(state: DeviceState, code: string, message: string, error?: unknown): void {
     this.failures++;
+    this.spreadNext = true;
     const delay = this.retryDelay(error);
     this.setHealth({
       state,
@@ -104,6 +107,18 @@ class DeviceLink {
       nextAttemptAt: new Date(Date.now() + delay).toISOString(),
     });
     this.schedule(delay);
+  }
+
+  /**
+   * Health checks of devices that came online together (a gateway start) would all fire in the
+   * same instant every interval, and the burst shows as an event-latency spike. The first check
+   * after going online lands anywhere in 0.5-1.5 intervals, later ones within ±10 %.
+   */
+  private nextCheckDelay(): number {
+    const interval = this.deps.settings.checkIntervalMs;
+    const spread = this.spreadNext ? 0.5 + Math.random() : 0.9 + Math.random() * 0.2;
+    this.spreadNext = false;
+    return Math.round(interval * spread);
   }
 
   /** Back-off with ±20 % jitter so many devices failing together do not retry in step. */
