@@ -41,6 +41,8 @@ export async function startDemoDevices(gateway: Gateway): Promise<Demo> {
     process.stdout.write(`demo: added ${device.model} (${device.kind}) as "${device.name}"\n`);
   }
   await store.settings.set(DEMO_KEY, ids);
+  // Streams are ready to watch when the command says the gateway runs.
+  await gateway.media.sync();
   return {
     sims,
     video,

@@ -77,6 +77,10 @@ export function registerMediaRoutes(app: Api, deps: ApiDeps): void {
     async (request) => {
       const channel = await store.channels.get(request.params.id);
       if (!channel) throw new NotFoundError('channel', request.params.id);
+      const streams = media.streams(channel.id, request.host);
+      if (streams.length > 0 || !channel.enabled || !media.status().enabled) return streams;
+      // A device added a moment ago: the media module applies changes after a short debounce.
+      await media.sync();
       return media.streams(channel.id, request.host);
     },
   );
