@@ -15,8 +15,15 @@ const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/hikbridge.js', import.meta.url));
 let child: ChildProcess | undefined;
 
-afterAll(() => {
-  child?.kill('SIGKILL');
+afterAll(async () => {
+  // SIGTERM first: a gateway killed outright would leave its MediaMTX and demo video running.
+  const running = child;
+  if (!running || running.exitCode !== null || running.signalCode !== null) return;
+  const exited = new Promise((resolve) => running.once('exit', resolve));
+  running.kill('SIGTERM');
+  const timer = setTimeout(() => running.kill('SIGKILL'), 7000);
+  await exited;
+  clearTimeout(timer);
 });
 
 function startCli(

@@ -295,6 +295,27 @@ describe('external mode', () => {
   });
 });
 
+describe('supervised mode', () => {
+  it('stops a MediaMTX an earlier, killed gateway left running on its ports, then starts its own', async () => {
+    const ports = await mediaPorts();
+    const configFile = join(tempDir(), 'mediamtx.yml');
+    const first = await startMedia(await openStore(), new Bus(), { ...ports, configFile });
+    const leftover = first.media.enginePid!;
+    // A gateway killed outright cannot stop its child: simulate that by forgetting it.
+    (first.media as unknown as { engine: undefined }).engine = undefined;
+    cleanups.push(() => {
+      try {
+        process.kill(leftover, 'SIGKILL');
+      } catch {}
+    });
+    const second = await startMedia(await openStore(), new Bus(), { ...ports, configFile });
+    expect(second.media.status().state).toBe('running');
+    expect(second.media.enginePid).not.toBe(leftover);
+    expect(() => process.kill(leftover, 0)).toThrow();
+    expect(readFileSync(`${configFile}.pid`, 'utf8')).toBe(String(second.media.enginePid));
+  });
+});
+
 describe('provisioning', () => {
   it('names a configured binary that is not there', async () => {
     const missing = join(tempDir(), 'nope', 'mediamtx');

@@ -4,6 +4,7 @@
  * API-made paths live only in MediaMTX's memory).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { redactSecretsInText } from '../../core/logger/redact.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -75,12 +76,14 @@ export class MediamtxEngine {
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
+    rmSync(pidFileOf(this.options.configFile), { force: true });
   }
 
   private launch(): void {
     const { binary, configFile, logger } = this.options;
     this.currentState = 'starting';
     this.startedAt = Date.now();
+    stopLeftover(configFile, logger);
     let child: ChildProcess;
     try {
       child = spawn(binary, [configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,6 +92,7 @@ export class MediamtxEngine {
       return;
     }
     this.child = child;
+    if (child.pid) writeFileSync(pidFileOf(configFile), String(child.pid));
     const tail: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream! }).on('line', (line) => {
@@ -160,4 +164,37 @@ function logLine(logger: Logger, line: string): void {
   const { level, text } = stripPrefix(line);
   // MediaMTX may echo a source URL; camera credentials must not reach our log.
   logger[level]({ source: 'mediamtx' }, redactSecretsInText(text));
+}
+
+function pidFileOf(configFile: string): string {
+  return `${configFile}.pid`;
+}
+
+/**
+ * A gateway killed outright (SIGKILL, a crash, power) leaves its MediaMTX running, holding the
+ * ports the new one needs. The pid file names it; it is stopped only if that process is still
+ * a MediaMTX started with this config file (pids are reused).
+ */
+function stopLeftover(configFile: string, logger: Logger): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFileOf(configFile), 'utf8').trim());
+  } catch {
+    return;
+  }
+  rmSync(pidFileOf(configFile), { force: true });
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!commandLine.includes(configFile)) return;
+    process.kill(pid, 'SIGKILL');
+    logger.warn({ pid }, 'stopped a MediaMTX left running by an earlier hikbridge');
+    // Its ports are free once it is gone; wait for that (briefly) before starting the new one.
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0; waited < 2000 && existsSync(`/proc/${pid}/cmdline`); waited += 20) {
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  } catch {
+    // Gone already, or not ours to stop (or no /proc): nothing to do.
+  }
 }
