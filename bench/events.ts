@@ -15,7 +15,7 @@ import { type Gateway, startGateway } from '../src/app.ts';
 import { loadConfig } from '../src/core/config/index.ts';
 import { loadOrCreateSecretKey } from '../src/core/secrets.ts';
 import { createStore } from '../src/core/store/index.ts';
-import { channelsFrom, entitiesFrom } from '../src/modules/devices/registry.ts';
+import { channelsFrom, describedFields, entitiesFrom } from '../src/modules/devices/registry.ts';
 import { CURRENT_SETTINGS_VERSION } from '../src/modules/devices/settings-version.ts';
 import { IsapiClient, parseDeviceUrl } from '../src/protocols/isapi/client.ts';
 import { type DeviceDescription, discoverDevice } from '../src/protocols/isapi/discovery.ts';
@@ -199,16 +199,7 @@ async function storeDevice(
       defaultStream: null,
       settingsVersion: CURRENT_SETTINGS_VERSION,
       enabled: true,
-      kind: description.deviceType,
-      model: description.model,
-      serialNumber: description.serialNumber || null,
-      firmwareVersion: description.firmwareVersion || null,
-      macAddress: description.macAddress,
-      rtspPort: description.rtspPort,
-      twoWayAudio: description.twoWayAudio,
-      doors: description.doors,
-      alarmInputs: description.alarmInputs,
-      alarmOutputs: description.alarmOutputs,
+      ...describedFields(description),
     });
     await tx.channels.replaceForDevice(device.id, channelsFrom(description));
     await tx.entities.replaceForDevice(device.id, entitiesFrom(description));

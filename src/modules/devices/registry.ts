@@ -260,7 +260,8 @@ function normalizePatch(patch: DevicePatch): Patch<DeviceRecord> {
   return out;
 }
 
-function describedFields(description: DeviceDescription) {
+/** The stored device fields that come from probing the device. */
+export function describedFields(description: DeviceDescription) {
   return {
     kind: description.deviceType,
     model: description.model,

@@ -315,14 +315,12 @@ export class MediaModule implements Module {
   }
 
   private defaultStreamNo(paths: StreamPath[]): number {
-    const channelDefault = paths[0] ? this.channelDefaults.get(paths[0].channelId) : undefined;
+    const channelDefault = paths[0]?.preferredStream;
     if (channelDefault && paths.some((path) => path.stream.streamNo === channelDefault))
       return channelDefault;
     // The seed's advice automated: the first stream a browser can play.
     return (paths.find((path) => browserPlayable(path.stream.codec)) ?? paths[0])?.stream.streamNo ?? 1;
   }
-
-  private channelDefaults = new Map<string, number>();
 
   private publicHost(requestHost: string): string {
     if (this.deps.settings.publicHost) return this.deps.settings.publicHost;
@@ -337,19 +335,12 @@ export class MediaModule implements Module {
   }
 
   private async refreshStreamPaths(): Promise<void> {
-    const { settings, store } = this.deps;
-    this.streamPaths = await loadStreamPaths(store, {
+    const { settings } = this.deps;
+    this.streamPaths = await loadStreamPaths(this.deps.store, {
       rtspTransport: settings.rtspTransport,
       startTimeoutSeconds: settings.onDemandStartTimeoutSeconds,
       closeAfterSeconds: settings.onDemandCloseAfterSeconds,
     });
-    const defaults = new Map<string, number>();
-    const devices = new Map((await store.devices.list()).map((device) => [device.id, device]));
-    for (const channel of await store.channels.list()) {
-      const preferred = channel.defaultStream ?? devices.get(channel.deviceId)?.defaultStream ?? null;
-      if (preferred) defaults.set(channel.id, preferred);
-    }
-    this.channelDefaults = defaults;
   }
 
   private async desiredPaths(): Promise<Map<string, PathConfig>> {

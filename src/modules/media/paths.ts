@@ -25,6 +25,8 @@ export interface StreamPath {
   channelId: string;
   stream: StreamRecord;
   config: PathConfig;
+  /** The stream number the user chose for the channel (channel, else device setting), if any. */
+  preferredStream: number | null;
 }
 
 /** `main`, `sub`, `third`, then `stream4`... as people call Hikvision's stream numbers. */
@@ -108,6 +110,7 @@ export function desiredStreamPaths(
         channelId: channel.id,
         stream,
         config: cameraPath({ source: streamSource(device, stream), ...tuning }),
+        preferredStream: channel.defaultStream ?? device.defaultStream ?? null,
       });
     }
   }
