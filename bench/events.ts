@@ -1,17 +1,15 @@
 /**
- * Real-time events at fleet scale: N simulated cameras (another process) each keep an
- * alertStream open to a gateway running in this process (SQLite in a temp dir, a private
- * Mosquitto); the cameras then send stamped alarms at an aggregate rate, and a third process
- * measures how long each takes to reach an SSE client and an MQTT subscriber.
- * Reports latency per path, events/s delivered, the gateway's CPU and peak RSS.
+ * Real-time events at fleet scale: N simulated cameras (one process) each keep an alertStream
+ * open to a gateway (a second process, started as `hikbridge start` with SQLite in a temp dir
+ * and a private Mosquitto); the cameras then send stamped alarms at an aggregate rate, and a
+ * third process measures how long each takes to reach an SSE client and an MQTT subscriber.
+ * Reports latency per path, events/s delivered, the gateway process's CPU and peak RSS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { type Gateway, startGateway } from '../src/app.ts';
 import { loadConfig } from '../src/core/config/index.ts';
 import { loadOrCreateSecretKey } from '../src/core/secrets.ts';
 import { createStore } from '../src/core/store/index.ts';
@@ -21,6 +19,7 @@ import { IsapiClient, parseDeviceUrl } from '../src/protocols/isapi/client.ts';
 import { type DeviceDescription, discoverDevice } from '../src/protocols/isapi/discovery.ts';
 import { type Broker, startBroker } from './events-broker.ts';
 import { type ClientsProcess, type ClientsResult, startClientsProcess } from './events-clients.ts';
+import { cpuTimeMs, type GatewayProcess, residentMb, startGatewayProcess } from './gateway-process.ts';
 import { type SimProcess, startSimProcess } from './sim-process.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
@@ -46,6 +45,8 @@ export async function runEventsBench(args: string[]): Promise<void> {
      */
     register: 'store',
     concurrency: 32,
+    /** Extra Node.js options for the gateway process, e.g. "--trace-gc" (space-separated). */
+    nodeArgs: '',
   });
   if (options.snapshots !== 'on' && options.snapshots !== 'off') throw new Error('--snapshots is on or off');
   if (options.register !== 'store' && options.register !== 'registry')
@@ -70,7 +71,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     cleanups.push(() => sim.stop());
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-events-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const overrides = gatewayOverrides(dataDir, broker, options.snapshots === 'on');
+    const overrides = gatewayConfig(dataDir, broker, options.snapshots === 'on');
     const streams = new StreamLog();
 
     const registerStarted = performance.now();
@@ -82,11 +83,17 @@ export async function runEventsBench(args: string[]): Promise<void> {
         `stored ${deviceIds.length} devices in ${round((performance.now() - registerStarted) / 1000, 1)} s`,
       );
     }
-    const gateway = await startGateway({ env: {}, logDestination: streams, overrides });
+    const gateway = await startGatewayProcess({
+      dataDir,
+      config: overrides,
+      nodeArgs: String(options.nodeArgs).split(' ').filter(Boolean),
+      onLogLine: (text) => streams.read(text),
+    });
     const gatewayStarted = Date.now();
     cleanups.push(() => gateway.stop());
+    const token = await login(gateway);
     if (options.register === 'registry') {
-      deviceIds = await registerAll(gateway, sim, options.concurrency);
+      deviceIds = await registerAll(gateway, token, sim, options.concurrency);
     }
     const registerSeconds = (performance.now() - registerStarted) / 1000;
     progress(`registered ${deviceIds.length} devices in ${round(registerSeconds, 1)} s`);
@@ -94,9 +101,8 @@ export async function runEventsBench(args: string[]): Promise<void> {
     const connectSeconds = (performance.now() - registerStarted) / 1000;
     progress(`all ${deviceIds.length} alert streams connected after ${round(connectSeconds, 1)} s`);
 
-    const token = await login(gateway);
     const clients = await startClientsProcess({
-      apiUrl: `http://127.0.0.1:${gateway.address.port}`,
+      apiUrl: gateway.url,
       token,
       mqttUrl: broker.url,
       baseTopic: BASE_TOPIC,
@@ -105,7 +111,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     // Let discovery, initial states and the clients' subscriptions settle before measuring.
     await sleep(2000);
 
-    const run = await runLoad(sim, options, clients, streams);
+    const run = await runLoad(sim, options, clients, streams, gateway.pid);
     cleanups.pop();
     const result = await clients.stop();
     report(options, run, result, {
@@ -130,7 +136,7 @@ interface RunFigures {
   reconnects: number;
 }
 
-function gatewayOverrides(dataDir: string, broker: Broker, snapshots: boolean): Record<string, unknown> {
+function gatewayConfig(dataDir: string, broker: Broker, snapshots: boolean): Record<string, unknown> {
   return {
     dataDir,
     server: { host: '127.0.0.1', port: 0 },
@@ -207,20 +213,32 @@ async function storeDevice(
   });
 }
 
-/** Adds every simulated device through the registry (probe, then save), `concurrency` at a time. */
-async function registerAll(gateway: Gateway, sim: SimProcess, concurrency: number): Promise<string[]> {
+/** Adds every simulated device through the API (probe, then save), `concurrency` at a time. */
+async function registerAll(
+  gateway: GatewayProcess,
+  token: string,
+  sim: SimProcess,
+  concurrency: number,
+): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < sim.urls.length) {
       const url = new URL(sim.urls[next++]!);
-      const device = await gateway.devices.registry.add({
-        host: url.hostname,
-        port: Number(url.port),
-        username: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password),
+      const response = await fetch(`${gateway.url}/api/v1/devices`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          host: url.hostname,
+          port: Number(url.port),
+          username: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+        }),
+        signal: AbortSignal.timeout(60_000),
       });
-      ids.push(device.id);
+      if (response.status !== 201)
+        throw new Error(`adding ${url.host}: HTTP ${response.status} ${await response.text()}`);
+      ids.push(((await response.json()) as { id: string }).id);
       if (ids.length % 100 === 0) progress(`registered ${ids.length}/${sim.urls.length}`);
     }
   };
@@ -237,6 +255,7 @@ async function runLoad(
   options: { devices: number; rate: number; seconds: number },
   clients: ClientsProcess,
   streams: StreamLog,
+  gatewayPid: number,
 ): Promise<RunFigures> {
   const perDevice = options.rate / options.devices;
   const startAt = Date.now() + LEAD_MS;
@@ -257,16 +276,16 @@ async function runLoad(
   progress(`sending ${sent} events over ${options.seconds} s (${options.rate}/s)`);
   await sleep(startAt - Date.now());
 
-  const rssBeforeRun = process.memoryUsage().rss;
+  const rssBeforeRun = residentMb(gatewayPid).rssMb;
   const reconnectsBefore = streams.lost;
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = cpuTimeMs(gatewayPid);
   const wallBefore = performance.now();
-  let runPeakRss = process.memoryUsage().rss;
+  let runPeakRss = rssBeforeRun;
   const rssTimer = setInterval(() => {
-    runPeakRss = Math.max(runPeakRss, process.memoryUsage().rss);
+    runPeakRss = Math.max(runPeakRss, residentMb(gatewayPid).rssMb);
   }, 250);
   await sleep(options.seconds * 1000);
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = cpuTimeMs(gatewayPid) - cpuBefore;
   const elapsed = performance.now() - wallBefore;
   const drainUntil = Date.now() + DRAIN_MS;
   while (Date.now() < drainUntil && (clients.counts.sse < sent || clients.counts.mqtt < sent))
@@ -276,10 +295,10 @@ async function runLoad(
     sent,
     startAt,
     seconds: elapsed / 1000,
-    cpuPercent: ((cpu.user + cpu.system) / 1000 / elapsed) * 100,
-    peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1024 / 1024,
-    runPeakRssMb: runPeakRss / 1024 / 1024,
-    rssBeforeRunMb: rssBeforeRun / 1024 / 1024,
+    cpuPercent: (cpu / elapsed) * 100,
+    peakRssMb: residentMb(gatewayPid).peakRssMb,
+    runPeakRssMb: runPeakRss,
+    rssBeforeRunMb: rssBeforeRun,
     reconnects: streams.lost - reconnectsBefore,
   };
 }
@@ -352,26 +371,19 @@ function worstSecond(
 }
 
 /** The gateway's log, read for "event stream connected" / "event stream lost" per device. */
-class StreamLog extends Writable {
+class StreamLog {
   private readonly connected = new Set<string>();
   lost = 0;
-  private partial = '';
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    const text = this.partial + chunk.toString('utf8');
-    const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const text of lines) {
-      if (text.includes('"event stream connected"') || text.includes('"event stream reconnected')) {
-        const id = /"deviceId":"([^"]+)"/.exec(text)?.[1];
-        if (id) this.connected.add(id);
-      } else if (text.includes('"event stream lost')) {
-        this.lost++;
-      } else if (text.includes('"level":50') || text.includes('"level":60')) {
-        progress(`gateway error: ${text.slice(0, 400)}`);
-      }
+  read(text: string): void {
+    if (text.includes('"event stream connected"') || text.includes('"event stream reconnected')) {
+      const id = /"deviceId":"([^"]+)"/.exec(text)?.[1];
+      if (id) this.connected.add(id);
+    } else if (text.includes('"event stream lost')) {
+      this.lost++;
+    } else if (text.includes('"level":"error"') || text.includes('"level":"fatal"')) {
+      progress(`gateway error: ${text.slice(0, 400)}`);
     }
-    done();
   }
 
   async waitForConnected(ids: string[], timeoutMs: number): Promise<void> {
@@ -386,9 +398,8 @@ class StreamLog extends Writable {
 }
 
 /**
- * One call to a simulated device's /__sim/ control API, on a connection of its own: the global
- * fetch() would keep a connection pool per device (1000 of them) in the gateway's process and
- * count against its memory.
+ * One call to a simulated device's /__sim/ control API, on a connection of its own (the global
+ * fetch() would keep an idle connection pool per device, 1000 of them).
  */
 function simControl<T>(device: URL, method: string, name: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -423,8 +434,8 @@ function simControl<T>(device: URL, method: string, name: string, body?: unknown
   });
 }
 
-async function login(gateway: Gateway): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${gateway.address.port}/api/v1/auth/login`, {
+async function login(gateway: GatewayProcess): Promise<string> {
+  const response = await fetch(`${gateway.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),

@@ -38,11 +38,13 @@ export function startSimProcess(
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.removeAllListeners('exit');
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
   });
 }

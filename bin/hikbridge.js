@@ -1,6 +1,27 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript sources directly through tsx, so `npx hikbridge` needs no build step.
-import { register } from 'tsx/esm/api';
+// Launcher: runs the command as JavaScript compiled from the TypeScript sources (bin/compile.js
+// says why and how), so `npx hikbridge` needs no build step. HIKBRIDGE_FROM_SOURCE=1 runs the
+// sources through tsx instead, which is also the fallback when dist/ cannot be written.
+import { compiledEntry, SOURCE_ENTRY } from './compile.js';
 
-register();
-await import('../src/cli/main.ts');
+let entry;
+if (process.env.HIKBRIDGE_FROM_SOURCE !== '1') {
+  try {
+    entry = await compiledEntry();
+  } catch (error) {
+    // esbuild has printed the compile errors (file, line, what is wrong) itself.
+    if (Array.isArray(error?.errors) && error.errors.length > 0) process.exit(1);
+    process.stderr.write(
+      `hikbridge: cannot compile into dist/ (${error?.message}); running the sources through tsx\n`,
+    );
+  }
+}
+if (!entry) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = SOURCE_ENTRY;
+} else {
+  // Stack traces name the TypeScript files and lines, not the bundle's.
+  process.setSourceMapsEnabled(true);
+}
+await import(entry);

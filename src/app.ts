@@ -4,6 +4,7 @@
  * devices module offers).
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { Bus, type Module } from './core/bus.ts';
 import { type Config, listConfigKeys, loadConfig } from './core/config/index.ts';
 import { createLogger, MASK, type RootLogger, redactSecretsInText } from './core/logger.ts';
@@ -65,6 +66,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const log = logger.forModule('gateway');
+  // V8 reads this flag at every full collection, so setting it now takes effect for the process.
+  setFlagsFromString(`--heap-growing-percent=${config.runtime.heapGrowthPercent}`);
   await mkdir(config.dataDir, { recursive: true });
 
   const secret = await loadOrCreateSecretKey({
@@ -84,6 +87,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     checkIntervalMs: config.devices.supervisor.checkIntervalSeconds * 1000,
     minBackoffMs: config.devices.supervisor.minBackoffSeconds * 1000,
     maxBackoffMs: config.devices.supervisor.maxBackoffSeconds * 1000,
+    startsPerSecond: config.devices.supervisor.startsPerSecond,
   };
   const devices = new DevicesModule({
     store,

@@ -61,8 +61,14 @@ describe('defaults', () => {
     expect(config.devices).toEqual({
       requestTimeoutMs: 10000,
       maxConcurrentPerDevice: 2,
-      supervisor: { checkIntervalSeconds: 30, minBackoffSeconds: 2, maxBackoffSeconds: 300 },
+      supervisor: {
+        checkIntervalSeconds: 30,
+        minBackoffSeconds: 2,
+        maxBackoffSeconds: 300,
+        startsPerSecond: 200,
+      },
     });
+    expect(config.runtime).toEqual({ heapGrowthPercent: 40 });
     expect(config.auth.adminPassword).toBeUndefined();
     expect(config.secrets.key).toBeUndefined();
   });
@@ -138,6 +144,7 @@ describe('YAML file', () => {
       checkIntervalSeconds: 30,
       minBackoffSeconds: 2,
       maxBackoffSeconds: 60,
+      startsPerSecond: 200,
     });
   });
 

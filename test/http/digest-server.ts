@@ -53,6 +53,8 @@ export interface DeviceStats {
   ncReplays: number;
   inFlight: number;
   maxInFlight: number;
+  /** TCP connections accepted. */
+  connections: number;
 }
 
 export interface TestDevice {
@@ -93,6 +95,7 @@ export class DeviceAuthenticator {
     ncReplays: 0,
     inFlight: 0,
     maxInFlight: 0,
+    connections: 0,
   };
   readonly acceptedNc: string[] = [];
   private readonly nonces = new Map<string, NonceState>();
@@ -235,6 +238,7 @@ export async function startDevice(options: DeviceOptions = {}): Promise<TestDevi
   const server: HttpServer = options.tls
     ? createHttpsServer(options.tls, onRequest)
     : createHttpServer(onRequest);
+  server.on('connection', () => auth.stats.connections++);
   const port = await listen(server);
   const scheme = options.tls ? 'https' : 'http';
   return {

@@ -293,3 +293,37 @@ describe('streams', () => {
     await expectDeviceError(http.request({ path: '/' }), AbortedError, 'aborted');
   });
 });
+
+describe('connections', () => {
+  it('are kept alive and reused: sequential requests share one, parallel ones use maxConcurrent', async () => {
+    const server = await device({ handler: (_req, res) => setTimeout(() => res.end('ok'), 10) });
+    const http = client(server.url, { maxConcurrent: 2 });
+    for (let i = 0; i < 5; i++) expect((await http.request({ path: `/seq${i}` })).status).toBe(200);
+    expect(server.stats.connections).toBe(1);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => http.request({ path: `/par${i}` })));
+    expect(server.stats.connections).toBe(2);
+    expect(server.stats.challenges).toBe(1); // the login was answered once and reused after
+  });
+
+  it('give a stream its own connection, which its login shares and its close ends', async () => {
+    const closed: Array<string | undefined> = [];
+    const stream = endlessStream(20, closed);
+    const server = await device({
+      handler: (req, res) => (req.url === '/stream' ? stream(req, res) : res.end('plain')),
+    });
+    const http = client(server.url);
+    const live = await http.stream({ path: '/stream' });
+    expect(await readFirstChunk(live.body)).toContain('<heartbeat/>');
+    // The 401 that asked for the login was read to its end, so the login went on the same connection.
+    expect(server.seen.map((r) => r.status)).toEqual([401, 200]);
+    expect(server.stats.connections).toBe(1);
+
+    expect((await http.request({ path: '/plain' })).body.toString()).toBe('plain');
+    expect(server.stats.connections).toBe(2);
+    live.close();
+    await sleep(30);
+    expect(closed).toEqual(['/stream']);
+    expect((await http.request({ path: '/plain' })).status).toBe(200);
+    expect(server.stats.connections).toBe(2); // the request connection, still open
+  });
+});

@@ -126,6 +126,17 @@ export const configSchema = z.strictObject({
       ),
   }).describe('HTTP server (web UI and API)'),
 
+  runtime: section({
+    heapGrowthPercent: wholeNumber(0, 300)
+      .default(40)
+      .describe(
+        'How far the JavaScript heap may grow past the memory in use before a full garbage collection, in ' +
+          'percent. Keeps the memory of a large installation close to what it needs (under 300 MB with 1000 ' +
+          'devices). `0` leaves it to V8, which lets the heap reach up to four times its live size: slightly ' +
+          'less CPU, but hundreds of MB more with many devices.',
+      ),
+  }).describe('Node.js runtime'),
+
   database: section({
     url: secret(
       z.string().superRefine((url, context) => {
@@ -233,6 +244,12 @@ export const configSchema = z.strictObject({
       maxBackoffSeconds: wholeNumber(1)
         .default(300)
         .describe('Longest wait between reconnection attempts, in seconds.'),
+      startsPerSecond: wholeNumber(1, 100_000)
+        .default(200)
+        .describe(
+          'Devices connected per second when many start together (gateway start, bulk import): 1000 ' +
+            'devices come up in 5 s instead of all at once, which keeps memory and event latency steady.',
+        ),
     })
       .check((context) => {
         const { minBackoffSeconds, maxBackoffSeconds } = context.value;

@@ -17,6 +17,8 @@ export interface SupervisorSettings extends ConnectSettings {
   checkIntervalMs: number;
   minBackoffMs: number;
   maxBackoffMs: number;
+  /** First checks started per second when many devices start at once (gateway start, bulk add). */
+  startsPerSecond?: number;
 }
 
 export interface SupervisorDeps {
@@ -25,6 +27,8 @@ export interface SupervisorDeps {
   logger: Logger;
   settings: SupervisorSettings;
 }
+
+const DEFAULT_STARTS_PER_SECOND = 200;
 
 /** One supervised device: its client, snapshot fetcher, health and check timer. */
 class DeviceLink {
@@ -36,6 +40,11 @@ class DeviceLink {
   private spreadNext = true;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private markChecked!: () => void;
+  /** Settles once the first check has finished, whatever its outcome, or the link stopped. */
+  readonly checked = new Promise<void>((resolve) => {
+    this.markChecked = resolve;
+  });
 
   constructor(
     readonly device: DeviceRecord,
@@ -48,12 +57,13 @@ class DeviceLink {
     this.health = newHealth(device.id, 'connecting');
   }
 
-  start(): void {
-    this.schedule(0);
+  start(delayMs: number): void {
+    this.schedule(delayMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.markChecked();
     if (this.timer) clearTimeout(this.timer);
     await this.snapshots.close();
     await this.client.close();
@@ -66,6 +76,14 @@ class DeviceLink {
   }
 
   private async check(): Promise<void> {
+    try {
+      await this.attemptCheck();
+    } finally {
+      this.markChecked();
+    }
+  }
+
+  private async attemptCheck(): Promise<void> {
     try {
       const info = await this.client.getXml('/ISAPI/System/deviceInfo');
       if (this.stopped) return;
@@ -154,6 +172,8 @@ export class DeviceSupervisor {
   private readonly unsubscribe: Array<() => void> = [];
   /** Serialises reconnects per device so quick successive updates do not race. */
   private readonly pending = new Map<string, Promise<void>>();
+  /** When the latest first check was scheduled to start (epoch ms), for pacing starts. */
+  private lastStartAt = 0;
 
   constructor(private readonly deps: SupervisorDeps) {}
 
@@ -191,6 +211,15 @@ export class DeviceSupervisor {
 
   snapshots(deviceId: string): SnapshotFetcher | undefined {
     return this.links.get(deviceId)?.snapshots;
+  }
+
+  /**
+   * Settles once the device's first check has finished, reachable or not. Other modules wait
+   * for it before opening their own connections: by then the login challenge is cached (one
+   * request instead of two), and they follow the paced start-up instead of all starting at once.
+   */
+  checked(deviceId: string): Promise<void> {
+    return this.links.get(deviceId)?.checked ?? Promise.resolve();
   }
 
   /** Resolves once pending reconnects have been applied (tests, shutdown). */
@@ -236,8 +265,20 @@ export class DeviceSupervisor {
     if (this.links.has(device.id)) return;
     const link = new DeviceLink(device, this.deps);
     this.links.set(device.id, link);
-    if (device.enabled) link.start();
+    if (device.enabled) link.start(this.startDelay());
     else link.health = newHealth(device.id, 'disabled');
+  }
+
+  /**
+   * Spaces first checks `1 / startsPerSecond` apart: a gateway starting with 1000 devices would
+   * otherwise open thousands of connections in the same instant, and the burst of half-finished
+   * work inflates memory and delays events of the devices already connected.
+   */
+  private startDelay(): number {
+    const now = Date.now();
+    const perSecond = this.deps.settings.startsPerSecond ?? DEFAULT_STARTS_PER_SECOND;
+    this.lastStartAt = Math.max(now, this.lastStartAt + 1000 / perSecond);
+    return this.lastStartAt - now;
   }
 }
 

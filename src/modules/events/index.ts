@@ -238,9 +238,14 @@ export class EventsModule implements Module {
         (next, previous) => this.onCallState(attached, next, previous),
         log,
       );
-      attached.poller.start();
     }
-    attached.connection.start();
+    // After the supervisor's first check (see DeviceSupervisor.checked), reachable or not: the
+    // stream then logs in at the first try and follows the paced start of a large fleet.
+    void this.deps.devices.supervisor.checked(device.id).then(() => {
+      if (this.attached.get(device.id) !== attached) return; // detached meanwhile
+      attached.poller?.start();
+      attached.connection.start();
+    });
   }
 
   private async detach(deviceId: string): Promise<void> {

@@ -2,7 +2,7 @@
  * HTTP(S) client for one device: authentication (Digest / Basic), per-device concurrency,
  * timeouts, body limits and certificate pinning, with every failure turned into a DeviceError.
  *
- * Transport: an undici Pool per device. One exception: a streamed request body sent with a
+ * Transport: undici Clients per device (see connections.ts). One exception: a streamed request body sent with a
  * fixed `Content-Length` (Hikvision two-way audio sends `Content-Length: 0` and then keeps
  * writing raw bytes) goes through a raw node:http request on its own connection, because undici
  * either refuses the length mismatch or warns on every chunk.
@@ -10,9 +10,10 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type AuthPlan, AuthState, type Challenge } from './auth.ts';
 import { discard, readLimited, readSome, watchBody } from './body.ts';
+import { Connections } from './connections.ts';
 import {
   AbortedError,
   AuthUnsupportedError,
@@ -90,7 +91,7 @@ export class HttpClient {
   private readonly label: string;
   private readonly settings: Settings;
   private readonly connector: Connector;
-  private readonly pool: Pool;
+  private readonly connections: Connections;
   private readonly limiter: ConcurrencyLimiter;
   private readonly auth: AuthState;
   private readonly openStreams = new Set<() => void>();
@@ -108,14 +109,17 @@ export class HttpClient {
       connectTimeoutMs: this.settings.connectTimeoutMs,
       onCertificate: (fingerprint) => this.rememberCertificate(fingerprint),
     });
-    this.pool = new Pool(this.origin.origin, {
-      // Streams hold a connection for as long as they live; ordinary requests must still find one.
-      connections: this.settings.maxConcurrent + this.settings.maxStreams,
-      pipelining: 1,
-      connect: this.connector,
-      headersTimeout: this.settings.requestTimeoutMs,
-      bodyTimeout: this.settings.requestTimeoutMs,
-    });
+    // Streams hold a connection of their own for as long as they live: requests always find one.
+    this.connections = new Connections(
+      this.origin.origin,
+      {
+        pipelining: 1,
+        connect: this.connector,
+        headersTimeout: this.settings.requestTimeoutMs,
+        bodyTimeout: this.settings.requestTimeoutMs,
+      },
+      () => new AbortedError(this.label),
+    );
     this.limiter = new ConcurrencyLimiter({
       maxConcurrent: this.settings.maxConcurrent,
       maxQueued: this.settings.maxQueued,
@@ -191,7 +195,7 @@ export class HttpClient {
     this.closed = true;
     this.limiter.rejectWaiting(new AbortedError(this.label));
     for (const closeStream of [...this.openStreams]) closeStream();
-    await this.pool.destroy();
+    await this.connections.close();
   }
 
   private async authenticate<T extends Answer>(
@@ -258,8 +262,9 @@ export class HttpClient {
     authorization: string | undefined,
     maxBytes: number,
   ): Promise<BufferedAnswer> {
+    const connection = this.connections.take();
     try {
-      const response = await this.pool.request({
+      const response = await connection.request({
         ...this.dispatchBase(target, authorization),
         body,
         signal: target.signal,
@@ -271,6 +276,9 @@ export class HttpClient {
       return { status: response.statusCode, headers, body: buffer, readErrorBody: async () => buffer };
     } catch (error) {
       throw this.fail(error, target);
+    } finally {
+      // Read to the end or torn down by undici: either way the next exchange can use it.
+      this.connections.giveBack(connection);
     }
   }
 
@@ -340,8 +348,10 @@ export class HttpClient {
         )
       : body;
     if (!isStreamBody(body)) deadline.start();
+    // A live answer keeps its connection until it is dropped.
+    const connection = this.connections.take();
     try {
-      const response = await this.pool.request({
+      const response = await connection.request({
         ...this.dispatchBase(target, authorization),
         body: requestBody,
         signal,
@@ -349,10 +359,14 @@ export class HttpClient {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      return this.liveAnswer(target, response.statusCode, response.headers, response.body, () =>
-        discard(response.body),
-      );
+      return this.liveAnswer(target, response.statusCode, response.headers, response.body, () => {
+        // A 401 whose short body was read to the end leaves a connection the next try can use.
+        if (response.body.readableEnded) return this.connections.giveBack(connection);
+        discard(response.body);
+        this.connections.drop(connection);
+      });
     } catch (error) {
+      this.connections.drop(connection);
       throw this.fail(error, target);
     } finally {
       deadline.clear();

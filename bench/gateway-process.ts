@@ -1,0 +1,85 @@
+/**
+ * Runs the gateway the way a user does (`hikbridge start --config FILE`) in a process of its
+ * own, so its CPU and memory are measured alone, without the benchmark's own work in them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { stopChild } from './sim-process.ts';
+
+const BIN = fileURLToPath(new URL('../bin/hikbridge.js', import.meta.url));
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
+const TICKS_PER_SECOND = 100;
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface GatewayProcessOptions {
+  dataDir: string;
+  config: Record<string, unknown>;
+  /** Node.js options for the gateway process (V8 flags, --trace-gc...). */
+  nodeArgs?: string[];
+  onLogLine(line: string): void;
+  timeoutMs?: number;
+}
+
+/**
+ * Writes `config` to `<dataDir>/config.yml`, starts the gateway with it and resolves with its
+ * URL once it listens. Every log line (JSON) goes to `onLogLine`, other output to stderr.
+ */
+export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
+  const { dataDir, config, nodeArgs = [], onLogLine, timeoutMs = 120_000 } = options;
+  const configFile = join(dataDir, 'config.yml');
+  writeFileSync(configFile, stringify(config), { mode: 0o600 });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, HIKBRIDGE_CONFIG: '' },
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the gateway did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the gateway exited with code ${code} before it was ready`));
+    });
+    let partial = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const ready = /^hikbridge is running: (http:\/\/\S+)/.exec(line);
+        if (ready) {
+          clearTimeout(timer);
+          // The gateway stops within its own 5 s deadline.
+          resolve({ child, pid: child.pid!, url: ready[1]!, stop: () => stopChild(child, 8000) });
+        } else if (line.startsWith('{')) onLogLine(line);
+        else if (line.trim()) process.stderr.write(`gateway: ${line}\n`);
+      }
+    });
+  });
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** Current and peak resident memory of a process in MB, from /proc/<pid>/status. */
+export function residentMb(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
