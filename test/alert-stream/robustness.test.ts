@@ -209,6 +209,42 @@ describe('random and mutated streams', () => {
   });
 });
 
+describe('a wrong Content-Length that ends exactly where a later part ends', () => {
+  // Found by the property above: the announced length happened to cover the next part whole,
+  // so a delimiter followed it and the next part was swallowed as this one's body.
+  const io = xmlCaptures().find((c) => c.name.endsWith('_io_notification.xml'))!;
+  const acs = jsonCaptures().find((c) => c.body.includes('AccessControllerEvent'))!;
+  const cases = [
+    { name: 'an empty body', body: Buffer.alloc(0), following: [acs, io] },
+    { name: 'a cut XML body', body: io.body.subarray(0, 200), following: [io, acs] },
+  ];
+
+  for (const { name, body, following } of cases) {
+    it(`${name}: the parts after it are all decoded, at every chunk boundary`, () => {
+      const after = frame(following.map((c) => ({ type: c.type, body: c.body }))).stream;
+      const firstFollowing = frame([{ type: following[0]!.type, body: following[0]!.body }]).stream;
+      // The length runs from this body to the end of the following part: `\r\n` + that whole part.
+      const length = body.length + 2 + firstFollowing.length - 2;
+      const bad = Buffer.concat([
+        Buffer.from(`--boundary\r\nContent-Type: ${XML_TYPE}\r\nContent-Length: ${length}\r\n\r\n`),
+        body,
+        Buffer.from('\r\n'),
+      ]);
+      const stream = Buffer.concat([frame([{ type: io.type, body: io.body }]).stream, bad, after]);
+      const want = [io, ...following].map((c) => decodeAlertBody(c.body));
+      for (let split = 0; split < stream.length; split++) {
+        const result = parse(
+          stream,
+          { contentType: 'multipart/mixed; boundary=boundary', maxPartBytes: MAX_PART },
+          split > 0 ? [split] : [],
+        );
+        expect(containsInOrder(result.alerts, want), `split at ${split}`).toBe(true);
+        expect(result.issues.some((issue) => issue.detail.includes(`Content-Length ${length}`))).toBe(true);
+      }
+    });
+  }
+});
+
 describe('a 64 MB run without a newline or a delimiter', () => {
   const RUN = 64 * 1024 * 1024;
   const CHUNK = 64 * 1024;

@@ -371,7 +371,8 @@ export class AlertStreamParser {
       const bodyEnd = bodyStart + this.contentLength;
       if (bodyEnd <= buf.length) {
         const found = this.delimiterAt(buf, bodyEnd, final);
-        if (found === FOUND) return this.finishPart(buf, bodyStart, bodyEnd);
+        if (found === FOUND && !this.delimiterInside(buf, bodyStart, bodyEnd))
+          return this.finishPart(buf, bodyStart, bodyEnd);
         if (found === MORE) {
           this.tryEarly(buf, bodyStart, bodyEnd);
           this.tryEarlyImage(buf, bodyStart, bodyEnd);
@@ -430,6 +431,20 @@ export class AlertStreamParser {
     if (result) this.deliverAlert(result, bodyEnd - bodyStart);
     else this.deliverImage(buf, bodyStart, bodyEnd, false);
     return FOUND;
+  }
+
+  /**
+   * A delimiter line inside a body framed by its Content-Length: the length is wrong, and only
+   * by chance ends where a later part ends (a delimiter follows it). Reading up to the first
+   * delimiter then loses nothing but the broken part. The search stops at the delimiter that
+   * closes the body, so it reads each body once.
+   */
+  private delimiterInside(buf: Buffer, bodyStart: number, bodyEnd: number): boolean {
+    const needle = this.needle!;
+    for (let j = buf.indexOf(needle, bodyStart); j >= 0 && j < bodyEnd; j = buf.indexOf(needle, j + 1)) {
+      if (buf[j - 1] === LF && delimiterEnd(buf, j, needle.length, true) >= 0) return true;
+    }
+    return false;
   }
 
   /** No (trusted) length: the body ends where the next delimiter starts. */
