@@ -308,6 +308,18 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
       expect(await store.devices.get(device.id)).toBeUndefined();
     });
 
+    it('finds one device by address (host in any case) and by serial number', async () => {
+      const camera = await store.devices.insert(
+        deviceInput({ host: 'Cam-Gate.local', port: 8000, serialNumber: 'SER-1' }),
+      );
+      await store.devices.insert(deviceInput({ host: 'cam-gate.local', port: 80, serialNumber: 'SER-2' }));
+      expect((await store.devices.findByAddress('CAM-GATE.LOCAL', 8000))?.id).toBe(camera.id);
+      expect((await store.devices.findByAddress('cam-gate.local', 8000))?.password).toBe(camera.password);
+      expect(await store.devices.findByAddress('cam-gate.local', 8001)).toBeUndefined();
+      expect((await store.devices.findBySerial('SER-1'))?.id).toBe(camera.id);
+      expect(await store.devices.findBySerial('ser-1')).toBeUndefined();
+    });
+
     it('delete cascades to channels and entities', async () => {
       const device = await store.devices.insert(deviceInput());
       await store.channels.replaceForDevice(device.id, [channelInput(1), channelInput(2)]);

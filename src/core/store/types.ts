@@ -153,6 +153,9 @@ export type Patch<T> = Partial<Omit<T, 'id' | 'createdAt' | 'updatedAt'>>;
 export interface DeviceRepository {
   list(): Promise<DeviceRecord[]>;
   get(id: string): Promise<DeviceRecord | undefined>;
+  /** The device at this address (host compared case-insensitively), if any. */
+  findByAddress(host: string, port: number): Promise<DeviceRecord | undefined>;
+  findBySerial(serialNumber: string): Promise<DeviceRecord | undefined>;
   insert(device: Insert<DeviceRecord>): Promise<DeviceRecord>;
   update(id: string, patch: Patch<DeviceRecord>): Promise<DeviceRecord | undefined>;
   /** Deletes the device with its channels and entities. True when it existed. */

@@ -169,15 +169,14 @@ export class DeviceRegistry {
   }
 
   private async assertNotDuplicate(host: string, port: number, exceptId?: string): Promise<void> {
-    const existing = (await this.deps.store.devices.list()).find(
-      (d) => d.host.toLowerCase() === host.toLowerCase() && d.port === port && d.id !== exceptId,
-    );
-    if (existing) throw new ConflictError(`${host}:${port} is already added as "${existing.name}".`);
+    const existing = await this.deps.store.devices.findByAddress(host, port);
+    if (existing && existing.id !== exceptId)
+      throw new ConflictError(`${host}:${port} is already added as "${existing.name}".`);
   }
 
   private async assertSerialUnique(serial: string): Promise<void> {
     if (!serial) return;
-    const existing = (await this.deps.store.devices.list()).find((d) => d.serialNumber === serial);
+    const existing = await this.deps.store.devices.findBySerial(serial);
     if (existing) {
       throw new ConflictError(
         `This device (serial ${serial}) is already added as "${existing.name}" at ${existing.host}:${existing.port}.`,

@@ -54,6 +54,7 @@ export interface MqttModuleDeps {
   settings: MqttSettings;
 }
 
+const NOTHING_PUBLISHED: PublishedTopics = { configs: [], retained: [] };
 const ONLINE = 'online';
 const OFFLINE = 'offline';
 const RING_EVENT = JSON.stringify({ event_type: 'ring' });
@@ -79,10 +80,14 @@ export class MqttModule implements Module {
   private readonly sentAvailability = new Set<string>();
   /** Lasting-state topics already reset to OFF by this process (see initialStates). */
   private readonly initialised = new Set<string>();
+  /** Topics published per device on the current connection: what to clear when it changes. */
+  private readonly published = new Map<string, PublishedTopics>();
   private readonly unsubscribers: Array<() => void> = [];
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
   private fullSyncPending = false;
+  /** Devices changed since the last sync (added, updated, removed, channels changed). */
+  private readonly changedDevices = new Set<string>();
   private stopping = false;
 
   constructor(private readonly deps: MqttModuleDeps) {
@@ -128,10 +133,10 @@ export class MqttModule implements Module {
     this.unsubscribers.push(
       bus.on('event', (event) => this.onEvent(event)),
       bus.on('device.health', (health) => this.onHealth(health)),
-      bus.on('device.added', () => void this.requestSync()),
-      bus.on('device.updated', () => void this.requestSync()),
-      bus.on('device.removed', () => void this.requestSync()),
-      bus.on('channels.changed', () => void this.requestSync()),
+      bus.on('device.added', ({ deviceId }) => void this.requestSync(deviceId)),
+      bus.on('device.updated', ({ deviceId }) => void this.requestSync(deviceId)),
+      bus.on('device.removed', ({ deviceId }) => void this.requestSync(deviceId)),
+      bus.on('channels.changed', ({ deviceId }) => void this.requestSync(deviceId)),
     );
     // Not awaited: the gateway runs without its broker and keeps trying in the background.
     this.connection.start();
@@ -152,13 +157,13 @@ export class MqttModule implements Module {
   private onConnect(): void {
     this.send(this.topics.bridgeState(), ONLINE, true, 'availability');
     this.connection.subscribe([this.topics.commandFilter(), this.topics.homeAssistantStatus()]);
-    void this.requestSync(true);
+    void this.requestSync('full');
   }
 
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     if (topic === this.topics.homeAssistantStatus()) {
       // Home Assistant (re)started: it forgets non-retained states and wants every config again.
-      if (payload.toString('utf8').trim() === ONLINE) void this.requestSync(true);
+      if (payload.toString('utf8').trim() === ONLINE) void this.requestSync('full');
       return;
     }
     void this.commands.handle(topic, payload, retained);
@@ -177,7 +182,7 @@ export class MqttModule implements Module {
       return;
     }
     // A device added a moment ago: load it, then try once more.
-    void this.requestSync().then(() => {
+    void this.requestSync(event.deviceId).then(() => {
       const loaded = this.views.get(event.deviceId);
       if (loaded) this.applyEvent(loaded, event);
     });
@@ -204,9 +209,14 @@ export class MqttModule implements Module {
     }
   }
 
-  /** Runs syncs one at a time; requests made during a sync cause one more run after it. */
-  private requestSync(full = false): Promise<void> {
-    this.fullSyncPending ||= full;
+  /**
+   * Runs syncs one at a time; requests made during a sync cause one more run after it. A full
+   * sync (connect, Home Assistant back online) brings every device in line; otherwise only the
+   * devices changed since the last run are, so adding 1000 devices stays linear.
+   */
+  private requestSync(scope: 'full' | string): Promise<void> {
+    if (scope === 'full') this.fullSyncPending = true;
+    else this.changedDevices.add(scope);
     if (this.syncing) {
       this.syncAgain = true;
       return this.syncing;
@@ -215,12 +225,14 @@ export class MqttModule implements Module {
       do {
         this.syncAgain = false;
         const fullRun = this.fullSyncPending;
+        const changed = [...this.changedDevices];
         this.fullSyncPending = false;
+        this.changedDevices.clear();
         const started = performance.now();
-        await this.sync(fullRun);
-        // A sync reads every device. While devices are added in bulk, requests keep coming: leave
-        // the event loop twice the sync's time before the next one, or a 1000-device import spends
-        // all its time re-syncing (and events wait behind it).
+        if (fullRun) await this.syncAll();
+        else await this.syncDevices(changed);
+        // While devices are added in bulk, requests keep coming: leave the event loop twice the
+        // sync's time before the next one, so events never wait behind back-to-back syncs.
         if (this.syncAgain && !this.stopping)
           await sleep(Math.min(MAX_SYNC_PAUSE_MS, 2 * (performance.now() - started)));
       } while (this.syncAgain && !this.stopping);
@@ -234,59 +246,84 @@ export class MqttModule implements Module {
   }
 
   /**
-   * Brings the broker in line with the store: configs of current entities, empty retained
-   * payloads for ones that went away (also those removed while hikbridge was not running),
-   * availability, and on a full sync every config and cached state again.
+   * Brings the broker in line with the store: every config and availability again, empty
+   * retained payloads for entities that went away (also those removed while hikbridge was not
+   * running), and the cached states.
    */
-  private async sync(full: boolean): Promise<void> {
+  private async syncAll(): Promise<void> {
     await this.reloadViews();
     if (!this.connection.connected) return; // the connect handler asks for a full sync
-    if (full) {
-      this.sentConfigs.clear();
-      this.sentAvailability.clear();
-    }
-    const current = this.publishDiscovery();
-    await this.removeStale(current);
-    for (const deviceId of this.views.keys()) {
-      if (this.sentAvailability.has(deviceId)) continue;
-      this.publishAvailability(deviceId, this.deps.devices.health(deviceId)?.state === 'online');
-    }
-    if (full) for (const message of this.stateCache.values()) this.connection.publish(message);
+    this.sentConfigs.clear();
+    this.sentAvailability.clear();
+    this.published.clear();
+    for (const view of this.views.values()) this.published.set(view.device.id, this.publishDiscovery(view));
+    const previous = parsePublished(await this.deps.store.settings.get(PUBLISHED_KEY));
+    // Also what went away while hikbridge was not running.
+    this.clearStale(staleTopics(previous, this.allPublished()));
+    await this.savePublished(previous);
+    for (const deviceId of this.views.keys()) this.publishAvailabilityOnce(deviceId);
+    for (const message of this.stateCache.values()) this.connection.publish(message);
   }
 
-  private publishDiscovery(): PublishedTopics {
+  /** Brings the changed devices in line: their views, configs and stale topics only. */
+  private async syncDevices(deviceIds: string[]): Promise<void> {
+    for (const deviceId of deviceIds) await this.reloadView(deviceId);
+    if (!this.connection.connected) return; // the connect handler asks for a full sync
+    const before = this.allPublished();
+    for (const deviceId of deviceIds) {
+      const view = this.views.get(deviceId);
+      const previous = this.published.get(deviceId) ?? NOTHING_PUBLISHED;
+      const current = view ? this.publishDiscovery(view) : NOTHING_PUBLISHED;
+      this.clearStale(staleTopics(previous, current));
+      if (view) {
+        this.published.set(deviceId, current);
+        this.publishAvailabilityOnce(deviceId);
+      } else this.published.delete(deviceId);
+    }
+    await this.savePublished(before);
+  }
+
+  /** Sends the device's discovery configs that changed; returns every topic it publishes. */
+  private publishDiscovery(view: DeviceView): PublishedTopics {
     const configs: string[] = [];
-    const retained: string[] = [];
-    for (const view of this.views.values()) {
-      retained.push(...retainedTopics(view, this.topics));
-      if (!this.deps.settings.discovery) continue;
-      for (const message of discoveryMessages(view, this.topics, this.origin)) {
-        configs.push(message.topic);
-        const json = JSON.stringify(message.payload);
-        const digest = configDigest(json);
-        if (this.sentConfigs.get(message.topic) === digest) continue;
-        this.send(message.topic, json, true, 'config');
-        this.sentConfigs.set(message.topic, digest);
-      }
+    const retained = retainedTopics(view, this.topics);
+    if (!this.deps.settings.discovery) return { configs, retained };
+    for (const message of discoveryMessages(view, this.topics, this.origin)) {
+      configs.push(message.topic);
+      const json = JSON.stringify(message.payload);
+      const digest = configDigest(json);
+      if (this.sentConfigs.get(message.topic) === digest) continue;
+      this.send(message.topic, json, true, 'config');
+      this.sentConfigs.set(message.topic, digest);
     }
     return { configs, retained };
   }
 
-  private async removeStale(current: PublishedTopics): Promise<void> {
-    const { store } = this.deps;
-    const previous = parsePublished(await store.settings.get(PUBLISHED_KEY));
-    const stale = staleTopics(previous, current);
+  private clearStale(stale: PublishedTopics): void {
     // Configs first, so Home Assistant drops the entity before its state topics are emptied.
     for (const topic of stale.configs) {
       this.send(topic, '', true, 'config');
       this.sentConfigs.delete(topic);
     }
     for (const topic of stale.retained) this.send(topic, '', true, 'config');
-    const changed = stale.configs.length + stale.retained.length > 0 || !sameTopics(previous, current);
-    if (changed) await store.settings.set(PUBLISHED_KEY, current);
     if (stale.configs.length > 0) {
       this.deps.logger.info({ removed: stale.configs.length }, 'removed stale Home Assistant entities');
     }
+  }
+
+  private allPublished(): PublishedTopics {
+    const all: PublishedTopics = { configs: [], retained: [] };
+    for (const topics of this.published.values()) {
+      for (const topic of topics.configs) all.configs.push(topic);
+      for (const topic of topics.retained) all.retained.push(topic);
+    }
+    return all;
+  }
+
+  /** Remembers in the store what is published, so a restart can clear what went away meanwhile. */
+  private async savePublished(previous: PublishedTopics): Promise<void> {
+    const current = this.allPublished();
+    if (!sameTopics(previous, current)) await this.deps.store.settings.set(PUBLISHED_KEY, current);
   }
 
   private async reloadViews(): Promise<void> {
@@ -304,6 +341,22 @@ export class MqttModule implements Module {
     for (const deviceId of this.views.keys()) if (!views.has(deviceId)) this.forget(deviceId);
     this.views = views;
     for (const view of views.values()) this.publishInitialStates(view);
+  }
+
+  private async reloadView(deviceId: string): Promise<void> {
+    const { store } = this.deps;
+    const [device, channels, entities] = await Promise.all([
+      store.devices.get(deviceId),
+      store.channels.listByDevice(deviceId),
+      store.entities.listByDevice(deviceId),
+    ]);
+    if (!device) {
+      if (this.views.delete(deviceId)) this.forget(deviceId);
+      return;
+    }
+    const view = buildView(device, channels, entities);
+    this.views.set(deviceId, view);
+    this.publishInitialStates(view);
   }
 
   private publishInitialStates(view: DeviceView): void {
@@ -329,6 +382,11 @@ export class MqttModule implements Module {
       if (topic.startsWith(prefix)) this.stateCache.delete(topic);
     for (const topic of [...this.initialised]) if (topic.startsWith(prefix)) this.initialised.delete(topic);
     this.sentAvailability.delete(deviceId);
+  }
+
+  private publishAvailabilityOnce(deviceId: string): void {
+    if (this.sentAvailability.has(deviceId)) return;
+    this.publishAvailability(deviceId, this.deps.devices.health(deviceId)?.state === 'online');
   }
 
   private publishAvailability(deviceId: string, online: boolean): void {

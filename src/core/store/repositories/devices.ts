@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { type FieldMap, nowIso } from '../codec.ts';
 import type { DevicesTable } from '../schema.ts';
 import type { DeviceRecord, DeviceRepository } from '../types.ts';
@@ -45,6 +46,29 @@ export function deviceRepository({ db, codec }: RepoContext): DeviceRepository {
 
     async get(id) {
       const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && decode(row);
+    },
+
+    // Both look up one row instead of listing (and decrypting) every device: adding 1000
+    // devices one by one would otherwise be quadratic.
+    async findByAddress(host, port) {
+      const row = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where(sql<string>`lower(host)`, '=', host.toLowerCase())
+        .where('port', '=', port)
+        .orderBy('created_at')
+        .executeTakeFirst();
+      return row && decode(row);
+    },
+
+    async findBySerial(serialNumber) {
+      const row = await db
+        .selectFrom('devices')
+        .selectAll()
+        .where('serial_number', '=', serialNumber)
+        .orderBy('created_at')
+        .executeTakeFirst();
       return row && decode(row);
     },
 
