@@ -439,6 +439,7 @@ async function login(gateway: GatewayProcess): Promise<string> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) throw new Error(`login failed: HTTP ${response.status}`);
   return ((await response.json()) as { token: string }).token;
