@@ -9,8 +9,8 @@ if (process.env.HIKBRIDGE_FROM_SOURCE !== '1') {
   try {
     entry = await compiledEntry();
   } catch (error) {
-    // esbuild has printed the compile errors (file, line, what is wrong) itself.
-    if (Array.isArray(error?.errors) && error.errors.length > 0) process.exit(1);
+    // A mistake in the sources: esbuild has printed it (file, line, what is wrong) itself.
+    if (error?.errors?.some?.((problem) => problem.location)) process.exit(1);
     process.stderr.write(
       `hikbridge: cannot compile into dist/ (${error?.message}); running the sources through tsx\n`,
     );

@@ -2,7 +2,7 @@
  * The launcher (bin/hikbridge.js, bin/compile.js) in a copy of the project: it runs compiled
  * JavaScript, builds it once per version of the sources, rebuilds after an edit, survives
  * starts racing each other, maps stack traces to the TypeScript lines, reports a compile error
- * with file and line, and runs the sources through tsx on request.
+ * with file and line, and runs the sources through tsx on request or when dist/ is not writable.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -107,5 +108,16 @@ describe('the launcher', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Usage: hikbridge');
     expect(builds()).toEqual(before);
+  });
+
+  it('falls back to tsx, saying so, when dist/ cannot be written', async () => {
+    renameSync(join(copy, 'dist'), join(copy, 'dist.saved'));
+    writeFileSync(join(copy, 'dist'), 'not a directory'); // root may write anywhere: block it this way
+    const run = await hikbridge(['--help']);
+    rmSync(join(copy, 'dist'));
+    renameSync(join(copy, 'dist.saved'), join(copy, 'dist'));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Usage: hikbridge');
+    expect(run.stderr).toContain('running the sources through tsx');
   });
 });
