@@ -112,12 +112,10 @@ describe('a restart with many devices', () => {
   it('spaces the first checks 1/startsPerSecond apart', () => {
     const starts = cameras.map((camera) => camera.requests.find((r) => r.path === INFO_PATH)!.at);
     starts.sort((a, b) => a - b);
-    const gaps = starts.slice(1).map((at, i) => at - starts[i]!);
-    // Timers may fire a little late, never early; a gap can shrink only by the lateness of the one before.
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 / STARTS_PER_SECOND - 25);
-    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(
-      ((CAMERAS - 1) * 1000) / STARTS_PER_SECOND - 25,
-    );
+    // Paced: 5 gaps of 100 ms. All at once (unpaced) they span a few ms. The margin is for a busy
+    // machine, where timers fire late and a late first one shortens the span.
+    const paced = ((CAMERAS - 1) * 1000) / STARTS_PER_SECOND;
+    expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(paced * 0.6);
   });
 
   it("opens each alertStream after that device's first check, logged in at the first try", () => {
