@@ -2,6 +2,8 @@
  * hikbridge device simulator: Hikvision cameras, NVRs/DVRs and doorbells over real HTTP(S),
  * built from captured device answers. See sim/README.md.
  */
+
+export { type SimCloud, type SimCloudDevice, type SimCloudOptions, startSimCloud } from './cloud.ts';
 export { startSimDevice, startSimFleet } from './device.ts';
 export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';
 export type {

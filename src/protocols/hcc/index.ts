@@ -1,0 +1,3 @@
+export { HccClient, type HccClientOptions } from './client.ts';
+export { HccError, type HccErrorKind } from './errors.ts';
+export type { HccCamera, HccDevice, LiveAddress, LiveAddressRequest } from './types.ts';
