@@ -41,6 +41,8 @@ export class AlertConnection {
   private pathIndex = 0;
   private lostAt: number | undefined;
   private running: Promise<void> | undefined;
+  /** Aborts a stream still being opened when stop() comes. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly client: IsapiClient,
@@ -55,6 +57,7 @@ export class AlertConnection {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.current?.close();
     this.wakeUp?.();
     await this.running;
@@ -78,9 +81,18 @@ export class AlertConnection {
     const path = PATHS[this.pathIndex]!;
     let response: StreamResponse;
     try {
-      response = await this.client.http.stream({ path, idleTimeoutMs: this.settings.idleTimeoutMs });
+      response = await this.client.http.stream({
+        path,
+        idleTimeoutMs: this.settings.idleTimeoutMs,
+        signal: this.stopping.signal,
+      });
     } catch (error) {
       return describe(error);
+    }
+    if (this.stopped) {
+      // Opened just as stop() came: without this it would stay open until the idle timeout.
+      response.close();
+      return 'stopped';
     }
     this.current = response;
     if (response.status !== 200) {
