@@ -209,3 +209,47 @@ describe.each([sqliteTarget(), postgresTarget()])('webhook queue on $name', (tar
     });
   });
 });
+
+// PostgreSQL only: two gateways insert at once there (SQLite has one writer, so no insert can
+// commit after a later one).
+describe('webhook queue on postgres, two gateways', () => {
+  it('a row committed late with a lower seq waits while a later row of its subscription is out', async () => {
+    const database = await withPostgresDatabase();
+    const a = await createStore({ url: database.url, secretKey });
+    const b = await createStore({ url: database.url, secretKey });
+    try {
+      let commit: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let enqueued: () => void = () => undefined;
+      const inserted = new Promise<void>((resolve) => {
+        enqueued = resolve;
+      });
+      // Gateway A takes its seq first but commits last.
+      const slow = a.transaction(async (tx) => {
+        await tx.webhooks.enqueue(entries('late', 'first'), time(0));
+        enqueued();
+        await held;
+      });
+      await inserted;
+      await b.webhooks.enqueue(entries('late', 'second'), time(0));
+      const out = await b.webhooks.claimHead('late', 'gw-b', time(1), time(61));
+      expect(out).toMatchObject({ eventId: 'second' });
+      commit();
+      await slow;
+      const queued = await a.webhooks.list('late');
+      expect(queued.map((entry) => entry.eventId)).toEqual(['first', 'second']);
+      // 'first' is the head now, but 'second' is being delivered: nobody may send 'first' meanwhile.
+      expect(await a.webhooks.claimHead('late', 'gw-a', time(2), time(62))).toBeUndefined();
+      await b.webhooks.remove(out!.seq);
+      expect(await a.webhooks.claimHead('late', 'gw-a', time(3), time(63))).toMatchObject({
+        eventId: 'first',
+      });
+    } finally {
+      await a.close();
+      await b.close();
+      await database.drop();
+    }
+  });
+});

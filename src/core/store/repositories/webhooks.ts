@@ -85,6 +85,20 @@ export function webhookQueueRepository({ db, codec }: RepoContext): WebhookQueue
         .where('seq', '=', headOf(subscriptionId))
         .where('next_attempt_at', '<=', at)
         .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', at)]))
+        // Nor while another row of the subscription is out: a row whose insert committed late
+        // with a lower seq becomes the head while a later one is being delivered, and must wait
+        // for it, or two deliveries of one subscription would be in flight at once.
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('webhook_queue as other')
+                .select('other.seq')
+                .where('other.subscription_id', '=', subscriptionId)
+                .where('other.leased_until', '>', at),
+            ),
+          ),
+        )
         .returningAll()
         .executeTakeFirst();
       return row && decode(row);
