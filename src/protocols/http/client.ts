@@ -2,10 +2,10 @@
  * HTTP(S) client for one device: authentication (Digest / Basic), per-device concurrency,
  * timeouts, body limits and certificate pinning, with every failure turned into a DeviceError.
  *
- * Transport: undici Clients per device (see connections.ts). One exception: a streamed request body sent with a
- * fixed `Content-Length` (Hikvision two-way audio sends `Content-Length: 0` and then keeps
- * writing raw bytes) goes through a raw node:http request on its own connection, because undici
- * either refuses the length mismatch or warns on every chunk.
+ * Transport: keep-alive undici Clients lent out per exchange (connections.ts). One exception: a
+ * streamed request body sent with a fixed `Content-Length` (Hikvision two-way audio sends
+ * `Content-Length: 0` and then keeps writing raw bytes) goes through a raw node:http request on
+ * its own connection, because undici either refuses the length mismatch or warns on every chunk.
  */
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';

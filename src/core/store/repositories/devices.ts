@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import { type FieldMap, nowIso } from '../codec.ts';
-import type { DevicesTable } from '../schema.ts';
+import type { Database, DevicesTable } from '../schema.ts';
 import type { DeviceRecord, DeviceRepository } from '../types.ts';
 import { affected, insertable, type RepoContext, updateable, withoutManagedFields } from './context.ts';
 
@@ -37,6 +37,10 @@ const DEVICE_FIELDS: FieldMap<DeviceRecord, DevicesTable> = {
 
 export function deviceRepository({ db, codec }: RepoContext): DeviceRepository {
   const decode = (row: DevicesTable): DeviceRecord => codec.decode(DEVICE_FIELDS, row, 'devices');
+  const oldest = async (query: SelectQueryBuilder<Database, 'devices', DevicesTable>) => {
+    const row = await query.orderBy('created_at').executeTakeFirst();
+    return row && decode(row);
+  };
 
   const repo: DeviceRepository = {
     async list() {
@@ -51,25 +55,18 @@ export function deviceRepository({ db, codec }: RepoContext): DeviceRepository {
 
     // Both look up one row instead of listing (and decrypting) every device: adding 1000
     // devices one by one would otherwise be quadratic.
-    async findByAddress(host, port) {
-      const row = await db
-        .selectFrom('devices')
-        .selectAll()
-        .where(sql<string>`lower(host)`, '=', host.toLowerCase())
-        .where('port', '=', port)
-        .orderBy('created_at')
-        .executeTakeFirst();
-      return row && decode(row);
+    findByAddress(host, port) {
+      return oldest(
+        db
+          .selectFrom('devices')
+          .selectAll()
+          .where(sql<string>`lower(host)`, '=', host.toLowerCase())
+          .where('port', '=', port),
+      );
     },
 
-    async findBySerial(serialNumber) {
-      const row = await db
-        .selectFrom('devices')
-        .selectAll()
-        .where('serial_number', '=', serialNumber)
-        .orderBy('created_at')
-        .executeTakeFirst();
-      return row && decode(row);
+    findBySerial(serialNumber) {
+      return oldest(db.selectFrom('devices').selectAll().where('serial_number', '=', serialNumber));
     },
 
     async insert(device) {
