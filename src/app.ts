@@ -17,7 +17,7 @@ import { ApiModule } from './modules/api/server.ts';
 import { BrowserTalkSessions } from './modules/api/talk-sessions.ts';
 import { baseUrlOf } from './modules/devices/connect.ts';
 import { DevicesModule } from './modules/devices/index.ts';
-import { runDoctor } from './modules/diagnostics/doctor.ts';
+import { runDoctor } from './diagnostics/doctor.ts';
 import { EventsModule } from './modules/events/index.ts';
 import { MediaModule } from './modules/media/index.ts';
 import { MqttModule } from './modules/mqtt/index.ts';

@@ -4,7 +4,7 @@
  * Exit code: 0 when no check failed, 1 when one did, 2 on usage errors.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { type CheckStatus, type DoctorReport, runDoctor } from '../modules/diagnostics/doctor.ts';
+import { type CheckStatus, type DoctorReport, runDoctor } from '../diagnostics/doctor.ts';
 import { isSha256Fingerprint } from '../protocols/http/tls.ts';
 import { parseDeviceUrl } from '../protocols/isapi/client.ts';
 

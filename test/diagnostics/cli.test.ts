@@ -1,7 +1,7 @@
 /** `hikbridge doctor` as a user runs it: output, exit codes, no password in sight. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SimDevice, startSimDevice } from '../../sim/index.ts';
-import { CHECK_IDS } from '../../src/modules/diagnostics/doctor.ts';
+import { CHECK_IDS } from '../../src/diagnostics/doctor.ts';
 import { runCli } from '../support/cli.ts';
 
 const PASSWORD = 'S3cret:pa@ss#1';

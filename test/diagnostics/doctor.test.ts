@@ -19,7 +19,7 @@ import {
   type DoctorOptions,
   type DoctorReport,
   runDoctor,
-} from '../../src/modules/diagnostics/doctor.ts';
+} from '../../src/diagnostics/doctor.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 
 const PASSWORD = 'Doctor-Test-9';

@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURE_DIR } from '../../sim/profiles/fixture.ts';
 import type { XmlDict } from '../../sim/types.ts';
 import { toXml } from '../../sim/xml.ts';
-import { judgeTalkCodec } from '../../src/modules/diagnostics/media.ts';
+import { judgeTalkCodec } from '../../src/diagnostics/media.ts';
 import {
   judgeLinkage,
   judgeMotion,
   motionTriggerOf,
   readMotionSettings,
-} from '../../src/modules/diagnostics/motion.ts';
-import { type ChannelFinding, combineChannels } from '../../src/modules/diagnostics/report.ts';
+} from '../../src/diagnostics/motion.ts';
+import { type ChannelFinding, combineChannels } from '../../src/diagnostics/report.ts';
 import { children, parseXml } from '../../src/protocols/isapi/xml.ts';
 import { loadFixture } from '../support/fixtures.ts';
 

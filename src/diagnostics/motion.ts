@@ -7,7 +7,7 @@
  * grid cells (all zeros = nothing drawn) and/or `layout/RegionList/Region` polygons (a RegionList
  * with only its size attribute = no region). Old v1.0 firmware uses `MotionDetectionRegionList`.
  */
-import { bool, child, children, descend, int, text, type XmlNode } from '../../protocols/isapi/xml.ts';
+import { bool, child, children, descend, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { type ChannelFinding, combineChannels, type DoctorCheck } from './report.ts';
 import { type Channel, type DoctorSession, unreadable, unreadableFinding } from './session.ts';
 

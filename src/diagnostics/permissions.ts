@@ -3,8 +3,8 @@
  * a 404 that the model lacks the feature. Nothing here changes the device; the event stream is
  * opened and closed as soon as its headers arrive.
  */
-import { DeviceError } from '../../protocols/http/errors.ts';
-import { attr } from '../../protocols/isapi/xml.ts';
+import { DeviceError } from '../protocols/http/errors.ts';
+import { attr } from '../protocols/isapi/xml.ts';
 import { type CheckId, type DoctorCheck, fail, pass, skip, warn } from './report.ts';
 import {
   type DoctorSession,

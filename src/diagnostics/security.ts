@@ -3,7 +3,7 @@
  * Both endpoints are read defensively: their names and shapes come from public clients, not from
  * captures (see notes/isapi.md), so a 404 is a skip that says so.
  */
-import { bool, child, int, text, type XmlNode } from '../../protocols/isapi/xml.ts';
+import { bool, child, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { type DoctorCheck, pass, skip, warn } from './report.ts';
 import { type DoctorSession, unreadable } from './session.ts';
 

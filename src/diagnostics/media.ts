@@ -3,8 +3,8 @@
  * HomeKit need H.264), the two-way audio codec (G.711ulaw is the one that reliably works), and on
  * recorders the path pictures come from.
  */
-import { normalizeCodec } from '../../protocols/isapi/discovery.ts';
-import { bool, children, text, type XmlNode } from '../../protocols/isapi/xml.ts';
+import { normalizeCodec } from '../protocols/isapi/discovery.ts';
+import { bool, children, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { TWO_WAY_AUDIO } from './permissions.ts';
 import { type ChannelFinding, combineChannels, type DoctorCheck, fail, pass, skip, warn } from './report.ts';
 import {

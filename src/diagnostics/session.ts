@@ -3,10 +3,10 @@
  * the time budget, and reads that are made once however many checks need them (a device has few
  * connections to spare, so two checks never ask it the same question).
  */
-import { DeviceError } from '../../protocols/http/errors.ts';
-import type { IsapiClient } from '../../protocols/isapi/client.ts';
-import type { DeviceKind } from '../../protocols/isapi/discovery.ts';
-import type { XmlDocument } from '../../protocols/isapi/xml.ts';
+import { DeviceError } from '../protocols/http/errors.ts';
+import type { IsapiClient } from '../protocols/isapi/client.ts';
+import type { DeviceKind } from '../protocols/isapi/discovery.ts';
+import type { XmlDocument } from '../protocols/isapi/xml.ts';
 import type { ChannelFinding, CheckId, DoctorCheck } from './report.ts';
 
 export type ReadFailure = 'absent' | 'forbidden' | 'failed' | 'out-of-time';

@@ -7,10 +7,10 @@
  * one credentialed login attempt before it knows the password works, keeps at most two requests in
  * flight, and stops asking after a time budget (20 s by default) so a slow device cannot hang it.
  */
-import { isSha256Fingerprint } from '../../protocols/http/tls.ts';
-import type { IsapiClient } from '../../protocols/isapi/client.ts';
-import { type DeviceKind, detectKind, kindFromModel } from '../../protocols/isapi/discovery.ts';
-import { children, int, text, type XmlNode } from '../../protocols/isapi/xml.ts';
+import { isSha256Fingerprint } from '../protocols/http/tls.ts';
+import type { IsapiClient } from '../protocols/isapi/client.ts';
+import { type DeviceKind, detectKind, kindFromModel } from '../protocols/isapi/discovery.ts';
+import { children, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { type GateSettings, passGate } from './gate.ts';
 import { snapshotPathCheck, streamCodecCheck, twoWayAudioCodecCheck } from './media.ts';
 import { motionDetectionCheck, motionNotifyCenterCheck } from './motion.ts';

@@ -4,10 +4,10 @@
  * `ContentMgmt/StreamingProxy` path. Shared by permission-snapshot and snapshot-path so the
  * device encodes at most two pictures for the whole run.
  */
-import type { DeviceError } from '../../protocols/http/errors.ts';
-import { InvalidResponseError, IsapiStatusError } from '../../protocols/isapi/errors.ts';
-import { describeStatus, STATUS_INVALID_XML_CONTENT } from '../../protocols/isapi/status.ts';
-import { bool, children, int } from '../../protocols/isapi/xml.ts';
+import type { DeviceError } from '../protocols/http/errors.ts';
+import { InvalidResponseError, IsapiStatusError } from '../protocols/isapi/errors.ts';
+import { describeStatus, STATUS_INVALID_XML_CONTENT } from '../protocols/isapi/status.ts';
+import { bool, children, int } from '../protocols/isapi/xml.ts';
 import type { Channel, DoctorSession, ReadFailure } from './session.ts';
 
 export const CHANNEL_STATUS = '/ISAPI/ContentMgmt/InputProxy/channels/status';

@@ -8,19 +8,19 @@
  * device's lock state without spending a login attempt. After that exactly one credentialed login
  * is made, so a wrong password costs one attempt on the device's lockout counter, never more.
  */
-import { hasBasicChallenge, parseWwwAuthenticate, pickDigestChallenge } from '../../protocols/http/digest.ts';
+import { hasBasicChallenge, parseWwwAuthenticate, pickDigestChallenge } from '../protocols/http/digest.ts';
 import {
   type BadCredentialsError,
   DeviceError,
   type LockedOutError,
   TlsFingerprintMismatchError,
   TlsUntrustedError,
-} from '../../protocols/http/errors.ts';
-import { HttpClient } from '../../protocols/http/index.ts';
-import type { HttpResponse, TlsOptions } from '../../protocols/http/types.ts';
-import { IsapiClient, inspectIsapiAuthFailure } from '../../protocols/isapi/client.ts';
-import { mentionsNotActivated } from '../../protocols/isapi/errors.ts';
-import type { XmlNode } from '../../protocols/isapi/xml.ts';
+} from '../protocols/http/errors.ts';
+import { HttpClient } from '../protocols/http/index.ts';
+import type { HttpResponse, TlsOptions } from '../protocols/http/types.ts';
+import { IsapiClient, inspectIsapiAuthFailure } from '../protocols/isapi/client.ts';
+import { mentionsNotActivated } from '../protocols/isapi/errors.ts';
+import type { XmlNode } from '../protocols/isapi/xml.ts';
 import { type DoctorCheck, fail, pass, skip, warn } from './report.ts';
 import type { LoginState } from './session.ts';
 

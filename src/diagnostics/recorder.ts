@@ -1,5 +1,5 @@
 /** NVR/DVR health: IP cameras the recorder cannot reach give no video, events or pictures. */
-import { bool, children, int, text } from '../../protocols/isapi/xml.ts';
+import { bool, children, int, text } from '../protocols/isapi/xml.ts';
 import { type DoctorCheck, pass, skip, warn } from './report.ts';
 import { type DoctorSession, unreadable } from './session.ts';
 import { CHANNEL_STATUS } from './snapshot.ts';
