@@ -11,7 +11,7 @@ export { MASK, redactSecretsInText } from './logger/redact.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = 'json' | 'pretty';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -133,7 +133,10 @@ function serializeError(value: unknown): unknown {
 }
 
 function destinationFor(options: LoggerOptions): pino.DestinationStream | undefined {
-  if (options.format === 'pretty') return createPrettyStream(options.destination ?? process.stdout);
+  const sink = options.destination ?? process.stdout;
+  const format =
+    options.format === 'auto' ? ((sink as { isTTY?: boolean }).isTTY ? 'pretty' : 'json') : options.format;
+  if (format === 'pretty') return createPrettyStream(sink);
   return options.destination;
 }
 

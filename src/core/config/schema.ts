@@ -216,10 +216,11 @@ export const configSchema = z.strictObject({
           'A dotted name such as `devices.supervisor` falls back to `devices`.',
       ),
     format: z
-      .enum(['json', 'pretty'])
-      .default('json')
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
       .describe(
-        '`json`: one JSON object per line, for log collectors. `pretty`: one readable line per entry.',
+        '`auto`: `pretty` when standard output is a terminal, `json` otherwise (piped, a file, a service manager). ' +
+          '`json`: one JSON object per line, for log collectors. `pretty`: one coloured, readable line per entry.',
       ),
   }).describe('Logging'),
 
