@@ -1,7 +1,7 @@
 /**
  * Bodies of alertStream parts, shaped like the real captures: XML EventNotificationAlert v2.0
- * (../shared/fixtures/alerts/*.xml), the v1.0 psialliance PIR body, and the doorbell's JSON parts
- * (../shared/fixtures/doorbell/.../historical_alert_stream.json).
+ * (test/fixtures/alerts/*.xml), the v1.0 psialliance PIR body, and the doorbell's JSON parts
+ * (test/fixtures/doorbell/.../historical_alert_stream.json).
  */
 import type { DeviceModel } from './device-model.ts';
 import { clone } from './dict.ts';

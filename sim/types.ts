@@ -6,7 +6,7 @@ export interface XmlDict {
   [key: string]: XmlValue;
 }
 
-/** One ISAPI answer in the ../shared/fixtures/devices format, plus `json` for JSON-only endpoints. */
+/** One ISAPI answer in the test/fixtures/devices format, plus `json` for JSON-only endpoints. */
 export type FixtureEntry =
   | { response: XmlDict }
   | { status_code: number }

@@ -138,7 +138,7 @@ export function responseStatusJson(options: ResponseStatusOptions): string {
 
 /** Real body of an NVR answering `Streaming/channels/{id}/picture` for a proxied camera. */
 export function badXmlContentPictureBody(requestURL: string): string {
-  // Verbatim from ../shared/fixtures/alerts/picture_badXmlContent.xml, requestURL substituted.
+  // Verbatim from test/fixtures/alerts/picture_badXmlContent.xml, requestURL substituted.
   return (
     '<?xml version="1.0" encoding="UTF-8" ?>\n' +
     '<ResponseStatus version="1.0"\n' +
@@ -151,7 +151,7 @@ export function badXmlContentPictureBody(requestURL: string): string {
   );
 }
 
-/** Real body of a snapshot that the NVR could not take (../shared/fixtures/alerts/picture_deviceError.xml). */
+/** Real body of a snapshot that the NVR could not take (test/fixtures/alerts/picture_deviceError.xml). */
 export function deviceErrorPictureBody(): string {
   return (
     '<?xml version="1.0" encoding="UTF-8" ?>\n' +

@@ -1,12 +1,16 @@
-/** Profiles read from fixture files in the ../shared/fixtures/devices format. */
+/** Profiles read from device capture files (the test/fixtures/devices format). */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDict, rootOf, text } from '../dict.ts';
 import type { DeviceKind, FixtureIsapi, SimProfile, XmlDict } from '../types.ts';
 
-/** ../shared/fixtures/devices seen from the repository root (sim/ is one level below it). */
-export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/devices/', import.meta.url));
+/**
+ * The repository's device captures (test/fixtures/devices), where fixture names are looked up.
+ * The built-in profiles never read it: they carry their own data (data/*.ts), so `hikbridge sim`
+ * works without the test tree; names and paths of captures are an extra for a checkout.
+ */
+export const FIXTURE_DIR = fileURLToPath(new URL('../../test/fixtures/devices/', import.meta.url));
 
 export function listFixtureProfiles(): string[] {
   try {
@@ -15,7 +19,7 @@ export function listFixtureProfiles(): string[] {
       .sort()
       .map((name) => join(FIXTURE_DIR, name));
   } catch {
-    return []; // the shared fixtures are a test resource: absent in a bare install
+    return []; // the captures are a test resource: absent where only the product was copied
   }
 }
 

@@ -10,9 +10,8 @@ import {
   decodeAlertBody,
   type RawAlert,
 } from '../../src/protocols/isapi/alert-stream/index.ts';
+import { ALERT_FIXTURES as ALERTS } from '../support/fixtures.ts';
 import { JSON_TYPE, jsonCaptures, XML_TYPE, xmlCaptures } from './support.ts';
-
-const ALERTS = new URL('../../../shared/fixtures/alerts/', import.meta.url);
 
 function capture(name: string): RawAlert {
   const alert = decodeAlertBody(readFileSync(new URL(name, ALERTS)), XML_TYPE);

@@ -11,8 +11,8 @@ import {
   type ParseIssue,
   type RawAlert,
 } from '../../src/protocols/isapi/alert-stream/index.ts';
+import { ALERT_FIXTURES, DOORBELL_FIXTURES } from '../support/fixtures.ts';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
 export const XML_TYPE = 'application/xml; charset="UTF-8"';
 export const JSON_TYPE = 'application/json; charset="UTF-8"';
 
@@ -26,7 +26,7 @@ export interface Body {
 
 /** Every EventNotificationAlert capture in fixtures/alerts (not the ResponseStatus ones). */
 export function xmlCaptures(): Body[] {
-  const dir = new URL('alerts/', FIXTURES);
+  const dir = ALERT_FIXTURES;
   return readdirSync(dir)
     .filter((name) => name.endsWith('.xml'))
     .map((name) => ({ name, body: readFileSync(new URL(name, dir)) }))
@@ -41,7 +41,7 @@ export function xmlCaptures(): Body[] {
 
 /** Every alert payload of the doorbell alertStream captures (their `payload` arrays), deduplicated. */
 export function jsonCaptures(): Body[] {
-  const dir = new URL('doorbell/', FIXTURES);
+  const dir = DOORBELL_FIXTURES;
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) =>
     /(^|\/)(historical_)?alert_stream\.json$/.test(path),
   );

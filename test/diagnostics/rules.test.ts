@@ -1,11 +1,10 @@
 /**
- * The doctor's judgement on real captured bodies (../shared/fixtures/devices), without a device:
+ * The doctor's judgement on real captured bodies (test/fixtures/devices), without a device:
  * how a drawn vs empty motion area looks, which trigger notifies the center, codec verdicts, and
  * how per-channel findings are summed up.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_DIR } from '../../sim/profiles/fixture.ts';
 import type { XmlDict } from '../../sim/types.ts';
 import { toXml } from '../../sim/xml.ts';
 import { judgeTalkCodec } from '../../src/diagnostics/media.ts';
@@ -17,11 +16,11 @@ import {
 } from '../../src/diagnostics/motion.ts';
 import { type ChannelFinding, combineChannels } from '../../src/diagnostics/report.ts';
 import { children, parseXml } from '../../src/protocols/isapi/xml.ts';
-import { loadFixture } from '../support/fixtures.ts';
+import { DEVICE_FIXTURE_DIR, loadFixture } from '../support/fixtures.ts';
 
 /** A captured answer as the device sends it (XML), parsed the way the doctor parses it. */
 function captured(device: string, path: string) {
-  const entry = loadFixture(join(FIXTURE_DIR, `${device}.json`))[path];
+  const entry = loadFixture(join(DEVICE_FIXTURE_DIR, `${device}.json`))[path];
   if (!entry?.response) throw new Error(`${device} has no ${path}`);
   return parseXml(toXml(entry.response as XmlDict)).node;
 }

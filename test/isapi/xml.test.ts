@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseResponseStatus } from '../../src/protocols/isapi/status.ts';
 import { attr, bool, children, int, parseXml, text } from '../../src/protocols/isapi/xml.ts';
-
-const alerts = new URL('../../../shared/fixtures/alerts/', import.meta.url);
+import { ALERT_FIXTURES as alerts } from '../support/fixtures.ts';
 
 describe('XML codec', () => {
   it('reads elements by local name in every namespace and with prefixes', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { listFixtureProfiles, resolveProfile } from '../../sim/index.ts';
@@ -12,9 +13,13 @@ const fixtureModel = (file: string): string =>
 describe('fixture profiles', () => {
   const files = listFixtureProfiles();
 
-  it('lists the shared device fixtures as absolute paths', () => {
+  it("lists the repository's device captures (test/fixtures/devices) as absolute paths", () => {
     expect(files.length).toBeGreaterThanOrEqual(9);
-    for (const file of files) expect(file).toMatch(/^\/.*\/shared\/fixtures\/devices\/[^/]+\.json$/);
+    const inRepo = `${resolve(fileURLToPath(new URL('../fixtures/devices/', import.meta.url)))}/`;
+    for (const file of files) {
+      expect(file.startsWith(inRepo), file).toBe(true);
+      expect(file).toMatch(/\.json$/);
+    }
   });
 
   it('every fixture serves deviceInfo with its model, as valid XML with the Hikvision content type', async () => {

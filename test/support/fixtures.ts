@@ -1,8 +1,19 @@
 /**
- * Expectations derived from the real device captures in ../shared/fixtures/devices, so tests
- * check discovery against what each device really answered instead of numbers typed by hand.
+ * Where the real captures live (test/fixtures, see its README for where each came from), and
+ * expectations derived from the device captures, so tests check discovery against what each
+ * device really answered instead of numbers typed by hand.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** test/fixtures: the captures, inside the repository so that any clone runs its tests. */
+export const FIXTURES = new URL('../fixtures/', import.meta.url);
+/** Real EventNotificationAlert and snapshot-error bodies. */
+export const ALERT_FIXTURES = new URL('alerts/', FIXTURES);
+/** Doorbell captures (one JSON file per exchange). */
+export const DOORBELL_FIXTURES = new URL('doorbell/', FIXTURES);
+/** Device captures in the {"data": {"ISAPI": {...}}} format, as a directory path. */
+export const DEVICE_FIXTURE_DIR = fileURLToPath(new URL('devices/', FIXTURES));
 
 type Dict = Record<string, unknown>;
 interface FixtureEntry {

@@ -1,8 +1,8 @@
-// Built-in 'camera' profile data: the real DS-2CD2386G2-IU capture from ../shared/fixtures/devices
+// Built-in 'camera' profile data: the real DS-2CD2386G2-IU capture from test/fixtures/devices
 // (hikvision_next test suite), changed on purpose: two-way audio (voicetalkNums 1, audio out 1),
 // alarm I/O 1 in / 1 out (entries taken from the DS-2CD2146G2-ISU capture), H.265 main stream,
-// audio enabled on 101/102, RTSP on 554, streams 103/104 dropped. Copied so the simulator does
-// not read ../shared at run time.
+// audio enabled on 101/102, RTSP on 554, streams 103/104 dropped. Kept here so the simulator
+// needs no test data at run time.
 import type { FixtureIsapi } from '../../types.ts';
 
 export const cameraData: FixtureIsapi = {

@@ -1,7 +1,7 @@
 // Built-in 'doorbell' profile data: payloads of the real DS-KV6124-E1 (firmware V3.9.0) captures in
-// ../shared/fixtures/doorbell/ds_kv6124_e1_fw_3_9_0{,_station_b}, as captured (normalised and
+// test/fixtures/doorbell/ds_kv6124_e1_fw_3_9_0{,_station_b}, as captured (normalised and
 // partly REDACTED by the capture tool). sim/profiles/doorbell.ts fills the REDACTED values with
-// plausible fakes. Copied so the simulator does not read ../shared at run time.
+// plausible fakes. Kept here so the simulator needs no test data at run time.
 import type { XmlDict } from '../../types.ts';
 
 export interface DoorbellData {

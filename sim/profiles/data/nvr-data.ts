@@ -1,7 +1,7 @@
-// Built-in 'nvr' profile data: the real DS-7608NXI-I2 capture from ../shared/fixtures/devices
+// Built-in 'nvr' profile data: the real DS-7608NXI-I2 capture from test/fixtures/devices
 // (hikvision_next test suite). Device-level answers are kept as captured (RTSP port set to 554);
 // per-channel answers are templates that sim/profiles/nvr.ts repeats for N channels. Copied so
-// the simulator does not read ../shared at run time.
+// the simulator needs no test data at run time.
 import type { FixtureIsapi, XmlDict } from '../../types.ts';
 
 export const nvrData: FixtureIsapi = {
