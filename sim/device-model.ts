@@ -4,6 +4,7 @@
  * RTSP port) so fixture and built-in profiles behave the same.
  */
 import { asList, clone, dig, isDict, responseOf, rootOf, text } from './dict.ts';
+import { INVENTED, invented } from './invented.ts';
 import type { FixtureIsapi, SimProfile, XmlDict } from './types.ts';
 import { namespaceOf } from './xml.ts';
 
@@ -65,13 +66,19 @@ function collectStreams(isapi: FixtureIsapi): Map<number, StreamInfo> {
   return streams;
 }
 
-/** Devices always list their streams; fixtures sometimes lack the list (e.g. the NVR captures). */
+/**
+ * Devices always list their streams; fixtures sometimes lack the list (every NVR/DVR capture,
+ * the doorbell). The list is then invented: assembled from the per-stream answers, in id order.
+ */
 function ensureStreamList(isapi: FixtureIsapi, streams: Map<number, StreamInfo>, namespace: string): void {
   if (isapi['Streaming/channels']) return;
   const list = [...streams.values()].sort((a, b) => a.id - b.id).map((s) => s.dict);
-  isapi['Streaming/channels'] = {
-    response: { StreamingChannelList: { '@version': '2.0', '@xmlns': namespace, StreamingChannel: list } },
-  };
+  isapi['Streaming/channels'] = invented(
+    {
+      response: { StreamingChannelList: { '@version': '2.0', '@xmlns': namespace, StreamingChannel: list } },
+    },
+    INVENTED.streamList,
+  );
 }
 
 /**
@@ -84,11 +91,14 @@ function applyRtspPort(isapi: FixtureIsapi, asked: number | undefined, namespace
   if (rtspPort === undefined) return;
   if (missing) {
     const http: XmlDict = { id: '1', enabled: 'true', protocol: 'HTTP', portNo: '80' };
-    isapi['Security/adminAccesses'] = {
-      response: {
-        AdminAccessProtocolList: { '@version': '2.0', '@xmlns': namespace, AdminAccessProtocol: http },
+    isapi['Security/adminAccesses'] = invented(
+      {
+        response: {
+          AdminAccessProtocolList: { '@version': '2.0', '@xmlns': namespace, AdminAccessProtocol: http },
+        },
       },
-    };
+      INVENTED.adminAccesses,
+    );
   }
   const root = rootOf(isapi, 'Security/adminAccesses');
   const entries = asList(root?.AdminAccessProtocol).filter(isDict);
@@ -103,15 +113,18 @@ function applyRtspPort(isapi: FixtureIsapi, asked: number | undefined, namespace
     protocol: 'RTSP',
     portNo: String(rtspPort),
   };
-  isapi['Security/adminAccesses'] = {
-    response: {
-      AdminAccessProtocolList: {
-        '@version': '2.0',
-        '@xmlns': namespace,
-        AdminAccessProtocol: [...entries, added],
+  isapi['Security/adminAccesses'] = invented(
+    {
+      response: {
+        AdminAccessProtocolList: {
+          '@version': '2.0',
+          '@xmlns': namespace,
+          AdminAccessProtocol: [...entries, added],
+        },
       },
     },
-  };
+    isapi['Security/adminAccesses']?.invented ?? INVENTED.rtspEntry,
+  );
 }
 
 function proxiedChannelsOf(isapi: FixtureIsapi): number[] {

@@ -5,6 +5,7 @@
 
 export { type SimCloud, type SimCloudDevice, type SimCloudOptions, startSimCloud } from './cloud.ts';
 export { startSimDevice, startSimFleet } from './device.ts';
+export { INVENTED, INVENTED_HEADER } from './invented.ts';
 export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';
 export type {
   AuthMode,

@@ -10,12 +10,23 @@ import {
   XML_CONTENT_TYPE,
 } from './xml.ts';
 
-export function sendXml(res: HttpResponse, status: number, xml: string): void {
-  res.send(status, { 'Content-Type': XML_CONTENT_TYPE }, xml);
+/** `extra` headers: e.g. the invented-data marker (sim/invented.ts). */
+export function sendXml(
+  res: HttpResponse,
+  status: number,
+  xml: string,
+  extra: Record<string, string> = {},
+): void {
+  res.send(status, { 'Content-Type': XML_CONTENT_TYPE, ...extra }, xml);
 }
 
-export function sendJson(res: HttpResponse, status: number, value: unknown): void {
-  res.send(status, { 'Content-Type': JSON_CONTENT_TYPE }, JSON.stringify(value));
+export function sendJson(
+  res: HttpResponse,
+  status: number,
+  value: unknown,
+  extra: Record<string, string> = {},
+): void {
+  res.send(status, { 'Content-Type': JSON_CONTENT_TYPE, ...extra }, JSON.stringify(value));
 }
 
 /** A ResponseStatus in the format the client asked for (JSON with format=json, else XML). */

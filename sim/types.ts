@@ -6,12 +6,17 @@ export interface XmlDict {
   [key: string]: XmlValue;
 }
 
-/** One ISAPI answer in the test/fixtures/devices format, plus `json` for JSON-only endpoints. */
-export type FixtureEntry =
+/**
+ * One ISAPI answer in the test/fixtures/devices format, plus `json` for JSON-only endpoints.
+ * `invented` (simulator only) says why an answer has no capture behind it; it is served with the
+ * `X-Sim-Invented` header (sim/invented.ts).
+ */
+export type FixtureEntry = (
   | { response: XmlDict }
   | { status_code: number }
   | { error: string }
-  | { json: XmlDict; status_code?: number };
+  | { json: XmlDict; status_code?: number }
+) & { invented?: string };
 
 /** ISAPI answers keyed by the path relative to `/ISAPI/` (e.g. `System/deviceInfo`). */
 export type FixtureIsapi = Record<string, FixtureEntry>;

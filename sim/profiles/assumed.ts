@@ -1,6 +1,7 @@
 /**
  * Answers the built-in profiles give for endpoints no capture recorded, so diagnostics have
- * something real-looking to read. The shapes are assumptions (see sim/README.md):
+ * something real-looking to read. INVENTED (marked so, served with X-Sim-Invented): the shapes
+ * are assumptions (see sim/README.md):
  * - `System/Network/Integrate`: `CGI`/`ONVIF` with `enable` + `certificateType`, `ISAPI` with
  *   `enable`, as several public ISAPI clients read and write it;
  * - `Security/illegalLoginLock`: `enabled` (seen in public clients), `maxIllegalLoginTimes` and
@@ -8,6 +9,7 @@
  * - `ContentMgmt/record/tracks`: one recording track per main stream (`TrackList/Track`).
  * Fixture profiles stay as captured (these endpoints answer 404 there).
  */
+import { INVENTED, invented } from '../invented.ts';
 import type { FixtureIsapi, XmlDict } from '../types.ts';
 
 function integrate(namespace: string): XmlDict {
@@ -50,9 +52,13 @@ function recordTracks(namespace: string, channels: number[]): XmlDict {
 
 /** Adds the assumed security/integration answers, and record tracks for the given channels. */
 export function addAssumedEndpoints(isapi: FixtureIsapi, namespace: string, recordChannels: number[]): void {
-  isapi['System/Network/Integrate'] = { response: integrate(namespace) };
-  isapi['Security/illegalLoginLock'] = { response: illegalLoginLock(namespace) };
+  const reason = INVENTED.assumedEndpoint;
+  isapi['System/Network/Integrate'] = invented({ response: integrate(namespace) }, reason);
+  isapi['Security/illegalLoginLock'] = invented({ response: illegalLoginLock(namespace) }, reason);
   if (recordChannels.length > 0) {
-    isapi['ContentMgmt/record/tracks'] = { response: recordTracks(namespace, recordChannels) };
+    isapi['ContentMgmt/record/tracks'] = invented(
+      { response: recordTracks(namespace, recordChannels) },
+      reason,
+    );
   }
 }

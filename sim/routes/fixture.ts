@@ -1,6 +1,7 @@
 /** Serves the profile's recorded answers; anything unknown is 404 notSupport like on devices. */
 import { applyConfigFaults } from '../config-faults.ts';
 import type { RouteRequest } from '../context.ts';
+import { inventedHeaders } from '../invented.ts';
 import { sendJson, sendOk, sendStatus, sendXml } from '../respond.ts';
 import type { FixtureEntry } from '../types.ts';
 import { toXml } from '../xml.ts';
@@ -29,6 +30,7 @@ export function serveEntry(r: RouteRequest, entry: FixtureEntry | undefined): vo
     sendOk(r);
     return;
   }
-  if ('json' in entry) sendJson(r.res, entry.status_code ?? 200, entry.json);
-  else sendXml(r.res, 200, toXml(applyConfigFaults(r.path, entry.response, r.device.faults)));
+  const marker = inventedHeaders(entry);
+  if ('json' in entry) sendJson(r.res, entry.status_code ?? 200, entry.json, marker);
+  else sendXml(r.res, 200, toXml(applyConfigFaults(r.path, entry.response, r.device.faults)), marker);
 }

@@ -1,7 +1,14 @@
-/** NVR/DVR channel status, derived from the profile: online = a stream of the channel answers. */
+/**
+ * NVR/DVR channel status. INVENTED: no capture has this endpoint, so its shape follows public
+ * ISAPI clients and its values are the simulator's rule: online = a stream of the channel
+ * answers and the channel is not in `offlineChannels`; an offline channel's `chanDetectResult`
+ * is `netUnreachable`, our pick among the recorder's reasons. Served with the X-Sim-Invented
+ * header (sim/invented.ts).
+ */
 
 import type { RouteRequest } from '../context.ts';
 import { asList, dig, isDict, rootOf, text } from '../dict.ts';
+import { INVENTED, INVENTED_HEADER } from '../invented.ts';
 import { sendXml } from '../respond.ts';
 import type { XmlDict } from '../types.ts';
 import { toXml } from '../xml.ts';
@@ -29,7 +36,7 @@ function channelStatus(r: RouteRequest, channel: XmlDict): XmlDict {
     },
     online: String(online),
     streamingProxyChannelIdList: { streamingProxyChannelId: streams },
-    // 'connect' when online; 'netUnreachable' is our choice for offline (see sim/README.md).
+    // 'connect' when online; 'netUnreachable' is the simulator's invented reason for offline.
     chanDetectResult: online ? 'connect' : 'netUnreachable',
   };
 }
@@ -52,7 +59,7 @@ export const inputProxyRoutes: Route[] = [
           ...(list.length ? { InputProxyChannelStatus: list } : {}),
         },
       };
-      sendXml(r.res, 200, toXml(doc));
+      sendXml(r.res, 200, toXml(doc), { [INVENTED_HEADER]: INVENTED.channelStatus });
     },
   },
 ];

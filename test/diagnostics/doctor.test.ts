@@ -398,7 +398,10 @@ describe('real device captures', () => {
     );
   });
 
-  it('DS-7608NXI-I2 as captured: an offline camera and per-channel motion findings', async () => {
+  it('DS-7608NXI-I2: per-channel motion findings as captured; channel 4 offline by the simulator', async () => {
+    // The channel status is not captured: the simulator invents it (channel 4's streams all
+    // answer 403 in the capture, so it reports the channel offline with its own reason,
+    // netUnreachable). This checks how the doctor words an offline channel, not a device fact.
     const report = await doctor(await sim({ profile: 'DS-7608NXI-I2' }));
     expect(check(report, 'nvr-channels').detail).toBe(
       '1 of 4 IP channels offline: channel 4 (gate, netUnreachable)',

@@ -5,7 +5,7 @@
  */
 import { fetch } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { resolveProfile, SimInputError } from '../../sim/index.ts';
+import { INVENTED, INVENTED_HEADER, resolveProfile, SimInputError } from '../../sim/index.ts';
 import { client, sim, tag } from './helpers.ts';
 
 const CAMERA_MOTION = '/ISAPI/System/Video/inputs/channels/1/motionDetection';
@@ -34,10 +34,12 @@ describe('built-in profiles are healthy reference devices', () => {
     for (const n of [1, 2]) expect(tag((await c.text(nvrMotion(n))).body, 'enabled')).toBe('true');
   });
 
-  it('serve the assumed Integrate and illegalLoginLock answers; the lock shows the simulated policy', async () => {
+  it('serve the assumed (invented, marked) Integrate and illegalLoginLock answers; the lock shows the simulated policy', async () => {
     for (const profile of ['camera', 'nvr', 'doorbell']) {
       const c = client(await sim({ profile, lockoutAfter: 3, lockoutSeconds: 600 }));
-      const integrate = (await c.text('/ISAPI/System/Network/Integrate')).body;
+      const answer = await c.text('/ISAPI/System/Network/Integrate');
+      expect(answer.res.headers.get(INVENTED_HEADER), profile).toBe(INVENTED.assumedEndpoint);
+      const integrate = answer.body;
       expect(integrate, profile).toMatch(/<ISAPI>\s*<enable>true<\/enable>\s*<\/ISAPI>/);
       expect(integrate).toMatch(
         /<CGI>\s*<enable>true<\/enable>\s*<certificateType>digest<\/certificateType>/,

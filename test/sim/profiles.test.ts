@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { listFixtureProfiles, resolveProfile } from '../../sim/index.ts';
+import { INVENTED, INVENTED_HEADER, listFixtureProfiles, resolveProfile } from '../../sim/index.ts';
 import { toXml } from '../../sim/xml.ts';
 import { client, sim, tag } from './helpers.ts';
 
@@ -109,12 +109,23 @@ describe('fixture profiles', () => {
     expect(tag(body, 'model')).toBe('DS-2CD2386G2-IU');
   });
 
-  it('synthesizes the stream list when the capture lacks it', async () => {
+  it('invents the stream list when the capture lacks it, and marks it invented', async () => {
+    // No NVR capture has Streaming/channels: the list is the simulator's, not a device fact.
     const device = await sim({ profile: 'DS-7608NXI-I2' });
-    const { status, body } = await client(device).text('/ISAPI/Streaming/channels');
+    const { status, body, res } = await client(device).text('/ISAPI/Streaming/channels');
     expect(status).toBe(200);
+    expect(res.headers.get(INVENTED_HEADER)).toBe(INVENTED.streamList);
     const ids = [...body.matchAll(/<StreamingChannel[^>]*>\s*<id>(\d+)<\/id>/g)].map((m) => m[1]);
     expect(ids).toEqual(['101', '102', '104', '201', '202', '204', '301', '302', '304']);
+  });
+
+  it('captured answers carry no invented marker', async () => {
+    const camera = await sim({ profile: 'DS-2CD2386G2-IU' });
+    for (const path of ['/ISAPI/System/deviceInfo', '/ISAPI/Streaming/channels']) {
+      const { status, res } = await client(camera).text(path);
+      expect(status, path).toBe(200);
+      expect(res.headers.get(INVENTED_HEADER), path).toBeNull();
+    }
   });
 
   it('reports the RTSP port from the fixture, or the one asked for', async () => {
@@ -132,10 +143,12 @@ describe('fixture profiles', () => {
     expect(rtsp((await client(synthesized).text('/ISAPI/Security/adminAccesses')).body)).toBe('554');
   });
 
-  it('reports NVR channel status: online when a stream of the channel answers', async () => {
+  it('invents NVR channel status (in no capture) by its own rule: online when a stream answers', async () => {
+    // Simulator behaviour, not a device fact: the endpoint is invented and marked so.
     const device = await sim({ profile: 'DS-7608NXI-I2' });
-    const { status, body } = await client(device).text('/ISAPI/ContentMgmt/InputProxy/channels/status');
+    const { status, body, res } = await client(device).text('/ISAPI/ContentMgmt/InputProxy/channels/status');
     expect(status).toBe(200);
+    expect(res.headers.get(INVENTED_HEADER)).toBe(INVENTED.channelStatus);
     const online = [
       ...body.matchAll(/<id>(\d+)<\/id>[\s\S]*?<\/sourceInputPortDescriptor>\s*<online>(\w+)</g),
     ].map((m) => [m[1], m[2]]);
@@ -143,7 +156,7 @@ describe('fixture profiles', () => {
       ['1', 'true'],
       ['2', 'true'],
       ['3', 'true'],
-      ['4', 'false'], // every stream of channel 4 answers 403 in the capture
+      ['4', 'false'], // the simulator's rule: every stream of channel 4 answers 403 in the capture
     ]);
   });
 });
@@ -190,11 +203,12 @@ describe('built-in profiles', () => {
     expect((await c.text('/ISAPI/Streaming/channels/1301')).status).toBe(404);
   });
 
-  it('nvr: offlineChannels are reported offline', async () => {
+  it('nvr: offlineChannels are reported offline, with the invented reason netUnreachable', async () => {
     const profile = resolveProfile('nvr:3');
     profile.offlineChannels = [2];
     const device = await sim({ profile });
-    const { body } = await client(device).text('/ISAPI/ContentMgmt/InputProxy/channels/status');
+    const { body, res } = await client(device).text('/ISAPI/ContentMgmt/InputProxy/channels/status');
+    expect(res.headers.get(INVENTED_HEADER)).toBe(INVENTED.channelStatus);
     const online = [...body.matchAll(/<\/sourceInputPortDescriptor>\s*<online>(\w+)</g)].map((m) => m[1]);
     expect(online).toEqual(['true', 'false', 'true']);
     expect(body).toContain('<chanDetectResult>netUnreachable</chanDetectResult>');

@@ -30,6 +30,7 @@ export interface ExpectedStream {
 export interface ExpectedChannel {
   id: number;
   name: string;
+  /** Cameras/DVR inputs: from the captured video inputs. NVR channels: the simulator's rule. */
   online: boolean;
   streams: ExpectedStream[];
 }
@@ -98,7 +99,8 @@ export function expectedFromFixture(path: string): ExpectedDevice {
     )) {
       const id = Number(proxy.id);
       if (channels.has(id)) continue;
-      // The simulator reports an NVR channel online when at least one of its streams answers.
+      // No capture has the NVR channel status: `online` here is the simulator's invented rule
+      // (online when at least one stream of the channel answers), not what the device said.
       channels.set(id, { id, name: String(proxy.name), online: streamsByChannel.has(id), streams: [] });
     }
   }
