@@ -130,6 +130,12 @@ export interface EventLoadOptions {
   event?: SimAlarmEvent;
   /** Alternate active / inactive, so every post starts or ends an episode (default false). */
   toggle?: boolean;
+  /**
+   * With `toggle`: each "inactive" follows its "active" after this many ms, and the actives keep
+   * two periods apart, so how long an episode lasts does not depend on the rate (must be less
+   * than two periods). Default: one period, evenly spaced posts.
+   */
+  activeMs?: number;
   /** Write the emit time into eventDescription (`emitted-at:<ms since the epoch>`, µs precision). */
   stamp?: boolean;
 }
@@ -162,14 +168,21 @@ const loads = new WeakMap<SimDevice, EventLoad>();
 
 /**
  * Sends alarms at a steady rate on every open alertStream: event k goes out at
- * `startAt + offsetMs + k / rate` (timers are re-aimed at that schedule, so lateness does not
- * accumulate). With `stamp`, the time is read right before the bytes are written.
+ * `startAt + offsetMs + k / rate` (with `toggle` and `activeMs`: each pair's active at
+ * `2 * floor(k / 2) / rate`, its inactive `activeMs` later). Timers are re-aimed at that
+ * schedule, so lateness does not accumulate. With `stamp`, the time is read right before the
+ * bytes are written.
  */
 export function startEventLoad(device: SimDevice, options: EventLoadOptions): EventLoad {
   const template: SimAlarmEvent = options.event ?? { type: 'VMD', channel: 1 };
   const total = Math.min(MAX_LOAD_EVENTS, Math.round(options.rate * options.seconds));
   const periodMs = 1000 / options.rate;
   const firstAt = (options.startAt ?? Date.now()) + (options.offsetMs ?? 0);
+  const activeMs = options.toggle ? (options.activeMs ?? periodMs) : periodMs;
+  if (activeMs < 0 || activeMs >= 2 * periodMs)
+    throw new SimInputError('activeMs must be less than 2 / rate');
+  /** When event k goes out, relative to firstAt. */
+  const dueMs = (k: number): number => (k - (k % 2)) * periodMs + (k % 2) * activeMs;
   let sent = 0;
   let timer: NodeJS.Timeout | undefined;
   let finish: () => void = () => undefined;
@@ -188,7 +201,7 @@ export function startEventLoad(device: SimDevice, options: EventLoadOptions): Ev
       stop();
       return;
     }
-    timer = setTimeout(fire, Math.max(0, firstAt + sent * periodMs - Date.now()));
+    timer = setTimeout(fire, Math.max(0, firstAt + dueMs(sent) - Date.now()));
     timer.unref();
   };
   const fire = (): void => {
@@ -244,10 +257,12 @@ function validateLoad(input: unknown): EventLoadOptions {
   const options: EventLoadOptions = { rate, seconds: number('seconds', 0, 86_400, true)! };
   const startAt = number('startAt', 0, Number.MAX_SAFE_INTEGER, false);
   const offsetMs = number('offsetMs', 0, 86_400_000, false);
+  const activeMs = number('activeMs', 0, 86_400_000, false);
   const toggle = flag('toggle');
   const stamp = flag('stamp');
   if (startAt !== undefined) options.startAt = startAt;
   if (offsetMs !== undefined) options.offsetMs = offsetMs;
+  if (activeMs !== undefined) options.activeMs = activeMs;
   if (event) options.event = event;
   if (toggle !== undefined) options.toggle = toggle;
   if (stamp !== undefined) options.stamp = stamp;

@@ -77,6 +77,29 @@ describe('/__sim/ control API (no auth)', () => {
     expect(audio).toEqual(Buffer.alloc(320, 0xab));
   });
 
+  it('POST /__sim/load with toggle and activeMs ends each episode activeMs after it started', async () => {
+    const device = await sim({ profile: 'camera' });
+    const stream = await openRaw(device, '/ISAPI/Event/notification/alertStream');
+    await stream.until((t) => t.includes('\r\n\r\n'));
+    // 2 events/s: evenly spaced, the inactive would come 500 ms after its active.
+    const startAt = Date.now() + 200;
+    const load = { rate: 2, seconds: 2, startAt, toggle: true, stamp: true, activeMs: 50 };
+    const res = await post(`${device.url}/__sim/load`, load);
+    expect(await res.json()).toEqual({ ok: true, events: 4 });
+    const text = await stream.until((t) => t.split('<eventType>VMD</eventType>').length === 5, 10_000);
+    const posts = text
+      .split('<EventNotificationAlert')
+      .slice(1)
+      .map((xml) => ({ state: tag(xml, 'eventState'), at: Number(tag(xml, 'eventDescription')?.slice(11)) }));
+    expect(posts.map((each) => each.state)).toEqual(['active', 'inactive', 'active', 'inactive']);
+    // Timers never fire early (a few ms of rounding and clock reading aside); late ones (a busy
+    // machine) are allowed for.
+    const due = [0, 50, 1000, 1050];
+    for (const [i, each] of posts.entries()) expect(each.at).toBeGreaterThanOrEqual(startAt + due[i]! - 5);
+    expect(posts[1]!.at).toBeLessThan(startAt + 500);
+    expect(posts[3]!.at).toBeLessThan(startAt + 1500);
+  });
+
   it('answers 400 with a clear message on bad input and 404 on unknown endpoints', async () => {
     const device = await sim({ profile: 'camera' });
     const cases: Array<[string, unknown, RegExp]> = [
@@ -88,6 +111,7 @@ describe('/__sim/ control API (no auth)', () => {
       ['fault', { kind: 'status', paths: ['/ISAPI'] }, /status must be/],
       ['call', { status: 'ring' }, /not a doorbell/],
       ['call', { status: 'dancing' }, /status must be one of idle, ring, onCall/],
+      ['load', { rate: 2, seconds: 2, toggle: true, activeMs: 1000 }, /activeMs must be less than 2 \/ rate/],
     ];
     for (const [endpoint, body, message] of cases) {
       const res = await post(`${device.url}/__sim/${endpoint}`, body);
