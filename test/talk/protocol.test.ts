@@ -5,15 +5,15 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 import {
   AudioQueue,
   G711_FRAME_BYTES,
   g711CodecOf,
   newPaceStats,
-  openTwoWayAudio,
   paceG711,
-} from '../../src/protocols/isapi/two-way-audio.ts';
+} from '../../src/protocols/audio/index.ts';
+import { IsapiClient } from '../../src/protocols/isapi/client.ts';
+import { openTwoWayAudio } from '../../src/protocols/isapi/two-way-audio.ts';
 
 /** A clock that only moves when the pacer sleeps; every sleep overshoots by `overshootMs`. */
 function fakeClock(overshootMs: number) {

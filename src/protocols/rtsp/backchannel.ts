@@ -9,8 +9,17 @@
  * transcoded for it); `play()` takes the speaker. A caller can make sure its audio works in
  * between, and so never cut someone off for a source that turns out to be broken.
  *
- * Pacing is the caller's: `send` puts each frame on the wire when it arrives (see paceG711).
+ * Pacing is the caller's: `send` puts each frame on the wire when it arrives (see paceG711 in
+ * ../audio/g711.ts, the same queue and pacer the ISAPI upload uses).
  */
+import {
+  type AudioSendEnd,
+  DEFAULT_TAIL_MS,
+  G711_FRAME_BYTES,
+  type G711Codec,
+  sleepUnlessAborted,
+  whenAborted,
+} from '../audio/g711.ts';
 import type { Credentials } from '../http/digest.ts';
 import { AbortedError, DeviceError } from '../http/errors.ts';
 import { DEFAULT_TIMEOUT_MS, hostLabel, RtspClient } from './client.ts';
@@ -33,8 +42,6 @@ import { type BackchannelTrack, findBackchannel, parseSdp, resolveControl } from
 
 /** The RTSP option tag (RFC 2326 `Require`) that asks for the backchannel. */
 export const BACKCHANNEL_REQUIRE = 'www.onvif.org/ver20/backchannel';
-/** What one RTP packet carries: 20 ms of 8 kHz G.711, the devices' own packet size. */
-const MAX_PAYLOAD_BYTES = 160;
 
 export interface BackchannelOptions {
   /** `rtsp://host[:port]/path`; user info in it is taken when `credentials` is not given. */
@@ -83,11 +90,11 @@ export function parseRtspUrl(url: string): RtspTarget {
 }
 
 /** How `send` ended when it did not fail (the same words as the ISAPI upload). */
-export type BackchannelEnd = 'source-ended' | 'device-ended' | 'aborted';
+export type BackchannelEnd = AudioSendEnd;
 
 export interface BackchannelSendOptions {
   signal?: AbortSignal;
-  /** After the last frame, wait this long before TEARDOWN may follow, so the device plays what it holds (default 300 ms). */
+  /** After the last frame, wait this long before TEARDOWN may follow, so the device plays what it holds (default DEFAULT_TAIL_MS). */
   tailMs?: number;
   /** Called with the payload bytes of every packet written. */
   onSent?: (bytes: number) => void;
@@ -194,7 +201,7 @@ export class RtspBackchannel {
     });
   }
 
-  get codec(): 'mulaw' | 'alaw' {
+  get codec(): G711Codec {
     return this.track.codec;
   }
 
@@ -243,7 +250,8 @@ export class RtspBackchannel {
   }
 
   /**
-   * Sends already-paced G.711 frames as RTP, one packet per 160 bytes, each as soon as it comes.
+   * Sends already-paced G.711 frames as RTP, one packet per frame (G711_FRAME_BYTES, 20 ms), each
+   * as soon as it comes.
    * Resolves when the frames end (after `tailMs`), the device closed the connection, or `signal`
    * fired; throws when the device stopped taking audio or refused the keep-alive.
    */
@@ -255,10 +263,7 @@ export class RtspBackchannel {
     if (this.closed) return 'aborted';
     const signals = [this.stopped.signal, ...(options.signal ? [options.signal] : [])];
     const signal = AbortSignal.any(signals);
-    const stop = new Promise<typeof STOP>((resolve) => {
-      if (signal.aborted) resolve(STOP);
-      else signal.addEventListener('abort', () => resolve(STOP), { once: true });
-    });
+    const stop = whenAborted(signal).then((): typeof STOP => STOP);
     const iterator = frames[Symbol.asyncIterator]();
     let sourceEnded = false;
     try {
@@ -281,7 +286,7 @@ export class RtspBackchannel {
     }
     const end = this.outcome(options.signal);
     if (end) return end;
-    await sleep(options.tailMs ?? 300, signal);
+    await sleepUnlessAborted(options.tailMs ?? DEFAULT_TAIL_MS, signal);
     return this.outcome(options.signal) ?? 'source-ended';
   }
 
@@ -317,9 +322,9 @@ export class RtspBackchannel {
     signal: AbortSignal,
     onSent?: (bytes: number) => void,
   ): Promise<void> {
-    for (let offset = 0; offset < frame.length; offset += MAX_PAYLOAD_BYTES) {
+    for (let offset = 0; offset < frame.length; offset += G711_FRAME_BYTES) {
       if (signal.aborted) throw new AbortedError(this.client.label);
-      const payload = frame.subarray(offset, offset + MAX_PAYLOAD_BYTES);
+      const payload = frame.subarray(offset, offset + G711_FRAME_BYTES);
       const packet = this.packetizer.packet(payload);
       if (!this.client.write(interleavedFrame(this.channel, packet))) {
         // A full send buffer: the device stopped reading. Waiting is bounded by the stall limit.
@@ -363,17 +368,4 @@ export class RtspBackchannel {
     clearInterval(this.keepAliveTimer);
     this.stopped.abort();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -2,6 +2,7 @@
  * SDP (RFC 4566) as far as an RTSP client needs it: the media sections, their formats and
  * rtpmaps, direction and control URL; and finding the ONVIF audio backchannel among them.
  */
+import type { G711Codec } from '../audio/g711.ts';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -121,7 +122,7 @@ export interface BackchannelTrack {
   payloadType: number;
   encoding: G711Encoding;
   /** The same flavour in ffmpeg's raw format names. */
-  codec: 'mulaw' | 'alaw';
+  codec: G711Codec;
   clockRate: number;
 }
 
