@@ -5,24 +5,44 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
-import { Bus, type Module } from './core/bus.ts';
-import { type Config, listConfigKeys, loadConfig } from './core/config/index.ts';
-import { createLogger, MASK, type RootLogger, redactSecretsInText } from './core/logger.ts';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Bus } from './core/bus.ts';
+import { type Config, loadConfig, maskSecrets } from './core/config/index.ts';
+import { createLogger, type RootLogger } from './core/logger.ts';
+import type {
+  AnyModuleDefinition,
+  GatewayInfo,
+  Module,
+  ModuleLookup,
+  ModuleRegistry,
+} from './core/module.ts';
 import { loadOrCreateSecretKey } from './core/secrets.ts';
 import { createStore, describeStoreUrl } from './core/store/index.ts';
 import type { Store } from './core/store/types.ts';
-import { AuthService } from './modules/api/auth.ts';
-import { Metrics } from './modules/api/metrics.ts';
-import { ApiModule } from './modules/api/server.ts';
-import { BrowserTalkSessions } from './modules/api/talk-sessions.ts';
-import { baseUrlOf } from './modules/devices/connect.ts';
-import { DevicesModule } from './modules/devices/index.ts';
-import { runDoctor } from './diagnostics/doctor.ts';
-import { EventsModule } from './modules/events/index.ts';
-import { MediaModule } from './modules/media/index.ts';
-import { MqttModule } from './modules/mqtt/index.ts';
-import { TalkModule } from './modules/talk/index.ts';
-import { WebhooksModule } from './modules/webhooks/index.ts';
+import { apiModule } from './modules/api/server.ts';
+import { type AuthService, authModule } from './modules/auth/index.ts';
+import { type DevicesModule, devicesModule } from './modules/devices/index.ts';
+import { type EventsModule, eventsModule } from './modules/events/index.ts';
+import { type MediaModule, mediaModule } from './modules/media/index.ts';
+import { mqttModule } from './modules/mqtt/index.ts';
+import { talkModule } from './modules/talk/index.ts';
+import { webhooksModule } from './modules/webhooks/index.ts';
+
+/**
+ * Every module, in start order (stopped in reverse); each is built after the ones it looks up.
+ * Sinks (webhooks, MQTT) start before the events module and stop after it, so its last events
+ * still reach them; the API comes last, because it serves every other module's routes.
+ */
+const MODULES: readonly AnyModuleDefinition[] = [
+  authModule,
+  devicesModule,
+  webhooksModule,
+  mqttModule,
+  eventsModule,
+  mediaModule,
+  talkModule,
+  apiModule,
+];
 
 export interface GatewayOptions {
   configFile?: string;
@@ -81,136 +101,43 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   log.info({ database: describeStoreUrl(config.database.url), dialect: store.dialect }, 'store open');
 
   const bus = new Bus((event, error) => log.error({ event, err: error }, 'bus handler failed'));
-  const deviceSettings = {
-    requestTimeoutMs: config.devices.requestTimeoutMs,
-    maxConcurrent: config.devices.maxConcurrentPerDevice,
-    checkIntervalMs: config.devices.supervisor.checkIntervalSeconds * 1000,
-    minBackoffMs: config.devices.supervisor.minBackoffSeconds * 1000,
-    maxBackoffMs: config.devices.supervisor.maxBackoffSeconds * 1000,
-    startsPerSecond: config.devices.supervisor.startsPerSecond,
-  };
-  const devices = new DevicesModule({
-    store,
-    bus,
-    logger: logger.forModule('devices'),
-    settings: deviceSettings,
-  });
-  const auth = new AuthService(store, config.auth, logger.forModule('auth'));
-  const admin = await auth.ensureAdmin();
-  if (admin) options.onAdminCreated?.(admin.username, admin.generatedPassword);
-
-  const media = new MediaModule({
-    store,
-    bus,
-    logger: logger.forModule('media'),
-    engineLogger: logger.forModule('mediamtx'),
-    settings: config.media,
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'hikbridge_' });
+  const gateway: GatewayInfo = {
     dataDir: config.dataDir,
-    publicUrl: config.server.publicUrl,
     secretKey: secret.key,
-    verifyCredentials: (credentials) => auth.verifyViewer(credentials),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
-  if (config.media.enabled) devices.setSnapshotFallback((channelId) => media.grabFrame(channelId));
-  const metrics = new Metrics({
-    health: () => devices.supervisor.allHealth(),
-    ...(config.media.enabled ? { media: () => media.status() } : {}),
-  });
-  bus.on('event', (event) => metrics.events.inc({ kind: event.kind, state: event.state }));
-  bus.on('device.health', (health) => {
-    if (health.lastErrorCode) metrics.deviceErrors.inc({ code: health.lastErrorCode });
-  });
-  const talk = new TalkModule({
-    store,
-    bus,
-    logger: logger.forModule('talk'),
-    devices,
-    settings: {
-      ffmpegPath: config.media.ffmpeg,
-      maxSessionSeconds: config.talk.maxSessionSeconds,
-      maxSessions: config.talk.maxSessions,
-      method: config.talk.method,
-    },
-  });
-  const browserTalk = new BrowserTalkSessions({
-    media,
-    talk,
-    logger: logger.forModule('talk'),
-    waitMs: config.talk.browserWaitSeconds * 1000,
-    maxDurationSeconds: config.talk.maxSessionSeconds,
-    defaultMethod: config.talk.method,
-  });
-  const api = new ApiModule({
-    store,
-    bus,
-    logger: logger.forModule('api'),
-    devices,
-    media,
-    talk,
-    browserTalk,
-    auth,
-    metrics,
+    publicUrl: config.server.publicUrl,
     version: await packageVersion(),
-    settings: config.server,
-    doctor: async (deviceId) => {
-      const device = await devices.registry.get(deviceId);
-      return runDoctor({
-        baseUrl: baseUrlOf(device),
-        username: device.username,
-        password: device.password,
-        tls: device.tlsFingerprint
-          ? { pinnedFingerprint: device.tlsFingerprint }
-          : { insecure: device.insecureTls },
-        timeoutMs: config.devices.requestTimeoutMs,
-        ...(device.channelOverride ? { channels: device.channelOverride } : {}),
-      });
-    },
     publicConfig: () => maskSecrets(config),
-  });
+    onProgress: options.onProgress,
+    onAdminCreated: options.onAdminCreated,
+  };
+  const built = new Map<string, Module>();
+  const modules: ModuleLookup = {
+    get: (name) => {
+      const module = built.get(name);
+      if (!module) throw new Error(`module "${name}" is used before it is built (see MODULES in app.ts)`);
+      return module as ModuleRegistry[typeof name];
+    },
+    all: () => [...built.values()],
+  };
+  for (const definition of MODULES) {
+    const module = await definition.create({
+      settings: definition.settings(config),
+      store,
+      bus,
+      logger: logger.forModule(definition.name),
+      loggerFor: (name) => logger.forModule(name),
+      metrics,
+      gateway,
+      modules,
+    });
+    if (module) built.set(definition.name, module);
+  }
 
-  const events = new EventsModule({
-    store,
-    bus,
-    logger: logger.forModule('events'),
-    devices,
-    dataDir: config.dataDir,
-    settings: config.events,
-  });
-  // MQTT stays off until a broker is configured.
-  const mqtt = config.mqtt.url
-    ? new MqttModule({
-        store,
-        bus,
-        logger: logger.forModule('mqtt'),
-        devices,
-        settings: {
-          ...config.mqtt,
-          url: config.mqtt.url,
-          version: await packageVersion(),
-          supportUrl: config.server.publicUrl,
-        },
-      })
-    : undefined;
-  const webhooks = new WebhooksModule({
-    store,
-    bus,
-    logger: logger.forModule('webhooks'),
-    settings: config.webhooks,
-  });
-  // Sinks start before the events module and stop after it, so its last events still reach them.
-  const modules: Module[] = [
-    devices,
-    webhooks,
-    ...(mqtt ? [mqtt] : []),
-    events,
-    talk,
-    media,
-    browserTalk,
-    api,
-  ];
   const started: Module[] = [];
   try {
-    for (const module of modules) {
+    for (const module of built.values()) {
       await module.start();
       started.push(module);
     }
@@ -218,6 +145,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     await stopAll(started, store, logger);
     throw error;
   }
+  const api = modules.get('api');
   log.info({ ...api.address }, 'hikbridge started');
 
   let stopping: Promise<void> | undefined;
@@ -226,10 +154,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     store,
     bus,
     logger,
-    devices,
-    events,
-    media,
-    auth,
+    devices: modules.get('devices'),
+    events: modules.get('events'),
+    media: modules.get('media'),
+    auth: modules.get('auth').service,
     address: api.address!,
     stop: () => {
       stopping ??= stopAll(started, store, logger);
@@ -262,41 +190,6 @@ async function stopAll(modules: Module[], store: Store, logger: RootLogger): Pro
   clearTimeout(timer);
   log.info('hikbridge stopped');
   await logger.flush();
-}
-
-/**
- * The configuration with every secret replaced by ***, for the settings endpoint. Webhook
- * subscriptions sit below a map of ids: their secrets go, and their URLs lose query and user info
- * (receivers often take a token there).
- */
-export function maskSecrets(config: Config): unknown {
-  const copy = structuredClone(config) as Record<string, unknown>;
-  for (const key of listConfigKeys()) {
-    if (!key.secret) continue;
-    const path = key.path.split('.');
-    let node: Record<string, unknown> | undefined = copy;
-    for (const part of path.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
-    const last = path[path.length - 1]!;
-    if (node && node[last] !== undefined && node[last] !== null) node[last] = MASK;
-  }
-  const subscriptions = (
-    copy.webhooks as { subscriptions?: Record<string, { secret?: unknown; url?: string }> }
-  )?.subscriptions;
-  for (const subscription of Object.values(subscriptions ?? {})) {
-    subscription.secret = MASK;
-    if (subscription.url) subscription.url = redactSecretsInText(stripQuery(subscription.url));
-  }
-  return copy;
-}
-
-function stripQuery(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.search = parsed.search ? '?***' : '';
-    return parsed.toString();
-  } catch {
-    return MASK;
-  }
 }
 
 async function packageVersion(): Promise<string> {

@@ -110,10 +110,3 @@ export class Bus<E extends object = BusEvents> {
     return this.handlers.get(event)?.size ?? 0;
   }
 }
-
-/** What every feature module implements; the app starts them in order and stops them in reverse. */
-export interface Module {
-  readonly name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}

@@ -18,6 +18,7 @@ import { createStore, type Store } from '../../src/core/store/index.ts';
 import { DevicesModule } from '../../src/modules/devices/index.ts';
 import { EventsModule } from '../../src/modules/events/index.ts';
 import { eventually } from '../gateway/harness.ts';
+import { settingsOf } from '../support/settings.ts';
 
 const PASSWORD = 'Start-Up-9!';
 const CAMERAS = 6;
@@ -37,14 +38,15 @@ function startModules(): { devices: DevicesModule; events: EventsModule } {
     store,
     bus,
     logger: logger.forModule('devices'),
-    settings: {
+    settings: settingsOf('devices', {
       requestTimeoutMs: 3000,
-      maxConcurrent: 2,
-      checkIntervalMs: 60_000,
-      minBackoffMs: 1000,
-      maxBackoffMs: 2000,
-      startsPerSecond: STARTS_PER_SECOND,
-    },
+      supervisor: {
+        checkIntervalSeconds: 60,
+        minBackoffSeconds: 1,
+        maxBackoffSeconds: 2,
+        startsPerSecond: STARTS_PER_SECOND,
+      },
+    }),
   });
   const events = new EventsModule({
     store,
@@ -52,7 +54,7 @@ function startModules(): { devices: DevicesModule; events: EventsModule } {
     logger: logger.forModule('events'),
     devices,
     dataDir,
-    settings: { snapshotOnStart: false },
+    settings: settingsOf('events', { snapshotOnStart: false }),
   });
   return { devices, events };
 }

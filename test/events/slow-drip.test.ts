@@ -20,6 +20,7 @@ import { createStore, type Store } from '../../src/core/store/index.ts';
 import { DevicesModule } from '../../src/modules/devices/index.ts';
 import { EventsModule } from '../../src/modules/events/index.ts';
 import { eventually } from '../gateway/harness.ts';
+import { settingsOf } from '../support/settings.ts';
 
 const PASSWORD = 'Dr1p-Pass!';
 const IDLE_TIMEOUT_SECONDS = 1;
@@ -88,13 +89,10 @@ beforeAll(async () => {
     store,
     bus,
     logger: logger.forModule('devices'),
-    settings: {
+    settings: settingsOf('devices', {
       requestTimeoutMs: 3000,
-      maxConcurrent: 2,
-      checkIntervalMs: 60_000,
-      minBackoffMs: 1000,
-      maxBackoffMs: 2000,
-    },
+      supervisor: { checkIntervalSeconds: 60, minBackoffSeconds: 1, maxBackoffSeconds: 2 },
+    }),
   });
   events = new EventsModule({
     store,
@@ -102,12 +100,12 @@ beforeAll(async () => {
     logger: logger.forModule('events'),
     devices,
     dataDir,
-    settings: {
+    settings: settingsOf('events', {
       idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
       reconnectMaxSeconds: 1,
       snapshotOnStart: false,
       quietSeconds: 60,
-    },
+    }),
   });
   await devices.start();
   await events.start();

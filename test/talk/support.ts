@@ -17,6 +17,7 @@ import { createLogger } from '../../src/core/logger.ts';
 import { createStore, type Store } from '../../src/core/store/index.ts';
 import { DevicesModule } from '../../src/modules/devices/index.ts';
 import { TalkModule, type TalkSettings } from '../../src/modules/talk/index.ts';
+import { settingsOf } from '../support/settings.ts';
 import { requireTool } from '../support/system-tools.ts';
 
 export const FFMPEG = requireTool('ffmpeg', 'ffmpeg');
@@ -52,7 +53,7 @@ export interface AddedSim {
   deviceId: string;
 }
 
-export async function harness(settings: TalkSettings = {}): Promise<Harness> {
+export async function harness(settings: Partial<TalkSettings> = {}): Promise<Harness> {
   const store = await createStore({
     url: join(dir, `${randomBytes(6).toString('hex')}.db`),
     secretKey: randomBytes(32),
@@ -64,13 +65,10 @@ export async function harness(settings: TalkSettings = {}): Promise<Harness> {
     store,
     bus,
     logger,
-    settings: {
+    settings: settingsOf('devices', {
       requestTimeoutMs: 5000,
-      maxConcurrent: 2,
-      checkIntervalMs: 60_000,
-      minBackoffMs: 1000,
-      maxBackoffMs: 5000,
-    },
+      supervisor: { checkIntervalSeconds: 60, minBackoffSeconds: 1, maxBackoffSeconds: 5 },
+    }),
   });
   await devices.start();
   cleanups.push(() => devices.stop());
@@ -79,7 +77,7 @@ export async function harness(settings: TalkSettings = {}): Promise<Harness> {
     bus,
     logger,
     devices,
-    settings: { requestTimeoutMs: 5000, ...settings },
+    settings: { ...settingsOf('talk'), ffmpegPath: 'ffmpeg', requestTimeoutMs: 5000, ...settings },
   });
   await talk.start();
   cleanups.push(() => talk.stop());

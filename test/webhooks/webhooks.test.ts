@@ -12,12 +12,9 @@ import { Bus } from '../../src/core/bus.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
 import { createStore, type Store } from '../../src/core/store/index.ts';
 import { backoffMs } from '../../src/modules/webhooks/backoff.ts';
-import {
-  type SubscriptionSettings,
-  WebhooksModule,
-  type WebhooksSettings,
-} from '../../src/modules/webhooks/index.ts';
+import { WebhooksModule, type WebhooksSettings } from '../../src/modules/webhooks/index.ts';
 import { stopPostgresServer, withPostgresDatabase } from '../support/postgres.ts';
+import { settingsOf, webhookSubscriptions } from '../support/settings.ts';
 import { captureLogger, gatewayEvent, Receiver, sleep, waitFor } from './helpers.ts';
 
 const SECRET = 'whsec-0123456789abcdef';
@@ -57,12 +54,22 @@ interface Gateway {
 
 async function startWebhooks(
   store: Store,
-  subscriptions: Record<string, SubscriptionSettings>,
+  subscriptions: Record<string, Record<string, unknown>>,
   extra: Partial<WebhooksSettings> = {},
 ): Promise<Gateway> {
   const { logger, logs } = captureLogger();
   const bus = new Bus();
-  const module = new WebhooksModule({ store, bus, logger, settings: { subscriptions, ...FAST, ...extra } });
+  const module = new WebhooksModule({
+    store,
+    bus,
+    logger,
+    settings: {
+      ...settingsOf('webhooks'),
+      subscriptions: webhookSubscriptions(subscriptions),
+      ...FAST,
+      ...extra,
+    },
+  });
   await module.start();
   cleanups.push(() => module.stop());
   return { bus, module, logs };
@@ -254,7 +261,12 @@ describe('the persistent queue', () => {
     const subscriptions = { crm: { url: server.url(), secret: SECRET } };
     const { logger } = captureLogger();
     const bus = new Bus();
-    const module = new WebhooksModule({ store: first, bus, logger, settings: { subscriptions, ...FAST } });
+    const module = new WebhooksModule({
+      store: first,
+      bus,
+      logger,
+      settings: { ...settingsOf('webhooks'), subscriptions: webhookSubscriptions(subscriptions), ...FAST },
+    });
     await module.start();
     const ids = emit(bus, 1, 5);
     await sleep(200);

@@ -91,3 +91,8 @@ function withDerivedDefaults(parsed: ParsedConfig, cwd: string): Config {
     },
   };
 }
+
+/** The configuration with nothing set: every default of the schema (tests build modules from it). */
+export function defaultConfig(): Config {
+  return loadConfig({ env: {} });
+}

@@ -5,75 +5,33 @@
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import type { Bus, Module } from '../../core/bus.ts';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { Config } from '../../core/config/index.ts';
 import { AppError } from '../../core/errors.ts';
+import type { HttpApp } from '../../core/http.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { Store } from '../../core/store/types.ts';
-import type { DevicesModule } from '../devices/index.ts';
-import type { MediaModule } from '../media/index.ts';
-import type { TalkModule } from '../talk/index.ts';
-import type { AuthService, Principal } from './auth.ts';
-import type { Metrics } from './metrics.ts';
-import { registerAuthRoutes } from './routes/auth.ts';
-import { registerChannelRoutes } from './routes/channels.ts';
-import { registerDeviceRoutes } from './routes/devices.ts';
-import { registerEventRoutes } from './routes/events/index.ts';
-import { registerMediaRoutes } from './routes/media.ts';
-import { registerSystemRoutes } from './routes/system.ts';
-import { registerTalkRoutes } from './routes/talk.ts';
-import type { BrowserTalkSessions } from './talk-sessions.ts';
+import { defineModule, type Module } from '../../core/module.ts';
+import { type AuthModule, SESSION_COOKIE } from '../auth/index.ts';
+import { registerSystemRoutes } from './system.ts';
 import { describeValidationErrors, validatorCompiler } from './validation.ts';
 
-export interface DoctorReportLike {
-  device: { model: string | null; kind: string | null; host: string };
-  checks: Array<{ id: string; status: string; detail: string; fix: string | null }>;
-}
+export type ApiSettings = Config['server'];
 
 export interface ApiDeps {
-  store: Store;
-  bus: Bus;
   logger: Logger;
-  devices: DevicesModule;
-  media: MediaModule;
-  talk: TalkModule;
-  browserTalk: BrowserTalkSessions;
-  auth: AuthService;
-  metrics: Metrics;
+  settings: ApiSettings;
+  metrics: Registry;
   version: string;
-  settings: { host: string; port: number; bodyLimitBytes: number; trustProxy: boolean };
-  /** Runs the doctor against a stored device. */
-  doctor(deviceId: string): Promise<DoctorReportLike>;
-  /** The effective configuration with secrets masked. */
+  /** Who a request comes from (bearer token or session cookie). */
+  auth: Pick<AuthModule, 'authenticateRequest'>;
+  /** The effective configuration with secrets masked (`/api/v1/settings`). */
   publicConfig(): unknown;
+  /** Every module: their routes are registered, their health reports go into `/health`. */
+  modules(): readonly Module[];
 }
 
-export type Api = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
-  import('fastify').FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-  interface FastifyContextConfig {
-    /** Routes reachable without a token (/health, login). */
-    public?: boolean;
-  }
-}
-
-const SESSION_COOKIE = 'hikbridge_session';
-
-export async function buildApi(deps: ApiDeps): Promise<Api> {
+export async function buildApi(deps: ApiDeps): Promise<HttpApp> {
   const app = Fastify({
     logger: false,
     bodyLimit: deps.settings.bodyLimitBytes,
@@ -110,20 +68,17 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
-    const token = bearerToken(request) ?? cookieToken(request);
-    const principal = token ? await deps.auth.authenticate(token) : undefined;
-    if (!principal) {
-      throw new AppError(
-        'unauthorized',
-        401,
-        'Log in or send an API token: "Authorization: Bearer <token>".',
-      );
-    }
-    request.principal = principal;
+    request.principal = await deps.auth.authenticateRequest(request.headers);
+  });
+  const requests = new Counter({
+    name: 'hikbridge_http_requests_total',
+    help: 'HTTP API requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [deps.metrics],
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     deps.logger.debug(
       { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'http',
@@ -131,29 +86,8 @@ export async function buildApi(deps: ApiDeps): Promise<Api> {
   });
 
   registerSystemRoutes(app, deps);
-  registerAuthRoutes(app, deps, SESSION_COOKIE);
-  registerDeviceRoutes(app, deps);
-  registerChannelRoutes(app, deps);
-  registerEventRoutes(app, deps);
-  registerMediaRoutes(app, deps);
-  registerTalkRoutes(app, deps);
+  for (const module of deps.modules()) await module.routes?.(app);
   return app;
-}
-
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return match?.[1];
-}
-
-function cookieToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
-  }
-  return undefined;
 }
 
 function sendError(
@@ -197,10 +131,10 @@ function sendError(
     .send({ error: { code: 'internal', message: 'Something went wrong inside hikbridge; see its log.' } });
 }
 
-/** The API as a module: listens on start, closes (finishing requests) on stop. */
+/** The API as a module: builds the server from every module's routes on start, listens; closes on stop. */
 export class ApiModule implements Module {
   readonly name = 'api';
-  private app: Api | undefined;
+  private app: HttpApp | undefined;
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly deps: ApiDeps) {}
@@ -217,3 +151,25 @@ export class ApiModule implements Module {
     await this.app?.close();
   }
 }
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    api: ApiModule;
+  }
+}
+
+/** Last in the list: it serves the routes of every module built before it. */
+export const apiModule = defineModule({
+  name: 'api',
+  settings: (config) => config.server,
+  create: ({ modules, gateway, logger, settings, metrics }) =>
+    new ApiModule({
+      logger,
+      settings,
+      metrics,
+      version: gateway.version,
+      auth: modules.get('auth'),
+      publicConfig: gateway.publicConfig,
+      modules: () => modules.all(),
+    }),
+});

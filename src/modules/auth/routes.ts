@@ -1,130 +1,161 @@
+/** The API's own accounts: login and logout (session cookie), who am I, and API tokens. */
 import { Type } from 'typebox';
-import { AppError, NotFoundError } from '../../../core/errors.ts';
-import {
-  ErrorBody,
-  IdParams,
-  LoginBody,
-  LoginResult,
-  TokenCreateBody,
-  TokenCreated,
-  TokenView,
-} from '../schemas.ts';
-import type { Api, ApiDeps } from '../server.ts';
-import { tokenView } from '../views.ts';
+import { AppError, NotFoundError } from '../../core/errors.ts';
+import { ErrorBody, IdParams, Nullable, type RoutePlugin } from '../../core/http.ts';
+import type { Store, TokenRecord } from '../../core/store/types.ts';
+import { SESSION_COOKIE } from './cookie.ts';
+import type { AuthService } from './service.ts';
 
-export function registerAuthRoutes(app: Api, deps: ApiDeps, cookieName: string): void {
-  const { auth, store } = deps;
+const LoginBody = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+const LoginResult = Type.Object({ token: Type.String(), expiresAt: Type.String() });
 
-  app.post(
-    '/api/v1/auth/login',
-    {
-      config: { public: true },
-      schema: {
-        tags: ['auth'],
-        summary: 'Log in; returns a session token and sets the session cookie',
-        security: [],
-        body: LoginBody,
-        response: { 200: LoginResult, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const session = await auth.login(request.body.username, request.body.password, request.ip);
-      const secure = request.protocol === 'https' ? '; Secure' : '';
-      reply.header(
-        'set-cookie',
-        `${cookieName}=${encodeURIComponent(session.token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${new Date(session.expiresAt).toUTCString()}${secure}`,
-      );
-      return session;
-    },
-  );
+const TokenCreateBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+const TokenView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  createdAt: Type.String(),
+  lastUsedAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+});
+const TokenCreated = Type.Object({ id: Type.String(), name: Type.String(), token: Type.String() });
 
-  app.post(
-    '/api/v1/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End this session' } },
-    async (request, reply) => {
-      if (request.principal?.kind === 'session') await auth.revoke(request.principal.tokenId);
-      reply
-        .header('set-cookie', `${cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
-        .code(204)
-        .send();
-    },
-  );
+function tokenView(token: TokenRecord) {
+  return {
+    id: token.id,
+    name: token.name,
+    kind: token.kind,
+    createdAt: token.createdAt,
+    lastUsedAt: token.lastUsedAt,
+    expiresAt: token.expiresAt,
+  };
+}
 
-  app.get(
-    '/api/v1/auth/me',
-    {
-      schema: {
-        tags: ['auth'],
-        response: {
-          200: Type.Object({
-            kind: Type.String(),
-            name: Type.String(),
-            username: Type.Union([Type.String(), Type.Null()]),
-          }),
+/** Login, logout, who am I, and API tokens. */
+export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
+  return (app) => {
+    const cookieName = SESSION_COOKIE;
+
+    app.post(
+      '/api/v1/auth/login',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['auth'],
+          summary: 'Log in; returns a session token and sets the session cookie',
+          security: [],
+          body: LoginBody,
+          response: { 200: LoginResult, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
         },
       },
-    },
-    async (request) => {
-      const principal = request.principal!;
-      const user = principal.userId ? await auth.user(principal.userId) : undefined;
-      return { kind: principal.kind, name: principal.name, username: user?.username ?? null };
-    },
-  );
-
-  app.get(
-    '/api/v1/tokens',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'API tokens (never their values)',
-        response: { 200: Type.Array(TokenView) },
-      },
-    },
-    async () => (await store.tokens.list('api')).map(tokenView),
-  );
-
-  app.post(
-    '/api/v1/tokens',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Create an API token; its value is shown only in this answer',
-        body: TokenCreateBody,
-        response: { 201: TokenCreated, 400: ErrorBody, 401: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const { token, record } = await auth.createApiToken(
-        request.body.name.trim(),
-        request.principal?.userId ?? null,
-      );
-      reply.code(201);
-      return { id: record.id, name: record.name, token };
-    },
-  );
-
-  app.delete(
-    '/api/v1/tokens/:id',
-    {
-      schema: {
-        tags: ['auth'],
-        params: IdParams,
-        response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody },
-      },
-    },
-    async (request, reply) => {
-      const tokens = await store.tokens.list('api');
-      if (!tokens.some((t) => t.id === request.params.id))
-        throw new NotFoundError('API token', request.params.id);
-      if (request.principal?.tokenId === request.params.id) {
-        throw new AppError(
-          'conflict',
-          409,
-          'This request uses that token; revoke it with another token or a session.',
+      async (request, reply) => {
+        const session = await auth.login(request.body.username, request.body.password, request.ip);
+        const secure = request.protocol === 'https' ? '; Secure' : '';
+        reply.header(
+          'set-cookie',
+          `${cookieName}=${encodeURIComponent(session.token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${new Date(session.expiresAt).toUTCString()}${secure}`,
         );
-      }
-      await auth.revoke(request.params.id);
-      reply.code(204).send(null);
-    },
-  );
+        return session;
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/logout',
+      { schema: { tags: ['auth'], summary: 'End this session' } },
+      async (request, reply) => {
+        if (request.principal?.kind === 'session') await auth.revoke(request.principal.tokenId);
+        reply
+          .header('set-cookie', `${cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`)
+          .code(204)
+          .send();
+      },
+    );
+
+    app.get(
+      '/api/v1/auth/me',
+      {
+        schema: {
+          tags: ['auth'],
+          response: {
+            200: Type.Object({
+              kind: Type.String(),
+              name: Type.String(),
+              username: Type.Union([Type.String(), Type.Null()]),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const principal = request.principal!;
+        const user = principal.userId ? await auth.user(principal.userId) : undefined;
+        return { kind: principal.kind, name: principal.name, username: user?.username ?? null };
+      },
+    );
+
+    app.get(
+      '/api/v1/tokens',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'API tokens (never their values)',
+          response: { 200: Type.Array(TokenView) },
+        },
+      },
+      async () => (await store.tokens.list('api')).map(tokenView),
+    );
+
+    app.post(
+      '/api/v1/tokens',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Create an API token; its value is shown only in this answer',
+          body: TokenCreateBody,
+          response: { 201: TokenCreated, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const { token, record } = await auth.createApiToken(
+          request.body.name.trim(),
+          request.principal?.userId ?? null,
+        );
+        reply.code(201);
+        return { id: record.id, name: record.name, token };
+      },
+    );
+
+    app.delete(
+      '/api/v1/tokens/:id',
+      {
+        schema: {
+          tags: ['auth'],
+          params: IdParams,
+          response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const tokens = await store.tokens.list('api');
+        if (!tokens.some((t) => t.id === request.params.id))
+          throw new NotFoundError('API token', request.params.id);
+        if (request.principal?.tokenId === request.params.id) {
+          throw new AppError(
+            'conflict',
+            409,
+            'This request uses that token; revoke it with another token or a session.',
+          );
+        }
+        await auth.revoke(request.params.id);
+        reply.code(204).send(null);
+      },
+    );
+  };
 }

@@ -3,24 +3,14 @@
  * for programs. Passwords are scrypt-hashed and tokens SHA-256-hashed at rest; failed logins
  * are rate limited per client address.
  */
+import type { Config } from '../../core/config/index.ts';
 import { AppError } from '../../core/errors.ts';
+import type { Principal } from '../../core/http.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Store, TokenRecord, UserRecord } from '../../core/store/types.ts';
 import { generatePassword, hashPassword, hashToken, newToken, verifyPassword } from './passwords.ts';
 
-export interface AuthSettings {
-  adminUsername: string;
-  adminPassword?: string | undefined;
-  sessionTtlHours: number;
-  login: { maxAttempts: number; windowSeconds: number };
-}
-
-export interface Principal {
-  kind: 'session' | 'api';
-  tokenId: string;
-  userId: string | null;
-  name: string;
-}
+type AuthSettings = Config['auth'];
 
 /** Remembers failed logins per client address in a bounded map. */
 class LoginLimiter {

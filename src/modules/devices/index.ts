@@ -1,46 +1,67 @@
 /**
  * The devices module: the registry (what devices exist) and the supervisor (keeping them
  * connected), plus the operations other modules need on a device: its health, its shared
- * client and snapshots.
+ * client, snapshots, door commands and the doctor.
  */
-import type { Bus, DeviceHealth, Module } from '../../core/bus.ts';
+import type { Registry } from 'prom-client';
+import type { Bus, DeviceHealth } from '../../core/bus.ts';
+import type { Config } from '../../core/config/index.ts';
 import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
+import { type DoctorReport, runDoctor } from '../../diagnostics/doctor.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
-import type { Snapshot } from '../../protocols/isapi/snapshot.ts';
-
-/** A picture and where it came from: the device (ISAPI, NVR proxy, override) or the live stream. */
-export type DeviceSnapshot = Omit<Snapshot, 'source'> & { source: Snapshot['source'] | 'stream' };
-
-import { snapshotRequestFor } from './connect.ts';
+import { baseUrlOf, snapshotRequestFor } from './connect.ts';
+import { registerDeviceMetrics } from './metrics.ts';
 import { DeviceRegistry } from './registry.ts';
+import { deviceRoutes } from './routes/index.ts';
 import { migrateDeviceSettings } from './settings-version.ts';
 import { DeviceSupervisor, type SupervisorSettings } from './supervisor.ts';
+import type { DeviceSnapshot, DoorCommand } from './types.ts';
 
 export type { DeviceInput, DevicePatch } from './input.ts';
 export { DeviceRegistry } from './registry.ts';
+export { preferredStream } from './routes/views.ts';
 export { DeviceSupervisor } from './supervisor.ts';
+export type { DeviceSnapshot, DoorCommand } from './types.ts';
 
-/** ISAPI RemoteControl/door commands. */
-export type DoorCommand = 'open' | 'close' | 'alwaysOpen' | 'alwaysClose' | 'resume';
+export type DevicesSettings = Config['devices'];
 
 export interface DevicesModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  settings: SupervisorSettings;
+  settings: DevicesSettings;
+  /** Where the device gauges go (the gateway's /metrics); tests may leave it out. */
+  metrics?: Registry;
+}
+
+/** The configuration in the units the registry and supervisor work in. */
+export function supervisorSettings(settings: DevicesSettings): SupervisorSettings {
+  return {
+    requestTimeoutMs: settings.requestTimeoutMs,
+    maxConcurrent: settings.maxConcurrentPerDevice,
+    checkIntervalMs: settings.supervisor.checkIntervalSeconds * 1000,
+    minBackoffMs: settings.supervisor.minBackoffSeconds * 1000,
+    maxBackoffMs: settings.supervisor.maxBackoffSeconds * 1000,
+    startsPerSecond: settings.supervisor.startsPerSecond,
+  };
 }
 
 export class DevicesModule implements Module {
   readonly name = 'devices';
   readonly registry: DeviceRegistry;
   readonly supervisor: DeviceSupervisor;
+  readonly routes;
   private snapshotFallback: ((channelId: string) => Promise<Buffer>) | undefined;
 
   constructor(private readonly deps: DevicesModuleDeps) {
-    this.registry = new DeviceRegistry({ ...deps, connect: deps.settings });
-    this.supervisor = new DeviceSupervisor(deps);
+    const settings = supervisorSettings(deps.settings);
+    this.registry = new DeviceRegistry({ ...deps, connect: settings });
+    this.supervisor = new DeviceSupervisor({ ...deps, settings });
+    this.routes = deviceRoutes({ devices: this, store: deps.store, bus: deps.bus });
+    if (deps.metrics) registerDeviceMetrics(deps.metrics, deps.bus, () => this.supervisor.allHealth());
   }
 
   async start(): Promise<void> {
@@ -54,6 +75,28 @@ export class DevicesModule implements Module {
 
   health(deviceId: string): DeviceHealth | undefined {
     return this.supervisor.health(deviceId);
+  }
+
+  /** For `/health`: how many devices there are and how many are online. */
+  async healthReport(): Promise<{ total: number; online: number }> {
+    const all = await this.registry.list();
+    const online = all.filter((device) => this.supervisor.health(device.id)?.state === 'online').length;
+    return { total: all.length, online };
+  }
+
+  /** Runs the troubleshooting checks against a stored device (src/diagnostics). */
+  async doctor(deviceId: string): Promise<DoctorReport> {
+    const device = await this.registry.get(deviceId);
+    return runDoctor({
+      baseUrl: baseUrlOf(device),
+      username: device.username,
+      password: device.password,
+      tls: device.tlsFingerprint
+        ? { pinnedFingerprint: device.tlsFingerprint }
+        : { insecure: device.insecureTls },
+      timeoutMs: this.deps.settings.requestTimeoutMs,
+      ...(device.channelOverride ? { channels: device.channelOverride } : {}),
+    });
   }
 
   /** A JPEG of the channel, coalesced with concurrent requests for the same picture. */
@@ -138,3 +181,15 @@ export class DevicesModule implements Module {
     }
   }
 }
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    devices: DevicesModule;
+  }
+}
+
+export const devicesModule = defineModule({
+  name: 'devices',
+  settings: (config) => config.devices,
+  create: (context) => new DevicesModule({ ...context }),
+});

@@ -4,9 +4,12 @@
  * then stored with their pictures, and pruned by the retention policy.
  */
 import { join } from 'node:path';
-import type { Bus, Module } from '../../core/bus.ts';
+import type { Registry } from 'prom-client';
+import type { Bus } from '../../core/bus.ts';
+import type { Config } from '../../core/config/index.ts';
 import type { DetectionTarget, EventKind, EventState, GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
+import { defineModule, type Module } from '../../core/module.ts';
 import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import type { AlertImage, RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
@@ -18,38 +21,11 @@ import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
 import { deviceTime, offsetFromPosixTz } from './device-time.ts';
 import { type EpisodeKey, EpisodeTracker } from './episodes.ts';
 import { EventWriter, newEventId, SnapshotFiles } from './event-store.ts';
+import { EventHub, eventRoutes } from './live/index.ts';
+import { registerEventMetrics } from './metrics.ts';
 import { PushListener } from './push-listener.ts';
 
-export interface EventsSettings {
-  /** A motion (or other lasting) episode ends after this long without an "active" alert. */
-  quietSeconds: number;
-  /** Least time between two updates of one episode. */
-  updateEverySeconds: number;
-  /** An alertStream silent this long is reconnected. */
-  idleTimeoutSeconds: number;
-  reconnectMaxSeconds: number;
-  /** Alerts with a device time older than this are replays and dropped. */
-  maxEventAgeSeconds: number;
-  /** Take a snapshot when an episode starts and the device sent no picture. */
-  snapshotOnStart: boolean;
-  callStatusPollMs: number;
-  retentionDays: number;
-  maxRows: number;
-  push: { enabled: boolean; host: string; port: number };
-}
-
-export const DEFAULT_EVENTS_SETTINGS: EventsSettings = {
-  quietSeconds: 10,
-  updateEverySeconds: 1,
-  idleTimeoutSeconds: 30,
-  reconnectMaxSeconds: 30,
-  maxEventAgeSeconds: 300,
-  snapshotOnStart: true,
-  callStatusPollMs: 1000,
-  retentionDays: 30,
-  maxRows: 1_000_000,
-  push: { enabled: false, host: '0.0.0.0', port: 8090 },
-};
+export type EventsSettings = Config['events'];
 
 export interface EventsModuleDeps {
   store: Store;
@@ -57,7 +33,9 @@ export interface EventsModuleDeps {
   logger: Logger;
   devices: DevicesModule;
   dataDir: string;
-  settings?: Partial<EventsSettings>;
+  settings: EventsSettings;
+  /** Where the event counter goes (the gateway's /metrics); tests may leave it out. */
+  metrics?: Registry;
 }
 
 /** What the module keeps per supervised device. */
@@ -78,6 +56,9 @@ const PRUNE_EVERY_MS = 3600_000;
 export class EventsModule implements Module {
   readonly name = 'events';
   readonly snapshots: SnapshotFiles;
+  readonly routes;
+  /** Live delivery to SSE and WebSocket clients. */
+  private readonly hub: EventHub;
   private readonly settings: EventsSettings;
   private readonly attached = new Map<string, Attached>();
   private readonly episodes: EpisodeTracker;
@@ -93,8 +74,16 @@ export class EventsModule implements Module {
   private readonly tasks = new Set<Promise<void>>();
 
   constructor(private readonly deps: EventsModuleDeps) {
-    this.settings = { ...DEFAULT_EVENTS_SETTINGS, ...deps.settings };
+    this.settings = deps.settings;
     this.snapshots = new SnapshotFiles(join(deps.dataDir, 'snapshots'));
+    this.hub = new EventHub(
+      deps.bus,
+      deps.store,
+      deps.logger.child({ part: 'event-stream' }),
+      this.settings.stream,
+    );
+    this.routes = eventRoutes(this.hub, deps.store, this.snapshots.dir);
+    if (deps.metrics) registerEventMetrics(deps.metrics, deps.bus);
     this.writer = new EventWriter(deps.store, deps.logger);
     this.episodes = new EpisodeTracker(
       {
@@ -108,6 +97,7 @@ export class EventsModule implements Module {
 
   async start(): Promise<void> {
     const { bus, store } = this.deps;
+    this.hub.start();
     this.unsubscribe.push(
       bus.on('device.added', ({ deviceId }) => this.background(() => this.reattach(deviceId))),
       bus.on('device.updated', ({ deviceId, reconnect }) =>
@@ -163,6 +153,7 @@ export class EventsModule implements Module {
     await Promise.all([...this.attached.keys()].map((id) => this.detach(id)));
     this.episodes.clear();
     await this.writer.flush();
+    this.hub.stop();
   }
 
   /** Writes queued events now (tests, shutdown). */
@@ -429,3 +420,16 @@ function attributesOf(alert: RawAlert): Record<string, unknown> {
   if (Object.keys(alert.extra).length > 0) attributes.extra = alert.extra;
   return attributes;
 }
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    events: EventsModule;
+  }
+}
+
+export const eventsModule = defineModule({
+  name: 'events',
+  settings: (config) => config.events,
+  create: ({ modules, gateway, ...context }) =>
+    new EventsModule({ ...context, devices: modules.get('devices'), dataDir: gateway.dataDir }),
+});

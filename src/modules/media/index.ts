@@ -5,10 +5,11 @@
  * a frame from a stream, and a path for a talk session.
  */
 import { join } from 'node:path';
-import type { Bus, Module } from '../../core/bus.ts';
-import type { Config } from '../../core/config/index.ts';
+import type { Registry } from 'prom-client';
+import type { Bus } from '../../core/bus.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import { MediamtxApi } from '../../protocols/mediamtx/api.ts';
 import { buildBaseConfig, type PathConfig, publisherPath } from '../../protocols/mediamtx/config.ts';
@@ -16,13 +17,16 @@ import { AuthHook, INTERNAL_USER } from './auth-hook.ts';
 import { writeMediamtxConfig } from './config-file.ts';
 import { MediamtxEngine } from './engine.ts';
 import { grabFrame } from './frame-grab.ts';
+import { registerMediaMetrics } from './metrics.ts';
 import { loadStreamPaths, PATH_NAMES_KEY, type StreamPath, streamSuffix, TALK_PREFIX } from './paths.ts';
 import { MEDIAMTX_VERSION, MediamtxUnavailableError, provisionMediamtx } from './provision.ts';
 import { PathReconciler } from './reconcile.ts';
-import { browserPlayable, type StreamUrls, streamUrls } from './urls.ts';
+import { mediaRoutes } from './routes.ts';
+import type { MediaSettings, MediaState, MediaStatus, StreamView, TalkPath } from './types.ts';
+import { browserPlayable, streamUrls } from './urls.ts';
 import { signViewerToken, viewerTokenKey } from './viewer-token.ts';
 
-export type MediaSettings = Config['media'];
+export type { MediaSettings, MediaState, MediaStatus, StreamView, TalkPath } from './types.ts';
 
 export interface MediaModuleDeps {
   store: Store;
@@ -40,52 +44,8 @@ export interface MediaModuleDeps {
   onProgress?: (message: string) => void;
   /** How often a MediaMTX the user runs is checked for restarts (external mode). */
   externalCheckMs?: number;
-}
-
-export type MediaState =
-  | 'disabled'
-  | 'provisioning'
-  | 'starting'
-  | 'running'
-  | 'restarting'
-  | 'failed'
-  | 'external'
-  | 'file';
-
-export interface MediaStatus {
-  enabled: boolean;
-  mode: MediaSettings['mode'];
-  state: MediaState;
-  version: string;
-  binary: string | null;
-  restarts: number;
-  lastError: string | null;
-  paths: number;
-}
-
-export interface StreamView {
-  id: string;
-  streamNo: number;
-  name: string;
-  path: string;
-  codec: string | null;
-  width: number | null;
-  height: number | null;
-  fps: number | null;
-  /** False for codecs most browsers cannot decode over WebRTC (H.265). */
-  browserPlayable: boolean;
-  /** The stream the UI and API pick when none is asked for. */
-  default: boolean;
-  note: string | null;
-  urls: StreamUrls;
-}
-
-export interface TalkPath {
-  path: string;
-  /** WHIP endpoint the browser publishes its microphone to (includes a publish grant). */
-  whipUrl: string;
-  /** Where hikbridge itself reads the published audio (internal credentials; never shown). */
-  readUrl: string;
+  /** Where the engine gauges go (the gateway's /metrics); tests may leave it out. */
+  metrics?: Registry;
 }
 
 const CHANGE_DEBOUNCE_MS = 100;
@@ -94,6 +54,7 @@ const EXTERNAL_CHECK_MS = 15_000;
 
 export class MediaModule implements Module {
   readonly name = 'media';
+  readonly routes;
   private readonly tokenKey: Buffer;
   private readonly hook: AuthHook;
   private readonly api: MediamtxApi;
@@ -138,6 +99,8 @@ export class MediaModule implements Module {
         ? 'provisioning'
         : settings.mode
       : 'disabled';
+    this.routes = mediaRoutes(this, deps.store);
+    if (deps.metrics && settings.enabled) registerMediaMetrics(deps.metrics, () => this.status());
   }
 
   private get configFile(): string {
@@ -444,3 +407,31 @@ function found(binary: string | null): string {
 }
 
 export { PATH_NAMES_KEY };
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    media: MediaModule;
+  }
+}
+
+/** Needs auth (viewer credentials) and devices (the snapshot fallback from the live stream). */
+export const mediaModule = defineModule({
+  name: 'media',
+  settings: (config) => config.media,
+  create: ({ modules, gateway, loggerFor, ...context }) => {
+    const auth = modules.get('auth');
+    const media = new MediaModule({
+      ...context,
+      engineLogger: loggerFor('mediamtx'),
+      dataDir: gateway.dataDir,
+      publicUrl: gateway.publicUrl,
+      secretKey: gateway.secretKey,
+      verifyCredentials: (credentials) => auth.service.verifyViewer(credentials),
+      ...(gateway.onProgress ? { onProgress: gateway.onProgress } : {}),
+    });
+    if (context.settings.enabled) {
+      modules.get('devices').setSnapshotFallback((channelId) => media.grabFrame(channelId));
+    }
+    return media;
+  },
+});

@@ -1,2 +1,24 @@
-/** MQTT with Home Assistant discovery. Topic layout and entities: README.md in this folder. */
-export { MqttModule, type MqttModuleDeps, type MqttSettings } from './module.ts';
+/** MQTT with Home Assistant discovery, on when `mqtt.url` names a broker. Topics and entities: README.md here. */
+import { defineModule } from '../../core/module.ts';
+import { MqttModule } from './module.ts';
+
+export * from './module.ts';
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    mqtt: MqttModule;
+  }
+}
+
+export const mqttModule = defineModule({
+  name: 'mqtt',
+  settings: (config) => config.mqtt,
+  create: ({ modules, gateway, settings, ...context }) => {
+    if (!settings.url) return undefined;
+    return new MqttModule({
+      ...context,
+      devices: modules.get('devices'),
+      settings: { ...settings, url: settings.url, version: gateway.version, supportUrl: gateway.publicUrl },
+    });
+  },
+});

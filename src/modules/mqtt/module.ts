@@ -4,9 +4,10 @@
  * store and listens on the bus; it owns nothing but what it published to the broker.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Bus, DeviceHealth, Module } from '../../core/bus.ts';
+import type { Bus, DeviceHealth } from '../../core/bus.ts';
 import type { GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import { CommandHandler } from './commands.ts';

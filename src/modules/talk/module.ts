@@ -14,10 +14,10 @@
  * It owns only its sessions (in memory): one per device speaker, a bounded number overall.
  */
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { Bus, Module, TalkEndedEvent, TalkEndReason, TalkSessionEvent } from '../../core/bus.ts';
+import type { Bus, TalkEndReason, TalkSessionEvent } from '../../core/bus.ts';
 import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Module } from '../../core/module.ts';
 import type { ChannelRecord, DeviceRecord, Store } from '../../core/store/types.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
@@ -41,6 +41,7 @@ import {
   RtspTimeoutError,
 } from '../../protocols/rtsp/index.ts';
 import type { DevicesModule } from '../devices/index.ts';
+import { BrowserTalkSessions, type TalkPaths } from './browser.ts';
 import {
   TalkCancelledError,
   TalkCodecError,
@@ -53,42 +54,20 @@ import {
   TalkViaNvrError,
 } from './errors.ts';
 import { checkFfmpeg, G711Transcoder, schemeOf, type TranscodeInput } from './ffmpeg.ts';
+import { talkRoutes } from './routes.ts';
+import type {
+  TalkEnded,
+  TalkMethod,
+  TalkMethodChoice,
+  TalkRequest,
+  TalkSessionInfo,
+  TalkSettings,
+  TalkSource,
+  TalkStarted,
+  TalkState,
+} from './types.ts';
 
-/** How audio reaches the speaker: ISAPI two-way audio, or the ONVIF RTSP backchannel. */
-export type TalkMethod = 'isapi' | 'onvif';
-/** `auto`: ISAPI, and the ONVIF backchannel when the device has no ISAPI two-way audio. */
-export type TalkMethodChoice = 'auto' | TalkMethod;
 const METHOD_CHOICES: readonly TalkMethodChoice[] = ['auto', 'isapi', 'onvif'];
-
-export interface TalkSettings {
-  /** The ffmpeg program: a path, or a name looked up on PATH (default `ffmpeg`). */
-  ffmpegPath?: string;
-  /** A session ends after this long whatever the source does (default 300 = 5 minutes). */
-  maxSessionSeconds?: number;
-  /** Sessions at once over all devices: each is an ffmpeg process (default 4). */
-  maxSessions?: number;
-  /** Each ISAPI request of a session (list, close, open) (default 10 s). */
-  requestTimeoutMs?: number;
-  /** The source must produce its first audio within this long (default 15 s). */
-  startTimeoutMs?: number;
-  /** A source that sends nothing for this long ends the session (default 10 s). */
-  maxGapSeconds?: number;
-  /** URL schemes accepted as sources (default rtsp, rtsps, rtmp, rtmps, http, https, srt). */
-  allowedUrlSchemes?: string[];
-  /** How to reach the speaker when a request does not say (default `auto`). */
-  method?: TalkMethodChoice;
-}
-
-const DEFAULTS = {
-  ffmpegPath: 'ffmpeg',
-  maxSessionSeconds: 300,
-  maxSessions: 4,
-  requestTimeoutMs: 10_000,
-  startTimeoutMs: 15_000,
-  maxGapSeconds: 10,
-  allowedUrlSchemes: ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'srt'],
-  method: 'auto' as TalkMethodChoice,
-};
 
 export interface TalkModuleDeps {
   store: Store;
@@ -96,67 +75,10 @@ export interface TalkModuleDeps {
   logger: Logger;
   /** Device records and the device's shared ISAPI client. */
   devices: Pick<DevicesModule, 'registry' | 'supervisor'>;
-  settings?: TalkSettings;
+  /** MediaMTX paths for browser microphones; without them only URL and upload sources work. */
+  media?: TalkPaths;
+  settings: TalkSettings;
 }
-
-/** A URL ffmpeg reads (e.g. the RTSP URL of a MediaMTX path a browser publishes its microphone to). */
-export interface TalkUrlSource {
-  url: string;
-}
-
-/** Bytes of any format ffmpeg knows (WAV, MP3, Ogg...), e.g. an HTTP request body. The session owns the stream. */
-export interface TalkStreamSource {
-  stream: Readable;
-  /** ffmpeg input format (`wav`, `mp3`, `ogg`...) when probing cannot tell. */
-  format?: string;
-}
-
-export type TalkSource = TalkUrlSource | TalkStreamSource;
-
-export interface TalkRequest {
-  deviceId: string;
-  /** The camera channel (store id) talked through; an NVR channel is refused. */
-  channelId?: string;
-  /** The device's two-way audio channel number (default: the one found when the device was added). */
-  audioChannel?: number;
-  source: TalkSource;
-  /** Shorter than the configured limit, if wanted. */
-  maxDurationSeconds?: number;
-  /** Stops the session when aborted (e.g. the HTTP client went away). */
-  signal?: AbortSignal;
-  /** `isapi`, `onvif` (RTSP backchannel), or `auto` (ISAPI, else ONVIF); default: the setting. */
-  method?: TalkMethodChoice;
-}
-
-export type TalkState = 'starting' | 'talking' | 'stopping';
-
-export interface TalkSessionInfo {
-  sessionId: string;
-  deviceId: string;
-  channelId: string | null;
-  audioChannel: number;
-  /** The G.711 flavour sent; null until the device has told its codec. */
-  codec: G711Codec | null;
-  /** How audio reaches the speaker; null while `auto` has not decided yet. */
-  method: TalkMethod | null;
-  state: TalkState;
-  source: 'url' | 'stream';
-  /** ISO: when start() was called. */
-  startedAt: string;
-  /** ISO: when audio started flowing to the device. */
-  talkingSince: string | null;
-  bytesSent: number;
-  maxDurationMs: number;
-}
-
-export interface TalkStarted extends TalkSessionInfo {
-  codec: G711Codec;
-  method: TalkMethod;
-  /** Settles (never rejects) when the session is over and the device session closed. */
-  ended: Promise<TalkEnded>;
-}
-
-export type TalkEnded = TalkEndedEvent;
 
 interface Settings {
   ffmpegPath: string;
@@ -240,6 +162,9 @@ function speakerKey(deviceId: string, audioChannel: number): string {
 
 export class TalkModule implements Module {
   readonly name = 'talk';
+  readonly routes;
+  /** Sessions whose audio is a browser microphone published to MediaMTX. */
+  readonly browserTalk: BrowserTalkSessions;
   private readonly settings: Settings;
   private readonly sessions = new Map<string, Session>();
   private readonly speakers = new Map<string, Session>();
@@ -247,7 +172,21 @@ export class TalkModule implements Module {
   private running = false;
 
   constructor(private readonly deps: TalkModuleDeps) {
-    this.settings = settingsOf(deps.settings ?? {});
+    this.settings = settingsOf(deps.settings);
+    this.browserTalk = new BrowserTalkSessions({
+      ...(deps.media ? { media: deps.media } : {}),
+      talk: this,
+      logger: deps.logger,
+      waitMs: deps.settings.browserWaitSeconds * 1000,
+      maxDurationSeconds: deps.settings.maxSessionSeconds,
+      defaultMethod: deps.settings.method,
+    });
+    this.routes = talkRoutes({
+      store: deps.store,
+      devices: deps.devices,
+      talk: this,
+      browserTalk: this.browserTalk,
+    });
   }
 
   async start(): Promise<void> {
@@ -272,6 +211,7 @@ export class TalkModule implements Module {
 
   /** Ends every session (device sessions closed, ffmpeg killed) before resolving. */
   async stop(): Promise<void> {
+    await this.browserTalk.stop();
     this.running = false;
     for (const off of this.unsubscribe.splice(0)) off();
     const all = [...this.sessions.values()];
@@ -700,31 +640,16 @@ export class TalkModule implements Module {
 }
 
 function settingsOf(settings: TalkSettings): Settings {
-  const positive = (value: number | undefined, fallback: number, name: string): number => {
-    if (value === undefined) return fallback;
-    if (!(typeof value === 'number' && value > 0))
-      throw new TypeError(`talk.${name} must be a positive number`);
-    return value;
-  };
   return {
-    ffmpegPath: settings.ffmpegPath || DEFAULTS.ffmpegPath,
-    maxSessionMs:
-      positive(settings.maxSessionSeconds, DEFAULTS.maxSessionSeconds, 'maxSessionSeconds') * 1000,
-    maxSessions: positive(settings.maxSessions, DEFAULTS.maxSessions, 'maxSessions'),
-    requestTimeoutMs: positive(settings.requestTimeoutMs, DEFAULTS.requestTimeoutMs, 'requestTimeoutMs'),
-    startTimeoutMs: positive(settings.startTimeoutMs, DEFAULTS.startTimeoutMs, 'startTimeoutMs'),
-    maxGapMs: positive(settings.maxGapSeconds, DEFAULTS.maxGapSeconds, 'maxGapSeconds') * 1000,
-    allowedUrlSchemes: new Set(
-      (settings.allowedUrlSchemes ?? DEFAULTS.allowedUrlSchemes).map((scheme) => scheme.toLowerCase()),
-    ),
-    method: methodSetting(settings.method),
+    ffmpegPath: settings.ffmpegPath,
+    maxSessionMs: settings.maxSessionSeconds * 1000,
+    maxSessions: settings.maxSessions,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    startTimeoutMs: settings.startTimeoutSeconds * 1000,
+    maxGapMs: settings.maxGapSeconds * 1000,
+    allowedUrlSchemes: new Set(settings.allowedUrlSchemes),
+    method: settings.method,
   };
-}
-
-function methodSetting(method: TalkMethodChoice | undefined): TalkMethodChoice {
-  if (method === undefined) return DEFAULTS.method;
-  if (!METHOD_CHOICES.includes(method)) throw new TypeError('talk.method must be auto, isapi or onvif');
-  return method;
 }
 
 /**

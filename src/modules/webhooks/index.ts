@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Bus, Module } from '../../core/bus.ts';
+import type { Bus } from '../../core/bus.ts';
 import type { Logger } from '../../core/logger.ts';
+import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import { Enqueuer } from './enqueuer.ts';
 import {
-  DEFAULTS,
   type Subscription,
   safeTarget,
   subscriptionsOf,
@@ -23,11 +23,13 @@ import { SubscriptionWorker } from './worker.ts';
 export { signature } from './deliver.ts';
 export type { SubscriptionSettings, WebhooksSettings } from './settings.ts';
 
+const REMOVED_SUBSCRIPTION_GRACE_MS = 24 * 3600_000;
+
 export interface WebhooksModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  /** The `webhooks` config section (tuning knobs optional). */
+  /** The `webhooks` config section (two internal timings optional, for tests). */
   settings: WebhooksSettings;
 }
 
@@ -82,12 +84,13 @@ export class WebhooksModule implements Module {
   }
 
   /**
-   * Rows of subscriptions no longer configured are dropped once older than the default max
-   * age, not at once: during a rolling update another gateway may already serve them.
+   * Rows of subscriptions no longer configured are dropped once older than a day (a
+   * subscription's default max age), not at once: during a rolling update another gateway may
+   * already serve them.
    */
   private async fadeOutRemovedSubscriptions(): Promise<void> {
     const configured = new Set(this.subscriptions.map((each) => each.id));
-    const cutoff = new Date(Date.now() - DEFAULTS.maxAgeHours * 3600_000).toISOString();
+    const cutoff = new Date(Date.now() - REMOVED_SUBSCRIPTION_GRACE_MS).toISOString();
     for (const { subscriptionId, count } of await this.deps.store.webhooks.counts()) {
       if (configured.has(subscriptionId)) continue;
       const dropped = await this.deps.store.webhooks.dropOlderThan(subscriptionId, cutoff);
@@ -98,3 +101,15 @@ export class WebhooksModule implements Module {
     }
   }
 }
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    webhooks: WebhooksModule;
+  }
+}
+
+export const webhooksModule = defineModule({
+  name: 'webhooks',
+  settings: (config) => config.webhooks,
+  create: (context) => new WebhooksModule(context),
+});

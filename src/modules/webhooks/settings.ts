@@ -1,4 +1,5 @@
-/** What the webhooks module is told: the `webhooks` config section plus a few tuning knobs. */
+/** What the webhooks module is told: the `webhooks` config section plus two internal timings. */
+import type { Config } from '../../core/config/index.ts';
 import type { EventState } from '../../core/events.ts';
 
 export interface EventSelection {
@@ -8,30 +9,15 @@ export interface EventSelection {
   states?: EventState[] | string[] | undefined;
 }
 
-/** One subscription as configured (`webhooks.subscriptions.<id>`). */
-export interface SubscriptionSettings {
-  /** http(s) URL; may carry a token in its query, so it is never logged whole. */
-  url: string;
-  /** HMAC-SHA256 key of the signature header. */
-  secret: string;
-  events?: EventSelection | undefined;
-  timeoutMs?: number | undefined;
-  /** Attempts before an entry is given up; unset = keep trying until maxAgeHours. */
-  maxAttempts?: number | undefined;
-  maxAgeHours?: number | undefined;
-}
+/** One subscription as configured (`webhooks.subscriptions.<id>`), defaults filled in by the schema. */
+export type SubscriptionSettings = Config['webhooks']['subscriptions'][string];
 
-export interface WebhooksSettings {
-  /** By subscription id (a slug); the id names the subscription's queue in the store. */
-  subscriptions: Record<string, SubscriptionSettings>;
-  maxQueuedPerSubscription?: number | undefined;
-  minBackoffMs?: number | undefined;
-  maxBackoffMs?: number | undefined;
-  /** How often an idle worker looks for rows other gateways queued (and expired leases). */
-  pollIntervalMs?: number | undefined;
-  /** A lease lasts the delivery timeout plus this; covers store latency and clock skew. */
-  leaseMarginMs?: number | undefined;
-}
+/**
+ * The `webhooks` config section, plus two internal timings that only tests change: how often an
+ * idle worker looks for rows other gateways queued (and expired leases), and how long a lease
+ * outlasts the delivery timeout (store latency and clock skew).
+ */
+export type WebhooksSettings = Config['webhooks'] & { pollIntervalMs?: number; leaseMarginMs?: number };
 
 export interface Subscription {
   id: string;
@@ -51,36 +37,28 @@ export interface Tuning {
   leaseMarginMs: number;
 }
 
-export const DEFAULTS = {
-  timeoutMs: 5000,
-  maxAgeHours: 24,
-  maxQueuedPerSubscription: 100_000,
-  minBackoffMs: 1000,
-  maxBackoffMs: 300_000,
-  pollIntervalMs: 1000,
-  leaseMarginMs: 15_000,
-} as const;
+const POLL_INTERVAL_MS = 1000;
+const LEASE_MARGIN_MS = 15_000;
 
 export function subscriptionsOf(settings: WebhooksSettings): Subscription[] {
   return Object.entries(settings.subscriptions ?? {}).map(([id, each]) => ({
     id,
     url: each.url,
     secret: each.secret,
-    events: each.events ?? {},
-    timeoutMs: each.timeoutMs ?? DEFAULTS.timeoutMs,
+    events: each.events,
+    timeoutMs: each.timeoutMs,
     maxAttempts: each.maxAttempts,
-    maxAgeMs: (each.maxAgeHours ?? DEFAULTS.maxAgeHours) * 3600_000,
+    maxAgeMs: each.maxAgeHours * 3600_000,
   }));
 }
 
 export function tuningOf(settings: WebhooksSettings): Tuning {
-  const minBackoffMs = settings.minBackoffMs ?? DEFAULTS.minBackoffMs;
   return {
-    maxQueued: settings.maxQueuedPerSubscription ?? DEFAULTS.maxQueuedPerSubscription,
-    minBackoffMs,
-    maxBackoffMs: Math.max(minBackoffMs, settings.maxBackoffMs ?? DEFAULTS.maxBackoffMs),
-    pollIntervalMs: settings.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
-    leaseMarginMs: settings.leaseMarginMs ?? DEFAULTS.leaseMarginMs,
+    maxQueued: settings.maxQueuedPerSubscription,
+    minBackoffMs: settings.minBackoffMs,
+    maxBackoffMs: Math.max(settings.minBackoffMs, settings.maxBackoffMs),
+    pollIntervalMs: settings.pollIntervalMs ?? POLL_INTERVAL_MS,
+    leaseMarginMs: settings.leaseMarginMs ?? LEASE_MARGIN_MS,
   };
 }
 

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Api } from '../../server.ts';
+import type { HttpApp } from '../../../core/http.ts';
 import type { Sink, StreamClient } from './client.ts';
 import { parseFilter, type StreamFilter } from './filters.ts';
 import type { EventHub } from './hub.ts';
@@ -25,7 +25,7 @@ const sseRouteSchema = {
   },
 };
 
-export function registerSseRoute(app: Api, hub: EventHub): void {
+export function registerSseRoute(app: HttpApp, hub: EventHub): void {
   app.get(EVENTS_STREAM_PATH, { schema: sseRouteSchema }, async (request, reply) => {
     const filter = parseFilter(request.query);
     hub.assertRoom();

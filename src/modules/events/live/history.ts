@@ -2,10 +2,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Type } from 'typebox';
-import { AppError, NotFoundError } from '../../../../core/errors.ts';
-import type { Store } from '../../../../core/store/types.ts';
-import { ErrorBody, IdParams } from '../../schemas.ts';
-import type { Api } from '../../server.ts';
+import { AppError, NotFoundError } from '../../../core/errors.ts';
+import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
+import type { Store } from '../../../core/store/types.ts';
 import { assertKnownKind } from './filters.ts';
 import type { EventHub } from './hub.ts';
 import { eventOfRecord } from './records.ts';
@@ -13,12 +12,12 @@ import { EventPage, errorResponses, HistoryQuery } from './schemas.ts';
 
 const MAX_PICTURE_BYTES = 20 * 1024 * 1024;
 
-export function registerHistoryRoutes(app: Api, store: Store, hub: EventHub, snapshotsDir: string): void {
+export function registerHistoryRoutes(app: HttpApp, store: Store, hub: EventHub, snapshotsDir: string): void {
   registerListRoute(app, store);
   registerPictureRoute(app, store, hub, snapshotsDir);
 }
 
-function registerListRoute(app: Api, store: Store): void {
+function registerListRoute(app: HttpApp, store: Store): void {
   app.get(
     '/api/v1/events',
     {
@@ -44,7 +43,7 @@ function registerListRoute(app: Api, store: Store): void {
 }
 
 /** Events still waiting to be stored are found in the hub's recent window. */
-function registerPictureRoute(app: Api, store: Store, hub: EventHub, snapshotsDir: string): void {
+function registerPictureRoute(app: HttpApp, store: Store, hub: EventHub, snapshotsDir: string): void {
   app.get(
     '/api/v1/events/:id/snapshot.jpg',
     {

@@ -8,27 +8,25 @@
  * the newest may not be in the store yet), while live events for that client are held back and
  * then sent without the ones already replayed: no gap, no duplicate.
  */
-import type { Api, ApiDeps } from '../../server.ts';
+import type { RoutePlugin } from '../../../core/http.ts';
+import type { Store } from '../../../core/store/types.ts';
 import { registerHistoryRoutes } from './history.ts';
-import { EventHub } from './hub.ts';
-import { settingsOf } from './settings.ts';
+import type { EventHub } from './hub.ts';
 import { registerSseRoute } from './sse.ts';
 import { guardUpgrades, registerWebSocketRoutes } from './ws.ts';
 
-export type { StreamSettings } from './settings.ts';
+export { EventHub } from './hub.ts';
 export { EVENTS_STREAM_PATH } from './sse.ts';
+export type { StreamSettings } from './types.ts';
 export { EVENTS_WS_PATH } from './ws.ts';
 
-export function registerEventRoutes(app: Api, deps: ApiDeps): void {
-  const { streams, snapshotsDir } = settingsOf(deps);
-  const hub = new EventHub(deps.bus, deps.store, deps.logger.child({ part: 'event-stream' }), streams);
-  hub.start();
-  // Streams never end by themselves: close them first, or closing the server waits for them.
-  app.addHook('preClose', async () => hub.closeAll());
-  app.addHook('onClose', async () => hub.stop());
-  guardUpgrades(app);
-
-  registerHistoryRoutes(app, deps.store, hub, snapshotsDir);
-  registerSseRoute(app, hub);
-  registerWebSocketRoutes(app, hub);
+export function eventRoutes(hub: EventHub, store: Store, snapshotsDir: string): RoutePlugin {
+  return (app) => {
+    // Streams never end by themselves: close them first, or closing the server waits for them.
+    app.addHook('preClose', async () => hub.closeAll());
+    guardUpgrades(app);
+    registerHistoryRoutes(app, store, hub, snapshotsDir);
+    registerSseRoute(app, hub);
+    registerWebSocketRoutes(app, hub);
+  };
 }

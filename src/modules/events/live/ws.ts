@@ -2,9 +2,9 @@
 import type { IncomingMessage } from 'node:http';
 import websocket from '@fastify/websocket';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../../../core/errors.ts';
-import { ErrorBody } from '../../schemas.ts';
-import type { Api } from '../../server.ts';
+import { AppError } from '../../../core/errors.ts';
+import type { HttpApp } from '../../../core/http.ts';
+import { ErrorBody } from '../../../core/http.ts';
 import type { Sink } from './client.ts';
 import { parseFilter } from './filters.ts';
 import type { EventHub } from './hub.ts';
@@ -23,14 +23,14 @@ interface WsSocket {
 }
 
 /** Hooks for WebSocket upgrades, installed on the whole server. */
-export function guardUpgrades(app: Api): void {
+export function guardUpgrades(app: HttpApp): void {
   // Browsers cannot set headers on a WebSocket: `?token=` stands in for them on that route only.
   app.server.prependListener('upgrade', liftQueryToken);
   app.addHook('onResponse', closeRefusedUpgrade);
 }
 
 /** The WebSocket plugin stays in its own scope, around this route only. */
-export function registerWebSocketRoutes(app: Api, hub: EventHub): void {
+export function registerWebSocketRoutes(app: HttpApp, hub: EventHub): void {
   app.register(async (scope) => {
     await scope.register(websocket, { options: { maxPayload: 4096 } });
     registerWebSocketRoute(scope, hub);
@@ -46,7 +46,7 @@ const wsRouteSchema = {
   response: { 426: ErrorBody, ...errorResponses },
 };
 
-function registerWebSocketRoute(app: Api, hub: EventHub): void {
+function registerWebSocketRoute(app: HttpApp, hub: EventHub): void {
   app.route({
     method: 'GET',
     url: EVENTS_WS_PATH,

@@ -1,13 +1,14 @@
 import { Type } from 'typebox';
 import { NotFoundError } from '../../../core/errors.ts';
-import { checkSnapshotUrl } from '../../devices/input.ts';
-import { ChannelPatchBody, ChannelView, ErrorBody, IdParams, SnapshotQuery } from '../schemas.ts';
-import type { Api, ApiDeps } from '../server.ts';
-import { channelView } from '../views.ts';
+import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
+import { checkSnapshotUrl } from '../input.ts';
+import type { DeviceRoutesDeps } from './deps.ts';
+import { ChannelPatchBody, ChannelView, SnapshotQuery } from './schemas.ts';
+import { channelView } from './views.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
 
-export function registerChannelRoutes(app: Api, deps: ApiDeps): void {
+export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): void {
   const { store, devices } = deps;
 
   async function load(id: string) {

@@ -1,19 +1,6 @@
-/** Request and response schemas of the HTTP API (TypeBox: JSON Schema for validation and OpenAPI). */
+/** Request and response schemas of the device and channel routes (TypeBox: validation and OpenAPI). */
 import { type Static, Type } from 'typebox';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    }),
-  },
-  { $id: 'Error' },
-);
+import { Nullable } from '../../../core/http.ts';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Host = Type.String({ minLength: 1, maxLength: 253 });
@@ -147,8 +134,6 @@ export const EntityView = Type.Object({
   attributes: Type.Record(Type.String(), Type.Unknown()),
 });
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
 export const SnapshotQuery = Type.Object(
   {
     width: Type.Optional(Type.Integer({ minimum: 16, maximum: 7680 })),
@@ -156,29 +141,6 @@ export const SnapshotQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-export const LoginBody = Type.Object(
-  {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
-    password: Type.String({ minLength: 1, maxLength: 256 }),
-  },
-  { additionalProperties: false },
-);
-export const LoginResult = Type.Object({ token: Type.String(), expiresAt: Type.String() });
-
-export const TokenCreateBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }) },
-  { additionalProperties: false },
-);
-export const TokenView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  kind: Type.String(),
-  createdAt: Type.String(),
-  lastUsedAt: Nullable(Type.String()),
-  expiresAt: Nullable(Type.String()),
-});
-export const TokenCreated = Type.Object({ id: Type.String(), name: Type.String(), token: Type.String() });
 
 export const DoctorReportView = Type.Object({
   device: Type.Object({ model: Nullable(Type.String()), kind: Nullable(Type.String()), host: Type.String() }),

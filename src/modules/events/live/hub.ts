@@ -1,14 +1,14 @@
 /** The live hub: bus events to every connected client, and replay of what a resuming client missed. */
-import type { Bus } from '../../../../core/bus.ts';
-import { AppError } from '../../../../core/errors.ts';
-import type { GatewayEvent } from '../../../../core/events.ts';
-import type { Logger } from '../../../../core/logger.ts';
-import type { EventCursor, EventListFilter, Store } from '../../../../core/store/types.ts';
+import type { Bus } from '../../../core/bus.ts';
+import { AppError } from '../../../core/errors.ts';
+import type { GatewayEvent } from '../../../core/events.ts';
+import type { Logger } from '../../../core/logger.ts';
+import type { EventCursor, EventListFilter, Store } from '../../../core/store/types.ts';
 import { type Limits, type Sink, StreamClient } from './client.ts';
 import { matches, type StreamFilter, wantsSnapshot } from './filters.ts';
 import type { Message, SnapshotNotice, Transport } from './messages.ts';
 import { compareEvents, eventOfRecord } from './records.ts';
-import type { StreamSettings } from './settings.ts';
+import type { StreamSettings } from './types.ts';
 
 /** Events kept in memory: the resume window for events not stored yet, and snapshot filtering. */
 const RECENT_EVENTS = 1000;

@@ -1,12 +1,6 @@
 /** Records as the API shows them: no secrets, health and derived stream facts added. */
-import type { DeviceHealth } from '../../core/bus.ts';
-import type {
-  ChannelRecord,
-  DeviceRecord,
-  EntityRecord,
-  StreamRecord,
-  TokenRecord,
-} from '../../core/store/types.ts';
+import type { DeviceHealth } from '../../../core/bus.ts';
+import type { ChannelRecord, DeviceRecord, EntityRecord, StreamRecord } from '../../../core/store/types.ts';
 
 export function deviceView(device: DeviceRecord, health: DeviceHealth | undefined) {
   const { password: _secret, settingsVersion: _version, ...visible } = device;
@@ -49,15 +43,4 @@ export function channelView(channel: ChannelRecord, device?: DeviceRecord) {
 export function entityView(entity: EntityRecord) {
   const { createdAt: _created, ...visible } = entity;
   return visible;
-}
-
-export function tokenView(token: TokenRecord) {
-  return {
-    id: token.id,
-    name: token.name,
-    kind: token.kind,
-    createdAt: token.createdAt,
-    lastUsedAt: token.lastUsedAt,
-    expiresAt: token.expiresAt,
-  };
 }

@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
-import type { DeviceInput } from '../../devices/input.ts';
+import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
+import type { DeviceInput } from '../input.ts';
+import type { DeviceRoutesDeps } from './deps.ts';
 import {
   ChannelView,
   DeviceCreate,
@@ -7,16 +9,13 @@ import {
   DeviceView,
   DoctorReportView,
   EntityView,
-  ErrorBody,
   Health,
-  IdParams,
-} from '../schemas.ts';
-import type { Api, ApiDeps } from '../server.ts';
-import { channelView, deviceView, entityView } from '../views.ts';
+} from './schemas.ts';
+import { channelView, deviceView, entityView } from './views.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
 
-export function registerDeviceRoutes(app: Api, deps: ApiDeps): void {
+export function registerDeviceRoutes(app: HttpApp, deps: DeviceRoutesDeps): void {
   const { devices, store } = deps;
   const view = (device: Parameters<typeof deviceView>[0]) => deviceView(device, devices.health(device.id));
 
@@ -148,8 +147,7 @@ export function registerDeviceRoutes(app: Api, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const device = await devices.registry.get(request.params.id);
-      return deps.doctor(device.id);
+      return devices.doctor(request.params.id);
     },
   );
 }

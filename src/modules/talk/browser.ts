@@ -1,20 +1,39 @@
 /**
  * Two-way audio from a browser: the API hands the browser a WHIP URL on a MediaMTX path of its
  * own; once the microphone is published there, the talk module reads it and speaks through the
- * device. This joins the media module (the path) and the talk module (the device session),
- * which never meet directly.
+ * device. The media module gives the path; the talk module's sessions do the device side.
  */
 import { randomUUID } from 'node:crypto';
-import type { Module } from '../../core/bus.ts';
 import { AppError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
 import { g711CodecOf } from '../../protocols/isapi/two-way-audio.ts';
-import type { MediaModule } from '../media/index.ts';
-import { TalkCodecError, TalkUnsupportedError, TalkViaNvrError } from '../talk/errors.ts';
-import type { TalkModule } from '../talk/index.ts';
+import { TalkCodecError, TalkUnsupportedError, TalkViaNvrError } from './errors.ts';
 
 type TalkMethod = 'auto' | 'isapi' | 'onvif';
+
+/** The media module's talk paths: a WHIP endpoint per session, read back over RTSP. */
+export interface TalkPaths {
+  openTalkPath(
+    sessionId: string,
+    requestHost: string,
+  ): Promise<{ path: string; whipUrl: string; readUrl: string }>;
+  waitForPublisher(path: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  closeTalkPath(sessionId: string): Promise<void>;
+}
+
+/** The device side: the talk module's sessions. */
+interface DeviceTalk {
+  startSession(request: {
+    deviceId: string;
+    channelId: string;
+    source: { url: string };
+    maxDurationSeconds: number;
+    signal: AbortSignal;
+    method?: TalkMethod;
+  }): Promise<{ sessionId: string; codec: string; ended: Promise<{ error: string | null }> }>;
+  stopSession(sessionId: string): Promise<unknown>;
+}
 
 export interface BrowserTalkView {
   id: string;
@@ -38,14 +57,14 @@ const MAX_BROWSER_SESSIONS = 16;
 /** Ended sessions stay visible this long, so the page can read why its session ended. */
 const KEEP_ENDED_MS = 60_000;
 
-export class BrowserTalkSessions implements Module {
-  readonly name = 'talk-browser';
+export class BrowserTalkSessions {
   private readonly sessions = new Map<string, BrowserTalk>();
 
   constructor(
     private readonly deps: {
-      media: MediaModule;
-      talk: TalkModule;
+      /** Absent when live video is off: browser sessions are refused then. */
+      media?: TalkPaths;
+      talk: DeviceTalk;
       logger: Logger;
       waitMs: number;
       maxDurationSeconds: number;
@@ -85,8 +104,12 @@ export class BrowserTalkSessions implements Module {
     if (active.some((each) => each.view.deviceId === device.id)) {
       throw new AppError('conflict', 409, `Someone is already talking through "${device.name}".`);
     }
+    const media = this.deps.media;
+    if (!media) {
+      throw new AppError('talk_unavailable', 503, 'Talking from a browser needs live video (media.enabled).');
+    }
     const id = randomUUID();
-    const path = await this.deps.media.openTalkPath(id, requestHost);
+    const path = await media.openTalkPath(id, requestHost);
     const entry: BrowserTalk = {
       view: {
         id,
@@ -104,8 +127,6 @@ export class BrowserTalkSessions implements Module {
     void this.run(entry, path.path, path.readUrl, method);
     return { ...entry.view };
   }
-
-  async start(): Promise<void> {}
 
   /** Whether a talk-module session belongs to a browser session (listed once, as that). */
   ownsSession(sessionId: string): boolean {
@@ -131,7 +152,8 @@ export class BrowserTalkSessions implements Module {
   }
 
   private async run(entry: BrowserTalk, path: string, readUrl: string, method?: TalkMethod): Promise<void> {
-    const { media, talk, logger } = this.deps;
+    const { talk, logger } = this.deps;
+    const media = this.deps.media!;
     try {
       const published = await media.waitForPublisher(path, this.deps.waitMs, entry.abort.signal);
       if (entry.abort.signal.aborted) return;
@@ -167,7 +189,7 @@ export class BrowserTalkSessions implements Module {
     entry.view.state = 'ended';
     entry.view.error = error;
     entry.abort.abort();
-    await this.deps.media.closeTalkPath(entry.view.id).catch(() => undefined);
+    await this.deps.media?.closeTalkPath(entry.view.id).catch(() => undefined);
     setTimeout(() => this.sessions.delete(entry.view.id), KEEP_ENDED_MS).unref();
   }
 }

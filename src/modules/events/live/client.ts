@@ -1,8 +1,8 @@
 /** One live client: a bounded outbox, and live messages held back while its replay is sent. */
-import type { GatewayEvent } from '../../../../core/events.ts';
+import type { GatewayEvent } from '../../../core/events.ts';
 import type { StreamFilter } from './filters.ts';
 import { encode, type Message, type Transport } from './messages.ts';
-import type { StreamSettings } from './settings.ts';
+import type { StreamSettings } from './types.ts';
 
 /** A resuming client that reads nothing for this long is dropped. */
 const REPLAY_STALL_MS = 10_000;

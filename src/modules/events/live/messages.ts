@@ -1,6 +1,6 @@
 /** What live clients receive, and its wire form for each transport. */
-import type { BusEvents } from '../../../../core/bus.ts';
-import type { GatewayEvent } from '../../../../core/events.ts';
+import type { BusEvents } from '../../../core/bus.ts';
+import type { GatewayEvent } from '../../../core/events.ts';
 
 export type SnapshotNotice = BusEvents['event.snapshot'];
 

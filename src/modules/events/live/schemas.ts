@@ -1,6 +1,6 @@
 /** Request and response schemas of the events routes. */
 import { type Static, type TSchema, Type } from 'typebox';
-import { ErrorBody } from '../../schemas.ts';
+import { ErrorBody } from '../../../core/http.ts';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 

@@ -1,6 +1,6 @@
 /** Stored events as the event model, and the order the store keeps them in. */
-import type { GatewayEvent } from '../../../../core/events.ts';
-import type { EventCursor, EventRecord } from '../../../../core/store/types.ts';
+import type { GatewayEvent } from '../../../core/events.ts';
+import type { EventCursor, EventRecord } from '../../../core/store/types.ts';
 
 /** The stored form keeps the model's extra fields in `data` (see the events module). */
 export function eventOfRecord(record: EventRecord): GatewayEvent {

@@ -1,6 +1,6 @@
 /** What a live-stream client asked for (`?deviceId=a,b&kind=...`), and whether a message matches it. */
-import { InputError } from '../../../../core/errors.ts';
-import { EVENT_KINDS, type GatewayEvent } from '../../../../core/events.ts';
+import { InputError } from '../../../core/errors.ts';
+import { EVENT_KINDS, type GatewayEvent } from '../../../core/events.ts';
 import type { SnapshotNotice } from './messages.ts';
 import type { FilterQuery } from './schemas.ts';
 

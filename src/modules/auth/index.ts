@@ -1,0 +1,64 @@
+/**
+ * Who may use the gateway: the admin account (created on first start), sessions from the login
+ * form and API tokens. The API server asks this module who a request comes from; the media
+ * module asks it whether a video player's credentials are good.
+ */
+
+import type { Config } from '../../core/config/index.ts';
+import { AppError } from '../../core/errors.ts';
+import type { Principal } from '../../core/http.ts';
+import { defineModule, type Module, type ModuleContext } from '../../core/module.ts';
+import { requestToken } from './cookie.ts';
+import { authRoutes } from './routes.ts';
+import { AuthService } from './service.ts';
+
+export { SESSION_COOKIE } from './cookie.ts';
+export type { AuthService } from './service.ts';
+
+export class AuthModule implements Module {
+  readonly name = 'auth';
+  readonly service: AuthService;
+  readonly routes;
+
+  constructor(private readonly context: ModuleContext<Config['auth']>) {
+    this.service = new AuthService(context.store, context.settings, context.logger);
+    this.routes = authRoutes(this.service, context.store);
+  }
+
+  /** Creates the admin account on the very first start and hands its password to the CLI once. */
+  async start(): Promise<void> {
+    const admin = await this.service.ensureAdmin();
+    if (admin) this.context.gateway.onAdminCreated?.(admin.username, admin.generatedPassword);
+  }
+
+  async stop(): Promise<void> {}
+
+  /** The principal behind a request's bearer token or session cookie; 401 when there is none. */
+  async authenticateRequest(headers: {
+    authorization?: string | undefined;
+    cookie?: string | undefined;
+  }): Promise<Principal> {
+    const token = requestToken(headers);
+    const principal = token ? await this.service.authenticate(token) : undefined;
+    if (!principal) {
+      throw new AppError(
+        'unauthorized',
+        401,
+        'Log in or send an API token: "Authorization: Bearer <token>".',
+      );
+    }
+    return principal;
+  }
+}
+
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    auth: AuthModule;
+  }
+}
+
+export const authModule = defineModule({
+  name: 'auth',
+  settings: (config) => config.auth,
+  create: (context) => new AuthModule(context),
+});

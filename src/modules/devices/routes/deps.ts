@@ -1,0 +1,20 @@
+/** What the device routes need of the devices module, the store and the bus. */
+import type { Bus, DeviceHealth } from '../../../core/bus.ts';
+import type { Store } from '../../../core/store/types.ts';
+import type { DoctorReport } from '../../../diagnostics/doctor.ts';
+import type { DeviceRegistry } from '../registry.ts';
+import type { DeviceSnapshot } from '../types.ts';
+
+/** What the routes need of the devices module. */
+export interface DeviceOperations {
+  readonly registry: DeviceRegistry;
+  health(deviceId: string): DeviceHealth | undefined;
+  snapshot(channelId: string, size?: { width?: number; height?: number }): Promise<DeviceSnapshot>;
+  doctor(deviceId: string): Promise<DoctorReport>;
+}
+
+export interface DeviceRoutesDeps {
+  devices: DeviceOperations;
+  store: Store;
+  bus: Bus;
+}

@@ -1,0 +1,14 @@
+/** The devices module's HTTP routes: devices, their channels, entities, health, doctor and snapshots. */
+import type { RoutePlugin } from '../../../core/http.ts';
+import { registerChannelRoutes } from './channels.ts';
+import type { DeviceRoutesDeps } from './deps.ts';
+import { registerDeviceRoutes } from './devices.ts';
+
+export type { DeviceOperations, DeviceRoutesDeps } from './deps.ts';
+
+export function deviceRoutes(deps: DeviceRoutesDeps): RoutePlugin {
+  return (app) => {
+    registerDeviceRoutes(app, deps);
+    registerChannelRoutes(app, deps);
+  };
+}
