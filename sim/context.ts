@@ -4,6 +4,7 @@ import type { DeviceModel } from './device-model.ts';
 import type { FaultSet } from './faults.ts';
 import type { HttpRequest, HttpResponse } from './http/connection.ts';
 import type { Intercom } from './intercom.ts';
+import type { SnapshotDelay } from './snapshot-delay.ts';
 import type { TwoWayAudio } from './two-way-audio.ts';
 
 export interface DeviceContext {
@@ -12,8 +13,8 @@ export interface DeviceContext {
   alerts: AlertHub;
   audio: TwoWayAudio;
   intercom: Intercom;
-  /** Latency of one snapshot, drawn per request. */
-  snapshotDelayMs: () => number;
+  /** Latency of snapshots, drawn per request. */
+  snapshotDelay: SnapshotDelay;
   /** True once close() started: pending work must not answer any more. */
   closed: () => boolean;
 }

@@ -79,6 +79,15 @@ const HANDLERS: Record<string, ControlHandler> = {
     loads.get(device)?.stop();
     reply(res, 200, { ok: true, sent: loads.get(device)?.sent ?? 0 });
   },
+  'GET snapshot-delay': (device, _req, res) => reply(res, 200, { snapshotDelayMs: device.snapshotDelayMs }),
+  'POST snapshot-delay': (device, req, res) => {
+    const body = parseJson(req) as { snapshotDelayMs?: unknown };
+    if (!body || typeof body !== 'object' || !('snapshotDelayMs' in body)) {
+      throw new SimInputError('body must be {"snapshotDelayMs": ms | [min, max]}');
+    }
+    device.setSnapshotDelay(body.snapshotDelayMs as number);
+    reply(res, 200, { ok: true, snapshotDelayMs: device.snapshotDelayMs });
+  },
   'GET info': (device, _req, res) =>
     reply(res, 200, {
       name: device.profile.name,

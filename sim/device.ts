@@ -18,6 +18,7 @@ import {
   RtspBackchannelServer,
   type RtspStreamFacts,
 } from './rtsp-backchannel.ts';
+import { CAPTURED_SNAPSHOT_MS, SnapshotDelay } from './snapshot-delay.ts';
 import { TwoWayAudio } from './two-way-audio.ts';
 import type {
   CallStatus,
@@ -47,7 +48,6 @@ export const DEFAULTS = {
   lockoutSeconds: 1800,
   heartbeatMs: 10_000,
   nonceTtlMs: 5 * 60_000,
-  snapshotDelayMs: [30, 80] as [number, number],
   maxRingTimeMs: 30_000,
   doorOpenDurationMs: 5_000,
 };
@@ -59,11 +59,6 @@ function twoWayCodec(options: SimDeviceOptions, profileCodec: string): string {
     throw new SimInputError('twoWayAudioCodec must be a codec name such as G.711ulaw, G.711alaw or G.726');
   }
   return codec;
-}
-
-function delayPicker(setting: number | [number, number]): () => number {
-  const [min, max] = typeof setting === 'number' ? [setting, setting] : setting;
-  return () => min + Math.random() * Math.max(0, max - min);
 }
 
 /** Host for URLs: wildcard listeners are reached on loopback; IPv6 needs brackets. */
@@ -131,6 +126,9 @@ async function startDevice(
   };
   const model = buildDeviceModel(profile, options.rtspPort ?? rtsp?.port, lockout);
   const faults = new FaultSet();
+  const snapshotDelay = new SnapshotDelay(
+    options.snapshotDelayMs ?? profile.snapshotDelayMs ?? CAPTURED_SNAPSHOT_MS,
+  );
   const source: EventSource = {
     model,
     host: urlHost(host).replace(/[[\]]/g, ''),
@@ -172,7 +170,7 @@ async function startDevice(
     alerts,
     audio,
     intercom,
-    snapshotDelayMs: delayPicker(options.snapshotDelayMs ?? DEFAULTS.snapshotDelayMs),
+    snapshotDelay,
     closed: () => closed,
   };
   const tls = https ? tlsAssets() : undefined;
@@ -234,6 +232,12 @@ async function startDevice(
     },
     rtspRequests: rtsp?.requests ?? [],
     backchannelStats: rtsp?.stats ?? emptyBackchannelStats(),
+    get snapshotDelayMs() {
+      return snapshotDelay.setting;
+    },
+    setSnapshotDelay(delayMs: number | [number, number]): void {
+      snapshotDelay.set(delayMs);
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;

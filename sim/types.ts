@@ -34,6 +34,11 @@ export interface SimProfile {
   pictureViaStreamingProxy: boolean;
   /** NVR/DVR channels reported offline by InputProxy/channels/status (their snapshots fail). */
   offlineChannels: number[];
+  /**
+   * Snapshot latency of this model in ms, fixed or [min, max]; absent: the captured 438 ms. The
+   * `snapshotDelayMs` option wins over it.
+   */
+  snapshotDelayMs?: number | [number, number];
   /** Where the profile came from (fixture path), for messages. */
   source?: string;
 }
@@ -56,7 +61,10 @@ export interface SimDeviceOptions {
   rtspPort?: number;
   /** Addition: digest nonce lifetime before `stale=true` (default 300000 = 5 min). */
   nonceTtlMs?: number;
-  /** Addition: snapshot latency, fixed or [min, max] (default [30, 80]). */
+  /**
+   * Addition: snapshot latency in ms, fixed or [min, max] (default: the profile's, else 438, the
+   * one real measurement in the captures). Tests that only need a picture set a short one.
+   */
   snapshotDelayMs?: number | [number, number];
   /** Addition: doorbell ring timeout back to idle (default 30000, the device's maxRingTime). */
   maxRingTimeMs?: number;
@@ -284,5 +292,9 @@ export interface SimDevice {
   readonly rtspRequests: SimRtspRequestRecord[];
   /** Addition: RTP checks of what arrived on the backchannel (all zero without the server). */
   readonly backchannelStats: SimBackchannelStats;
+  /** Addition: the snapshot latency now in force (ms, fixed or [min, max]). */
+  readonly snapshotDelayMs: number | [number, number];
+  /** Addition: changes the snapshot latency from the next snapshot on. */
+  setSnapshotDelay(delayMs: number | [number, number]): void;
   close(): Promise<void>;
 }

@@ -22,7 +22,7 @@ async function sendJpeg(r: RouteRequest, stream: StreamInfo): Promise<void> {
     sendXml(r.res, 500, deviceErrorPictureBody());
     return;
   }
-  await sleep(r.device.snapshotDelayMs());
+  await sleep(r.device.snapshotDelay.pick());
   if (r.device.closed()) return;
   const asked = Number(r.req.query.get('videoResolutionWidth'));
   const jpeg = jpegForWidth(asked > 0 ? asked : stream.width);

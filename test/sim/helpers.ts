@@ -26,6 +26,8 @@ export function onCleanup(fn: () => Promise<unknown>): void {
 export async function sim(
   options: Partial<SimDeviceOptions> & Pick<SimDeviceOptions, 'profile'>,
 ): Promise<SimDevice> {
+  // 0 ms pictures on purpose: these tests check what the device answers, not how long a snapshot
+  // takes (the realistic default, 438 ms, is tested in picture.test.ts).
   const device = await startSimDevice({ heartbeatMs: 0, snapshotDelayMs: 0, ...options });
   onCleanup(() => device.close());
   return device;
