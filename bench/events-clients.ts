@@ -4,6 +4,8 @@
  * the entity attributes topics. Every stamped event (see sim/control.ts `stampOf`) gives one
  * latency sample: receive time minus the simulator's emit time, both on the machine's wall
  * clock (performance.timeOrigin + performance.now(), µs precision, comparable across processes).
+ * Ends without a stamp are the gateway's own (quiet period, stream lost): they are counted, as
+ * each stands for a device "inactive" that arrived when its episode was already over.
  *
  * Parent side: startClientsProcess(). Child protocol on stdout, one JSON object per line:
  * {"type":"ready"}, {"type":"progress","sse":N,"mqtt":N} every 250 ms, and {"type":"result",...}
@@ -30,13 +32,13 @@ export interface ClientsResult {
   /** Emit time (wall clock ms) of each sample, same order. */
   sseEmitted: number[];
   mqttEmitted: number[];
-  /** Arrival time (wall clock ms) of the first and last sample per path. */
-  sseSpan: [number, number] | null;
-  mqttSpan: [number, number] | null;
+  /** Episode ends the gateway made itself (no stamp), per path. */
+  sseGatewayEnds: number;
+  mqttGatewayEnds: number;
 }
 
 export interface ClientsProcess {
-  readonly counts: { sse: number; mqtt: number };
+  readonly counts: { sse: number; mqtt: number; sseGatewayEnds: number; mqttGatewayEnds: number };
   stop(): Promise<ClientsResult>;
 }
 
@@ -46,7 +48,7 @@ export function startClientsProcess(config: ClientsConfig, timeoutMs = 20_000): 
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const counts = { sse: 0, mqtt: 0 };
+  const counts = { sse: 0, mqtt: 0, sseGatewayEnds: 0, mqttGatewayEnds: 0 };
   let onResult: ((result: ClientsResult) => void) | undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -71,6 +73,8 @@ export function startClientsProcess(config: ClientsConfig, timeoutMs = 20_000): 
       } else if (message.type === 'progress') {
         counts.sse = message.sse as number;
         counts.mqtt = message.mqtt as number;
+        counts.sseGatewayEnds = message.sseGatewayEnds as number;
+        counts.mqttGatewayEnds = message.mqttGatewayEnds as number;
       } else if (message.type === 'result') {
         onResult?.(message as unknown as ClientsResult);
       }
@@ -95,26 +99,26 @@ async function runClients(config: ClientsConfig): Promise<void> {
   const sse: number[] = [];
   const mqtt: number[] = [];
   const emitted = { sse: [] as number[], mqtt: [] as number[] };
-  const spans: { sse: [number, number] | null; mqtt: [number, number] | null } = { sse: null, mqtt: null };
+  const gatewayEnds = { sse: 0, mqtt: 0 };
   const sample = (path: 'sse' | 'mqtt', list: number[], stamp: number, at: number): void => {
     list.push(at - stamp);
     emitted[path].push(stamp);
-    const span = spans[path];
-    if (span) span[1] = at;
-    else spans[path] = [at, at];
   };
 
   const subscriber = connect(config.mqttUrl, { clientId: `bench-sub-${process.pid}`, clean: true });
-  subscriber.on('message', (_topic, payload) => {
+  subscriber.on('message', (_topic, payload, packet) => {
     const at = wallClockMs();
-    let details: { description?: unknown } | undefined;
+    // A retained message is an old state handed over on subscribing, not a new event.
+    if (packet.retain) return;
+    let attributes: { state?: unknown; details?: { description?: unknown } };
     try {
-      details = (JSON.parse(payload.toString('utf8')) as { details?: { description?: unknown } }).details;
+      attributes = JSON.parse(payload.toString('utf8')) as typeof attributes;
     } catch {
       return;
     }
-    const stamp = stampOf(details?.description);
+    const stamp = stampOf(attributes.details?.description);
     if (stamp !== undefined) sample('mqtt', mqtt, stamp, at);
+    else if (attributes.state === 'end') gatewayEnds.mqtt++;
   });
   await new Promise<void>((resolve, reject) => {
     subscriber.once('connect', () =>
@@ -126,11 +130,19 @@ async function runClients(config: ClientsConfig): Promise<void> {
   });
 
   const sseSocket = await openSse(config, (json, at) => {
-    const stamp = stampOf((json as { attributes?: { description?: unknown } }).attributes?.description);
+    const event = json as { state?: unknown; attributes?: { description?: unknown } };
+    const stamp = stampOf(event.attributes?.description);
     if (stamp !== undefined) sample('sse', sse, stamp, at);
+    else if (event.state === 'end') gatewayEnds.sse++;
   });
 
-  const progress = setInterval(() => print({ type: 'progress', sse: sse.length, mqtt: mqtt.length }), 250);
+  const counts = () => ({
+    sse: sse.length,
+    mqtt: mqtt.length,
+    sseGatewayEnds: gatewayEnds.sse,
+    mqttGatewayEnds: gatewayEnds.mqtt,
+  });
+  const progress = setInterval(() => print({ type: 'progress', ...counts() }), 250);
   print({ type: 'ready' });
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stop') return;
@@ -141,8 +153,8 @@ async function runClients(config: ClientsConfig): Promise<void> {
       mqtt,
       sseEmitted: emitted.sse,
       mqttEmitted: emitted.mqtt,
-      sseSpan: spans.sse,
-      mqttSpan: spans.mqtt,
+      sseGatewayEnds: gatewayEnds.sse,
+      mqttGatewayEnds: gatewayEnds.mqtt,
     };
     sseSocket.destroy();
     // stdout is a pipe (asynchronous): exit only once the whole result has been handed over.

@@ -1,22 +1,17 @@
 /**
  * Real-time events at fleet scale: N simulated cameras (one process) each keep an alertStream
  * open to a gateway (a second process, started as `hikbridge start` with SQLite in a temp dir
- * and a private Mosquitto); the cameras then send stamped alarms at an aggregate rate, and a
- * third process measures how long each takes to reach an SSE client and an MQTT subscriber.
- * Reports latency per path, events/s delivered, the gateway process's CPU and peak RSS.
+ * and a private Mosquitto); the cameras then send stamped motion episodes (an "active", then
+ * its "inactive" a short fixed time later) at an aggregate rate, and a third process measures
+ * how long each post takes to reach an SSE client and an MQTT subscriber. Reports latency per
+ * path, events/s delivered, episodes the gateway ended by itself, and the gateway process's CPU
+ * and peak RSS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/core/config/index.ts';
-import { loadOrCreateSecretKey } from '../src/core/secrets.ts';
-import { createStore } from '../src/core/store/index.ts';
-import { channelsFrom, describedFields, entitiesFrom } from '../src/modules/devices/registry.ts';
-import { CURRENT_SETTINGS_VERSION } from '../src/modules/devices/settings-version.ts';
-import { IsapiClient, parseDeviceUrl } from '../src/protocols/isapi/client.ts';
-import { type DeviceDescription, discoverDevice } from '../src/protocols/isapi/discovery.ts';
 import { type Broker, startBroker } from './events-broker.ts';
 import { type ClientsProcess, type ClientsResult, startClientsProcess } from './events-clients.ts';
 import { cpuTimeMs, type GatewayProcess, residentMb, startGatewayProcess } from './gateway-process.ts';
@@ -30,6 +25,12 @@ const BASE_TOPIC = 'hikbridge';
 const LEAD_MS = 3000;
 /** How long to wait after the last event for stragglers. */
 const DRAIN_MS = 5000;
+/**
+ * The gateway's default quiet period (`events.quietSeconds`): an episode without news for this
+ * long is ended by the gateway itself. Episodes must end well before it, or the device's own
+ * "inactive" loses the race and means nothing (the episode is already over).
+ */
+const DEFAULT_QUIET_MS = 10_000;
 
 export async function runEventsBench(args: string[]): Promise<void> {
   const options = parseOptions(args, {
@@ -37,20 +38,27 @@ export async function runEventsBench(args: string[]): Promise<void> {
     rate: 200,
     seconds: 20,
     profile: 'camera',
+    /** Time from each episode's "active" to its "inactive" (at most; see loadSchedule). */
+    episodeMs: 1000,
     /** on = snapshot on every episode start (events.snapshotOnStart, mqtt.snapshotOnEvent). */
     snapshots: 'off',
     /**
-     * store = written to the store before the gateway starts (a restart with the fleet);
-     * registry = added through the registry (probe, save) while it runs, `concurrency` at a time.
+     * restart = added through the API of one gateway, measured on the next start (a site that
+     * restarts with its fleet); registry = added through the API of the measured gateway while
+     * it runs, `concurrency` at a time.
      */
-    register: 'store',
+    register: 'restart',
     concurrency: 32,
     /** Extra Node.js options for the gateway process, e.g. "--trace-gc" (space-separated). */
     nodeArgs: '',
   });
   if (options.snapshots !== 'on' && options.snapshots !== 'off') throw new Error('--snapshots is on or off');
-  if (options.register !== 'store' && options.register !== 'registry')
-    throw new Error('--register is store or registry');
+  if (options.register !== 'restart' && options.register !== 'registry')
+    throw new Error('--register is restart or registry');
+  if (!(options.episodeMs > 0 && options.episodeMs <= DEFAULT_QUIET_MS / 2))
+    throw new Error(
+      `--episodeMs must be above 0 and at most half the quiet period (${DEFAULT_QUIET_MS / 2})`,
+    );
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
     const broker = await startBroker();
@@ -66,40 +74,49 @@ export async function runEventsBench(args: string[]): Promise<void> {
         DEVICE_PASSWORD,
       ],
       options.devices,
-      120_000,
+      scaledTimeout(120_000, options.devices),
     );
     cleanups.push(() => sim.stop());
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-events-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const overrides = gatewayConfig(dataDir, broker, options.snapshots === 'on');
+    const start = (onLogLine: (line: string) => void, nodeArgs: string[] = []) =>
+      startGatewayProcess({
+        dataDir,
+        config: gatewayConfig(dataDir, broker, options.snapshots === 'on'),
+        nodeArgs,
+        onLogLine,
+        timeoutMs: scaledTimeout(120_000, options.devices),
+      });
+    const nodeArgs = String(options.nodeArgs).split(' ').filter(Boolean);
     const streams = new StreamLog();
 
     const registerStarted = performance.now();
     let deviceIds: string[] = [];
-    if (options.register === 'store') {
-      // A gateway restarted with the fleet in its store: the way a 1000-device site boots.
-      deviceIds = await seedStore(overrides, sim);
-      progress(
-        `stored ${deviceIds.length} devices in ${round((performance.now() - registerStarted) / 1000, 1)} s`,
-      );
+    let registerSeconds = 0;
+    if (options.register === 'restart') {
+      const first = await start((text) => new StreamLog().read(text));
+      try {
+        deviceIds = await registerAll(first, await login(first), sim, options.concurrency);
+      } finally {
+        await first.stop();
+      }
+      registerSeconds = (performance.now() - registerStarted) / 1000;
+      progress(`added ${deviceIds.length} devices in ${round(registerSeconds, 1)} s; restarting the gateway`);
     }
-    const gateway = await startGatewayProcess({
-      dataDir,
-      config: overrides,
-      nodeArgs: String(options.nodeArgs).split(' ').filter(Boolean),
-      onLogLine: (text) => streams.read(text),
-    });
+    const gatewaySpawned = performance.now();
+    const gateway = await start((text) => streams.read(text), nodeArgs);
     const gatewayStarted = Date.now();
     cleanups.push(() => gateway.stop());
     const token = await login(gateway);
     if (options.register === 'registry') {
+      const addStarted = performance.now();
       deviceIds = await registerAll(gateway, token, sim, options.concurrency);
+      registerSeconds = (performance.now() - addStarted) / 1000;
+      progress(`added ${deviceIds.length} devices in ${round(registerSeconds, 1)} s`);
     }
-    const registerSeconds = (performance.now() - registerStarted) / 1000;
-    progress(`registered ${deviceIds.length} devices in ${round(registerSeconds, 1)} s`);
-    await streams.waitForConnected(deviceIds, 180_000);
-    const connectSeconds = (performance.now() - registerStarted) / 1000;
-    progress(`all ${deviceIds.length} alert streams connected after ${round(connectSeconds, 1)} s`);
+    await streams.waitForConnected(deviceIds, scaledTimeout(180_000, options.devices));
+    const connectSeconds = (performance.now() - gatewaySpawned) / 1000;
+    progress(`all ${deviceIds.length} alert streams connected ${round(connectSeconds, 1)} s after the start`);
 
     const clients = await startClientsProcess({
       apiUrl: gateway.url,
@@ -124,11 +141,19 @@ export async function runEventsBench(args: string[]): Promise<void> {
   }
 }
 
+/** A time budget that grows with the fleet (2000 devices take twice as long to start as 1000). */
+function scaledTimeout(baseMs: number, devices: number): number {
+  return Math.max(baseMs, (baseMs / 1000) * devices);
+}
+
 interface RunFigures {
   sent: number;
+  /** Time from each episode's "active" to its "inactive". */
+  episodeMs: number;
   /** Wall-clock ms of the first event. */
   startAt: number;
-  seconds: number;
+  /** Wall-clock ms between which starts and ends both go out at the full rate. */
+  steady: [number, number];
   cpuPercent: number;
   peakRssMb: number;
   runPeakRssMb: number;
@@ -147,70 +172,6 @@ function gatewayConfig(dataDir: string, broker: Broker, snapshots: boolean): Rec
     // Live video is not what this measures (and would need MediaMTX).
     media: { enabled: false },
   };
-}
-
-/**
- * Writes the fleet into the gateway's store before it starts, as the registry would have: one
- * device per profile is probed for real, the copies differ in address and serial number.
- */
-async function seedStore(overrides: Record<string, unknown>, sim: SimProcess): Promise<string[]> {
-  const config = loadConfig({ env: {}, overrides });
-  const secret = await loadOrCreateSecretKey({
-    keyFile: config.secrets.keyFile,
-    ...(config.secrets.key ? { key: config.secrets.key } : {}),
-  });
-  const store = await createStore({ url: config.database.url, secretKey: secret.key });
-  try {
-    const infos = await mapLimited(sim.urls, 50, async (deviceUrl) => {
-      const url = new URL(deviceUrl);
-      const info = await simControl<{ name: string; serialNumber: string | null }>(url, 'GET', 'info');
-      return { ...info, url };
-    });
-    const probed = new Map<string, DeviceDescription>();
-    const ids: string[] = [];
-    for (const info of infos) {
-      let description = probed.get(info.name);
-      if (!description) {
-        const client = new IsapiClient(parseDeviceUrl(info.url.href));
-        description = await discoverDevice(client).finally(() => client.close());
-        probed.set(info.name, description);
-      }
-      const copy = { ...description, serialNumber: info.serialNumber ?? description.serialNumber };
-      ids.push(await storeDevice(store, info.url, copy));
-    }
-    return ids;
-  } finally {
-    await store.close();
-  }
-}
-
-async function storeDevice(
-  store: Awaited<ReturnType<typeof createStore>>,
-  url: URL,
-  description: DeviceDescription,
-): Promise<string> {
-  return store.transaction(async (tx) => {
-    const device = await tx.devices.insert({
-      name: `${description.model} ${description.serialNumber}`,
-      host: url.hostname,
-      port: Number(url.port),
-      https: url.protocol === 'https:',
-      username: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      tlsFingerprint: null,
-      insecureTls: false,
-      httpPortOverride: null,
-      snapshotUrlOverride: null,
-      channelOverride: null,
-      defaultStream: null,
-      settingsVersion: CURRENT_SETTINGS_VERSION,
-      enabled: true,
-      ...describedFields(description),
-    });
-    await tx.channels.replaceForDevice(device.id, channelsFrom(description));
-    await tx.entities.replaceForDevice(device.id, entitiesFrom(description));
-    return device.id;
-  });
 }
 
 /** Adds every simulated device through the API (probe, then save), `concurrency` at a time. */
@@ -247,24 +208,50 @@ async function registerAll(
 }
 
 /**
- * Arms the load on every device (device i starts i/rate s after a common start, so the fleet
- * sends one event every 1/rate s), then measures the gateway while it runs.
+ * When the fleet posts. One post every 1/rate s (a slot): the "active" of each episode on the
+ * even slots, device after device, and its "inactive" `gapMs` later on an odd slot, so posts
+ * stay evenly spaced. `gapMs` is `episodeMs` rounded down to an odd number of slots, never more
+ * than a device's own schedule leaves (its next episode starts 2 × devices slots later): it does
+ * not grow with the fleet, so the device ends every episode before the gateway's quiet period
+ * would. Every device sends whole episodes (an even number of posts).
  */
+export interface Schedule {
+  slotMs: number;
+  gapMs: number;
+  /** Posts per second from one device, and how many it sends. */
+  perDeviceRate: number;
+  postsPerDevice: number;
+}
+
+export function loadSchedule(devices: number, rate: number, seconds: number, episodeMs: number): Schedule {
+  const slotMs = 1000 / rate;
+  const fits = Math.floor(Math.min(episodeMs, devices * slotMs) / slotMs + 1e-9);
+  const gapSlots = Math.max(1, fits % 2 === 0 ? fits - 1 : fits);
+  return {
+    slotMs,
+    gapMs: gapSlots * slotMs,
+    perDeviceRate: rate / devices,
+    postsPerDevice: 2 * Math.max(1, Math.round((rate * seconds) / devices / 2)),
+  };
+}
+
+/** Arms the load on every device, then measures the gateway while it runs. */
 async function runLoad(
   sim: SimProcess,
-  options: { devices: number; rate: number; seconds: number },
+  options: { devices: number; rate: number; seconds: number; episodeMs: number },
   clients: ClientsProcess,
   streams: StreamLog,
   gatewayPid: number,
 ): Promise<RunFigures> {
-  const perDevice = options.rate / options.devices;
+  const plan = loadSchedule(options.devices, options.rate, options.seconds, options.episodeMs);
   const startAt = Date.now() + LEAD_MS;
   const totals = await mapLimited(sim.urls, 50, async (deviceUrl, index) => {
     const load = {
-      rate: perDevice,
-      seconds: options.seconds,
+      rate: plan.perDeviceRate,
+      seconds: plan.postsPerDevice / plan.perDeviceRate,
       startAt,
-      offsetMs: (index * 1000) / options.rate,
+      offsetMs: index * 2 * plan.slotMs,
+      activeMs: plan.gapMs,
       event: { type: 'VMD', channel: 1 },
       toggle: true,
       stamp: true,
@@ -272,29 +259,36 @@ async function runLoad(
     return (await simControl<{ events: number }>(new URL(deviceUrl), 'POST', 'load', load)).events;
   });
   const sent = totals.reduce((a, b) => a + b, 0);
+  const loadMs = (sent * 1000) / options.rate;
   if (Date.now() > startAt) progress('warning: arming the load took longer than the lead time');
-  progress(`sending ${sent} events over ${options.seconds} s (${options.rate}/s)`);
+  progress(
+    `sending ${sent} events over ${round(loadMs / 1000, 1)} s (${options.rate}/s), each episode ${round(plan.gapMs)} ms long`,
+  );
   await sleep(startAt - Date.now());
 
   const rssBeforeRun = residentMb(gatewayPid).rssMb;
   const reconnectsBefore = streams.lost;
-  const cpuBefore = cpuTimeMs(gatewayPid);
-  const wallBefore = performance.now();
   let runPeakRss = rssBeforeRun;
   const rssTimer = setInterval(() => {
     runPeakRss = Math.max(runPeakRss, residentMb(gatewayPid).rssMb);
   }, 250);
-  await sleep(options.seconds * 1000);
+  // CPU over the steady part: during the first episode length only starts go out, during the
+  // last one (after loadMs) only ends.
+  await sleep(startAt + plan.gapMs - Date.now());
+  const cpuBefore = cpuTimeMs(gatewayPid);
+  const wallBefore = performance.now();
+  await sleep(startAt + loadMs - Date.now());
   const cpu = cpuTimeMs(gatewayPid) - cpuBefore;
   const elapsed = performance.now() - wallBefore;
-  const drainUntil = Date.now() + DRAIN_MS;
-  while (Date.now() < drainUntil && (clients.counts.sse < sent || clients.counts.mqtt < sent))
-    await sleep(100);
+  const drainUntil = Date.now() + plan.gapMs + DRAIN_MS;
+  const accounted = (path: 'sse' | 'mqtt') => clients.counts[path] + clients.counts[`${path}GatewayEnds`];
+  while (Date.now() < drainUntil && (accounted('sse') < sent || accounted('mqtt') < sent)) await sleep(100);
   clearInterval(rssTimer);
   return {
     sent,
+    episodeMs: plan.gapMs,
     startAt,
-    seconds: elapsed / 1000,
+    steady: [startAt + plan.gapMs, startAt + loadMs],
     cpuPercent: (cpu / elapsed) * 100,
     peakRssMb: residentMb(gatewayPid).peakRssMb,
     runPeakRssMb: runPeakRss,
@@ -314,20 +308,22 @@ function report(
     devices: options.devices,
     rate: options.rate,
     seconds: options.seconds,
+    episodeMs: round(run.episodeMs),
     snapshots: options.snapshots,
     register: options.register,
   };
   for (const path of ['sse', 'mqtt'] as const) {
     const samples = result[path];
-    const span = result[`${path}Span`];
-    const spanSeconds = span ? (span[1] - span[0]) / 1000 : 0;
+    const gatewayEnds = result[`${path}GatewayEnds`];
     line({
       ...common,
       path,
       sent: run.sent,
       delivered: samples.length,
-      lost: run.sent - samples.length,
-      eventsPerSecond: round(spanSeconds > 0 ? (samples.length - 1) / spanSeconds : 0, 1),
+      // Each one stands for a device "inactive" that came after the episode had ended.
+      gatewayEnds,
+      lost: run.sent - samples.length - gatewayEnds,
+      eventsPerSecond: round(steadyRate(samples, result[`${path}Emitted`], run.steady), 1),
       p50Ms: round(percentile(samples, 50)),
       p99Ms: round(percentile(samples, 99)),
       maxMs: round(samples.length ? Math.max(...samples) : Number.NaN),
@@ -346,6 +342,16 @@ function report(
     allStreamsConnectedSeconds: round(setup.connectSeconds, 1),
     gatewayUpSecondsAtRunStart: round(setup.gatewayUpSecondsAtRunStart, 1),
   });
+}
+
+/** Deliveries per second that arrived while the fleet posted at the full rate. */
+function steadyRate(samples: number[], emitted: number[], [from, to]: [number, number]): number {
+  let arrived = 0;
+  samples.forEach((latency, i) => {
+    const at = emitted[i]! + latency;
+    if (at >= from && at < to) arrived++;
+  });
+  return (arrived * 1000) / (to - from);
 }
 
 /** The one-second slice of the run (by emit time) with the highest p99: where a stall happened. */
