@@ -81,6 +81,75 @@ export function matchAt(buf: Buffer, i: number, needle: Buffer): number {
   return 1;
 }
 
+/** A delimiter line was found (where: a Found). */
+export const FOUND = 1;
+/** No delimiter in the bytes given. */
+export const NONE = 0;
+
+/** Where findDelimiter / delimiterAt found a delimiter line: [start, end). */
+export interface Found {
+  start: number;
+  end: number;
+}
+
+/**
+ * The first delimiter line (`needle` followed by a line end or `--`) at or after `from`: FOUND
+ * (into `out`), NONE, or MORE when one may start at `out.start` but its line has not ended yet.
+ */
+export function findDelimiter(buf: Buffer, from: number, needle: Buffer, final: boolean, out: Found): number {
+  for (let at = from; ; ) {
+    const j = buf.indexOf(needle, at);
+    if (j < 0) return NONE;
+    const end = delimiterEnd(buf, j, needle.length, final);
+    if (end === MORE) {
+      out.start = j;
+      return MORE;
+    }
+    if (end >= 0) return found(out, j, end);
+    at = j + 1;
+  }
+}
+
+/**
+ * Blank lines, then a delimiter line, right at `from` (where a Content-Length says the body
+ * ends)? FOUND (into `out`), NO, or MORE. At the end of the stream, what is there counts.
+ */
+export function delimiterAt(buf: Buffer, from: number, needle: Buffer, final: boolean, out: Found): number {
+  const i = skipGap(buf, from);
+  if (i === NO) return NO;
+  if (i === buf.length) return final ? found(out, i, i) : MORE;
+  const match = matchAt(buf, i, needle);
+  if (match === NO) return NO;
+  if (match === MORE) return final ? found(out, i, buf.length) : MORE;
+  const end = delimiterEnd(buf, i, needle.length, final);
+  return end < 0 ? end : found(out, i, end);
+}
+
+function found(out: Found, start: number, end: number): number {
+  out.start = start;
+  out.end = end;
+  return FOUND;
+}
+
+/**
+ * A delimiter line inside [bodyStart, bodyEnd)? Then a Content-Length that seemed right is
+ * wrong and only by chance ends where a later part ends. The search stops at bodyEnd, so each
+ * body is read once.
+ */
+export function delimiterInside(buf: Buffer, bodyStart: number, bodyEnd: number, needle: Buffer): boolean {
+  for (let j = buf.indexOf(needle, bodyStart); j >= 0 && j < bodyEnd; j = buf.indexOf(needle, j + 1)) {
+    if (buf[j - 1] === LF && delimiterEnd(buf, j, needle.length, true) >= 0) return true;
+  }
+  return false;
+}
+
+/** End of the body without the line break(s) before its delimiter. */
+export function trimEnd(buf: Buffer, start: number, end: number): number {
+  let e = end;
+  while (e > start && isSpace(buf[e - 1]!)) e--;
+  return e;
+}
+
 /**
  * What readHead found. The Content-Type value is only located (typeStart/typeEnd, -1 when
  * absent): most parts are sniffed and never need it as a string. `contentLength` is -1 when
