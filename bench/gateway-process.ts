@@ -2,8 +2,8 @@
  * Runs the gateway the way a user does (`hikbridge start --config FILE`) in a process of its
  * own, so its CPU and memory are measured alone, without the benchmark's own work in them.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -35,8 +35,12 @@ export interface GatewayProcessOptions {
  */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const { dataDir, config, nodeArgs = [], onLogLine, timeoutMs = 120_000 } = options;
+  // The launcher compiles edited sources on start; do that now, so the build's memory is not
+  // counted in the measured process's peak.
+  execFileSync(process.execPath, [BIN, '--help'], { stdio: 'ignore', timeout: 120_000 });
   const configFile = join(dataDir, 'config.yml');
   writeFileSync(configFile, stringify(config), { mode: 0o600 });
+  // stdout is a pipe, so the gateway logs JSON lines (what onLogLine reads).
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, HIKBRIDGE_CONFIG: '' },
@@ -65,6 +69,23 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       }
     });
   });
+}
+
+/** The pid of a process's child whose command line contains `name` (e.g. the gateway's MediaMTX). */
+export function childPid(parentPid: number, name: string): number | undefined {
+  const read = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return ''; // gone meanwhile
+    }
+  };
+  for (const task of readdirSync(`/proc/${parentPid}/task`)) {
+    for (const pid of read(`/proc/${parentPid}/task/${task}/children`).split(' ').filter(Boolean)) {
+      if (read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ').includes(name)) return Number(pid);
+    }
+  }
+  return undefined;
 }
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */

@@ -1,25 +1,20 @@
 /**
  * `npm run bench -- <name> [options]`: runs one benchmark and prints one JSON object per
- * result line on stdout (progress goes to stderr).
+ * result line on stdout (progress goes to stderr). Each benchmark is loaded only when asked for.
  */
-import { runEventsBench } from './events.ts';
-import { runLiveBench } from './live.ts';
-import { runParseBench } from './parse.ts';
-import { runSnapshotBench } from './snapshot.ts';
-
 type Bench = (args: string[]) => Promise<void>;
 
-const benches: Record<string, Bench> = {
-  snapshot: runSnapshotBench,
-  parse: runParseBench,
-  events: runEventsBench,
-  live: runLiveBench,
+const benches: Record<string, () => Promise<Bench>> = {
+  snapshot: async () => (await import('./snapshot.ts')).runSnapshotBench,
+  parse: async () => (await import('./parse.ts')).runParseBench,
+  events: async () => (await import('./events.ts')).runEventsBench,
+  live: async () => (await import('./live.ts')).runLiveBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
-const bench = name ? benches[name] : undefined;
-if (!bench) {
+const load = name ? benches[name] : undefined;
+if (!load) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
   process.exit(2);
 }
-await bench(args);
+await (await load())(args);

@@ -3,68 +3,76 @@
  * (cold: MediaMTX must first connect to the camera; warm: the path is already live), and the
  * CPU/RSS of MediaMTX and the gateway while N viewers watch one camera. Everything real: the
  * simulated camera serves ffmpeg test-pattern video over Digest RTSP (sim/video.ts), the
- * gateway supervises its own MediaMTX, viewers are ffmpeg processes.
+ * gateway runs in a process of its own as a user starts it (`hikbridge start --config FILE`)
+ * and supervises its own MediaMTX, viewers are
+ * ffmpeg processes reading the RTSP URL the API hands out (a viewer token as the password).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PassThrough } from 'node:stream';
 import { startSimDevice } from '../sim/index.ts';
 import { freePort } from '../sim/net.ts';
 import { startSimVideo } from '../sim/video.ts';
-import { startGateway } from '../src/app.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
 import { MediamtxApi } from '../src/protocols/mediamtx/api.ts';
+import {
+  childPid,
+  cpuTimeMs,
+  type GatewayProcess,
+  residentMb,
+  startGatewayProcess,
+} from './gateway-process.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
 const PASSWORD = 'Bench-Pass-1';
+const ADMIN_PASSWORD = 'Bench-Admin-42!';
 
 export async function runLiveBench(args: string[]): Promise<void> {
   const options = parseOptions(args, { runs: 20, viewers: 16, seconds: 20 });
   requireCommand('ffmpeg');
   const mediamtx = (await provisionMediamtx({ onProgress: (m) => process.stderr.write(`${m}\n`) })).path;
-  const video = await startSimVideo({
-    mediamtx,
-    username: 'admin',
-    password: PASSWORD,
-    main: { width: 1280, height: 720, fps: 25 },
-  });
-  const sim = await startSimDevice({ profile: 'camera', password: PASSWORD, rtspPort: video.rtspPort });
-  const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-live-'));
-  const ports = {
-    apiPort: await freePort(),
-    rtspPort: await freePort(),
-    webrtcPort: await freePort(),
-    webrtcUdpPort: await freePort(),
-    hlsPort: await freePort(),
-  };
-  const gateway = await startGateway({
-    env: {},
-    logDestination: new PassThrough().resume(),
-    overrides: {
-      dataDir,
-      server: { host: '127.0.0.1', port: 0 },
-      log: { level: 'warn' },
-      media: { ...ports, binary: mediamtx, onDemandCloseAfterSeconds: 1 },
-    },
-  });
+  const cleanups: Array<() => Promise<unknown>> = [];
   try {
-    await gateway.media.ready();
-    const device = await gateway.devices.registry.add({
-      host: '127.0.0.1',
-      port: sim.port,
+    const video = await startSimVideo({
+      mediamtx,
       username: 'admin',
       password: PASSWORD,
+      main: { width: 1280, height: 720, fps: 25 },
     });
-    const [channel] = await gateway.store.channels.listByDevice(device.id);
-    // The media module applies device changes a moment later (debounced).
-    await waitFor(async () => gateway.media.pathName(channel!.id, 1) !== undefined, 10_000);
-    const path = gateway.media.pathName(channel!.id, 1)!;
+    cleanups.push(() => video.stop());
+    const sim = await startSimDevice({ profile: 'camera', password: PASSWORD, rtspPort: video.rtspPort });
+    cleanups.push(() => sim.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-live-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const ports = {
+      apiPort: await freePort(),
+      rtspPort: await freePort(),
+      webrtcPort: await freePort(),
+      webrtcUdpPort: await freePort(),
+      hlsPort: await freePort(),
+    };
+    const gateway = await startGatewayProcess({
+      dataDir,
+      config: {
+        dataDir,
+        server: { host: '127.0.0.1', port: 0 },
+        auth: { adminPassword: ADMIN_PASSWORD },
+        log: { level: 'warn' },
+        media: { ...ports, binary: mediamtx, onDemandCloseAfterSeconds: 1 },
+      },
+      onLogLine: (line) => process.stderr.write(`gateway: ${line.slice(0, 400)}\n`),
+    });
+    cleanups.push(() => gateway.stop());
     const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const gatewayApi = await GatewayApi.login(gateway);
+    const channelId = await gatewayApi.addCamera(sim.port);
+    let stream = await gatewayApi.mainStream(channelId);
+    const path = stream.path;
     await waitFor(async () => (await api.getPath(path)) !== null, 10_000);
-    const url = gateway.media.internalRtspUrl(path);
+    const mediamtxPid = childPid(gateway.pid, 'mediamtx');
+    if (mediamtxPid === undefined) throw new Error('the gateway runs no MediaMTX');
 
     const cold: number[] = [];
     const warm: number[] = [];
@@ -72,15 +80,17 @@ export async function runLiveBench(args: string[]): Promise<void> {
       // Cold: the path has closed its camera connection (closeAfter 1 s) since the last viewer.
       await waitFor(async () => !(await api.getPath(path))?.ready, 10_000);
       await sleep(Math.random() * 1000);
-      cold.push(await firstFrameMs(url));
+      cold.push(await firstFrameMs(stream.rtsp));
       process.stderr.write(`cold run ${run + 1}/${options.runs}: ${round(cold.at(-1)!)} ms\n`);
     }
-    const keeper = viewer(url);
+    // Fresh URLs before each phase: the viewer token in them expires.
+    stream = await gatewayApi.mainStream(channelId);
+    const keeper = viewer(stream.rtsp);
     await waitFor(async () => Boolean((await api.getPath(path))?.ready), 10_000);
     for (let run = 0; run < options.runs; run++) {
       // Back-to-back viewers would all start just after a key frame; sample every phase of the GOP.
       await sleep(Math.random() * 1000);
-      warm.push(await firstFrameMs(url));
+      warm.push(await firstFrameMs(stream.rtsp));
     }
     keeper.kill('SIGKILL');
     for (const [mode, samples] of [
@@ -98,12 +108,63 @@ export async function runLiveBench(args: string[]): Promise<void> {
         maxMs: round(Math.max(...samples)),
       });
     }
-    print(await measureViewers(gateway.media.enginePid!, url, api, path, options.viewers, options.seconds));
+    stream = await gatewayApi.mainStream(channelId);
+    const pids = { gateway: gateway.pid, mediamtx: mediamtxPid };
+    print(await measureViewers(pids, stream.rtsp, api, path, options.viewers, options.seconds));
   } finally {
-    await gateway.stop();
-    await sim.close();
-    await video.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  }
+}
+
+/** The gateway's REST API, called the way a user's script would. */
+class GatewayApi {
+  private constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  static async login(gateway: GatewayProcess): Promise<GatewayApi> {
+    const response = await fetch(`${gateway.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`login failed: HTTP ${response.status}`);
+    return new GatewayApi(gateway.url, ((await response.json()) as { token: string }).token);
+  }
+
+  /** Adds the simulated camera; answers its first channel's id. */
+  async addCamera(port: number): Promise<string> {
+    const body = { host: '127.0.0.1', port, username: 'admin', password: PASSWORD };
+    const device = await this.call<{ id: string }>('POST', '/api/v1/devices', body, 201);
+    const channels = await this.call<Array<{ id: string }>>('GET', `/api/v1/devices/${device.id}/channels`);
+    if (!channels[0]) throw new Error('the camera has no channel');
+    return channels[0].id;
+  }
+
+  /** The channel's main stream: its MediaMTX path and the RTSP URL a viewer opens. */
+  async mainStream(channelId: string): Promise<{ path: string; rtsp: string }> {
+    type LiveStream = { streamNo: number; path: string; urls: { rtsp: string } };
+    const streams = await this.call<LiveStream[]>('GET', `/api/v1/channels/${channelId}/streams`);
+    const main = streams.find((each) => each.streamNo === 1);
+    if (!main) throw new Error('the channel has no main stream');
+    return { path: main.path, rtsp: main.urls.rtsp };
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, status = 200): Promise<T> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (response.status !== status)
+      throw new Error(`${method} ${path}: HTTP ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
   }
 }
 
@@ -136,7 +197,7 @@ function viewer(url: string): ChildProcess {
 }
 
 async function measureViewers(
-  mediamtxPid: number,
+  pids: { gateway: number; mediamtx: number },
   url: string,
   api: MediamtxApi,
   path: string,
@@ -147,45 +208,36 @@ async function measureViewers(
   try {
     await waitFor(async () => ((await api.getPath(path))?.readers.length ?? 0) >= count, 20_000);
     await sleep(3000);
-    const before = { mediamtx: cpuSeconds(mediamtxPid), gateway: process.cpuUsage(), at: performance.now() };
+    const cpuBefore = { mediamtx: cpuTimeMs(pids.mediamtx), gateway: cpuTimeMs(pids.gateway) };
+    const startedAt = performance.now();
     const bytesBefore = (await api.getPath(path)) as unknown as { bytesSent: number };
     let gatewayRss = 0;
     let mediamtxRss = 0;
     for (let elapsed = 0; elapsed < seconds; elapsed++) {
       await sleep(1000);
-      gatewayRss = Math.max(gatewayRss, process.memoryUsage().rss);
-      mediamtxRss = Math.max(mediamtxRss, rssBytes(mediamtxPid));
+      gatewayRss = Math.max(gatewayRss, residentMb(pids.gateway).rssMb);
+      mediamtxRss = Math.max(mediamtxRss, residentMb(pids.mediamtx).rssMb);
     }
-    const wallSeconds = (performance.now() - before.at) / 1000;
-    const gatewayCpu = process.cpuUsage(before.gateway);
+    const wallMs = performance.now() - startedAt;
+    const cpuPercent = (pid: number, before: number) => round(((cpuTimeMs(pid) - before) / wallMs) * 100);
     const live = (await api.getPath(path)) as unknown as { bytesSent: number; readers: unknown[] };
     return {
       bench: 'live',
       metric: 'viewers',
       viewers: count,
       readers: live.readers.length,
-      seconds: round(wallSeconds),
-      outMbitPerSecond: round(((live.bytesSent - bytesBefore.bytesSent) * 8) / wallSeconds / 1e6),
-      mediamtxCpuPercent: round(((cpuSeconds(mediamtxPid) - before.mediamtx) / wallSeconds) * 100),
-      gatewayCpuPercent: round(((gatewayCpu.user + gatewayCpu.system) / 1e6 / wallSeconds) * 100),
-      mediamtxRssMb: round(mediamtxRss / 1048576),
-      gatewayRssMb: round(gatewayRss / 1048576),
+      seconds: round(wallMs / 1000),
+      outMbitPerSecond: round(((live.bytesSent - bytesBefore.bytesSent) * 8) / (wallMs / 1000) / 1e6),
+      mediamtxCpuPercent: cpuPercent(pids.mediamtx, cpuBefore.mediamtx),
+      gatewayCpuPercent: cpuPercent(pids.gateway, cpuBefore.gateway),
+      mediamtxRssMb: round(mediamtxRss),
+      gatewayRssMb: round(gatewayRss),
+      // VmHWM: the most the gateway process ever held, start-up included.
+      gatewayPeakRssMb: round(residentMb(pids.gateway).peakRssMb),
     };
   } finally {
     for (const each of viewers) each.kill('SIGKILL');
   }
-}
-
-/** User + system CPU seconds of a process, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after "pid (comm) ".
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
 }
 
 function print(result: object): void {
