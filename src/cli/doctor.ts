@@ -3,10 +3,11 @@
  * the stable JSON contract (`--json`, see DESIGN.md) or as a readable list.
  * Exit code: 0 when no check failed, 1 when one did, 2 on usage errors.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type CheckStatus, type DoctorReport, runDoctor } from '../diagnostics/doctor.ts';
-import { isSha256Fingerprint } from '../protocols/http/tls.ts';
 import { parseDeviceUrl } from '../protocols/isapi/client.ts';
+import { withoutPassword, withoutUrlPassword } from './credentials.ts';
+import { parseChannelList, parseFingerprint, parseTimeoutMs } from './options.ts';
 
 export const DOCTOR_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -34,7 +35,7 @@ export function registerDoctorCommand(program: Command): void {
       'accept only the HTTPS certificate with this SHA-256 fingerprint',
       parseFingerprint,
     )
-    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 5000)', parsePositiveInt)
+    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 5000)', parseTimeoutMs)
     .option('--channels <list>', 'only these channel numbers, e.g. 1,2,5', parseChannelList)
     // Usage errors (bad option values, missing URL) exit with 2, like the rest of the CLI.
     .exitOverride((error) => process.exit(error.exitCode === 0 ? DOCTOR_EXIT.ok : DOCTOR_EXIT.usage))
@@ -68,11 +69,11 @@ export async function doctorCommand(
   } catch (error) {
     // runDoctor turns every device problem into a check; what reaches here is a usage error.
     if (!(error instanceof TypeError)) throw error;
-    out.stderr(`doctor: ${withoutPassword(error.message, safePassword(url))}\n`);
+    out.stderr(`doctor: ${withoutUrlPassword(error.message, url)}\n`);
     return DOCTOR_EXIT.usage;
   }
   const text = options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorText(report);
-  out.stdout(withoutPassword(text, address.password));
+  out.stdout(withoutPassword(text, address.password, url));
   return doctorExitCode(report);
 }
 
@@ -95,45 +96,4 @@ export function formatDoctorText(report: DoctorReport): string {
     `${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * The report never quotes the password; this is the last line of defence for anything printed.
- * Passwords shorter than 3 characters are left alone: masking them would mangle ordinary words.
- */
-function withoutPassword(text: string, password: string): string {
-  if (password.length < 3) return text;
-  const forms = new Set([password, encodeURIComponent(password), JSON.stringify(password).slice(1, -1)]);
-  let clean = text;
-  for (const form of forms) clean = clean.split(form).join('***');
-  return clean;
-}
-
-function safePassword(url: string): string {
-  try {
-    return parseDeviceUrl(url).password;
-  } catch {
-    return '';
-  }
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function parseChannelList(value: string): number[] {
-  const ids = value.split(',').map((part) => Number(part.trim()));
-  if (ids.some((id) => !Number.isInteger(id) || id < 1 || id > 512)) {
-    throw new InvalidArgumentError('expected channel numbers like 1,2,5');
-  }
-  return ids;
-}
-
-function parseFingerprint(value: string): string {
-  if (!isSha256Fingerprint(value)) {
-    throw new InvalidArgumentError('expected a SHA-256 fingerprint (64 hex digits, e.g. AB:CD:...)');
-  }
-  return value;
 }

@@ -1,6 +1,7 @@
 /** The `hikbridge` command. Each subcommand lives in its own file; this one only wires them. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { registerDoctorCommand } from './doctor.ts';
+import { parseChannelList, parseCount, parseFingerprint, parsePort, parseTimeoutMs } from './options.ts';
 import { describeFailure, EXIT, exitCodeFor, formatProbeText, probe } from './probe.ts';
 
 const program = new Command();
@@ -15,9 +16,13 @@ program
   .argument('<url>', 'http[s]://user:password@host[:port] (URL-encode special characters in the password)')
   .option('--json', 'print one JSON object (the stable contract)')
   .option('--insecure', 'accept any HTTPS certificate')
-  .option('--fingerprint <sha256>', 'accept only the HTTPS certificate with this SHA-256 fingerprint')
+  .option(
+    '--fingerprint <sha256>',
+    'accept only the HTTPS certificate with this SHA-256 fingerprint',
+    parseFingerprint,
+  )
   .option('--channels <list>', 'only these channel numbers, e.g. 1,2,5', parseChannelList)
-  .option('--timeout <ms>', 'connect and response timeout in milliseconds', parsePositiveInt)
+  .option('--timeout <ms>', 'connect and response timeout in milliseconds', parseTimeoutMs)
   .option('--show-credentials', 'print RTSP URLs with the password instead of ***')
   .action(async (url: string, options) => {
     try {
@@ -73,33 +78,6 @@ program
     const { runStart } = await import('./start.ts');
     await runStart(options);
   });
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new InvalidArgumentError('expected a number 1-5000');
-  return n;
-}
-
-function parseChannelList(value: string): number[] {
-  const ids = value.split(',').map((part) => Number(part.trim()));
-  if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 1 || id > 512)) {
-    throw new InvalidArgumentError('expected channel numbers like 1,2,5');
-  }
-  return ids;
-}
 
 program.exitOverride((error) => {
   process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);

@@ -3,6 +3,7 @@ import { DeviceError } from '../protocols/http/errors.ts';
 import { IsapiClient, parseDeviceUrl } from '../protocols/isapi/client.ts';
 import { type DeviceDescription, discoverDevice } from '../protocols/isapi/discovery.ts';
 import { redactRtspUrl } from '../protocols/isapi/rtsp.ts';
+import { withoutUrlPassword } from './credentials.ts';
 
 export interface ProbeCommandOptions {
   json?: boolean;
@@ -137,15 +138,5 @@ export function exitCodeFor(error: unknown): number {
 /** One line for stderr, never containing the password from the URL. */
 export function describeFailure(error: unknown, url: string): string {
   const message = error instanceof Error ? error.message : String(error);
-  const password = safePassword(url);
-  const clean = password ? message.split(password).join('***') : message;
-  return clean.replace(/\s*\n\s*/g, ' ');
-}
-
-function safePassword(url: string): string | undefined {
-  try {
-    return parseDeviceUrl(url).password || undefined;
-  } catch {
-    return undefined;
-  }
+  return withoutUrlPassword(message, url).replace(/\s*\n\s*/g, ' ');
 }

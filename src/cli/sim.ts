@@ -1,6 +1,7 @@
 /** `hikbridge sim`: serve simulated devices until interrupted. */
 import { randomBytes } from 'node:crypto';
 import { type SimDevice, type SimDeviceOptions, startSimFleet } from '../../sim/index.ts';
+import { stopOnSignal } from './signals.ts';
 
 export interface SimCommandOptions {
   profile: string[];
@@ -49,7 +50,9 @@ export async function runSim(options: SimCommandOptions): Promise<SimDevice[]> {
   process.stdout.write(
     'Control API: POST <url>/__sim/event, /__sim/fault, /__sim/call, /__sim/load (see sim/README.md). Ctrl+C stops.\n',
   );
-  stopOnSignal(devices);
+  stopOnSignal(async () => {
+    await Promise.all(devices.map((device) => device.close()));
+  });
   return devices;
 }
 
@@ -60,13 +63,4 @@ export function describeSim(device: SimDevice, user: string, password: string): 
   );
   const pin = device.certificateFingerprint ? ` (certificate ${device.certificateFingerprint})` : '';
   return `${device.profile.model} (${device.profile.kind}) ${withCredentials}${pin}`;
-}
-
-function stopOnSignal(devices: SimDevice[]): void {
-  const stop = async () => {
-    await Promise.all(devices.map((device) => device.close()));
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }

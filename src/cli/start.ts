@@ -3,6 +3,7 @@
 import { type Gateway, startGateway } from '../app.ts';
 import { ConfigError } from '../core/config/index.ts';
 import { startDemoDevices } from './demo.ts';
+import { stopOnSignal } from './signals.ts';
 
 export interface StartCommandOptions {
   config?: string;
@@ -53,23 +54,4 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
     await gateway.stop();
     await demo?.stop();
   });
-}
-
-function stopOnSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      process.stderr.write(`${signal} again: exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    // The gateway stops within its own 5 s deadline; this is the last resort.
-    setTimeout(() => process.exit(1), 7000).unref();
-    stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }

@@ -65,12 +65,13 @@ describe('hikbridge doctor', () => {
     expect(stdout).toMatch(/^! stream-codec {2,}channel 1 \(yard\): main stream 101 is H\.265/m);
   });
 
-  it('usage errors exit with 2: a bad URL, a bad option value, a missing URL', async () => {
+  it('usage errors exit with 2: a bad URL, bad option values, an empty channel list, a missing URL', async () => {
     const badUrl = await runDoctorCli(['ftp://admin:x@host']);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toMatch(/^doctor: unsupported scheme "ftp:"/);
     expect((await runDoctorCli(['http://admin:x@127.0.0.1:1', '--timeout', 'soon'])).code).toBe(2);
     expect((await runDoctorCli(['http://admin:x@127.0.0.1:1', '--fingerprint', 'abc'])).code).toBe(2);
+    expect((await runDoctorCli(['http://admin:x@127.0.0.1:1', '--channels', ''])).code).toBe(2);
     expect((await runDoctorCli([])).code).toBe(2);
   });
 });
