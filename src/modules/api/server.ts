@@ -13,6 +13,7 @@ import type { HttpApp } from '../../core/http.ts';
 import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import { type AuthModule, SESSION_COOKIE } from '../auth/index.ts';
+import { parseJsonBody } from './json-body.ts';
 import { registerSystemRoutes } from './system.ts';
 import { describeValidationErrors, validatorCompiler } from './validation.ts';
 
@@ -38,7 +39,18 @@ export async function buildApi(deps: ApiDeps): Promise<HttpApp> {
     trustProxy: deps.settings.trustProxy,
     // Request ids only tie log lines together; they carry no meaning.
     genReqId: () => Math.random().toString(36).slice(2, 10),
+    // Errors the router raises before any route runs; they get the usual shape too.
+    frameworkErrors: (error, _request, reply) => sendRouterError(error, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler((error, request, reply) => sendError(deps.logger, error as Error, request, reply));
@@ -88,6 +100,15 @@ export async function buildApi(deps: ApiDeps): Promise<HttpApp> {
   registerSystemRoutes(app, deps);
   for (const module of deps.modules()) await module.routes?.(app);
   return app;
+}
+
+/** A path part longer than the router accepts (414) or a URL it cannot decode (400); never echoed. */
+function sendRouterError(error: FastifyError, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    reply.code(414).send({ error: { code: 'uri_too_long', message: 'A part of the path is too long.' } });
+    return;
+  }
+  reply.code(400).send({ error: { code: 'bad_request', message: 'The URL cannot be decoded.' } });
 }
 
 function sendError(
