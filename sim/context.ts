@@ -1,5 +1,6 @@
 /** What request handlers see of one simulated device. */
 import type { AlertHub } from './alert-stream.ts';
+import type { DeviceClock } from './clock.ts';
 import type { DeviceModel } from './device-model.ts';
 import type { FaultSet } from './faults.ts';
 import type { HttpRequest, HttpResponse } from './http/connection.ts';
@@ -15,6 +16,8 @@ export interface DeviceContext {
   intercom: Intercom;
   /** Latency of snapshots, drawn per request. */
   snapshotDelay: SnapshotDelay;
+  /** The device's clock (offset from real time). */
+  clock: DeviceClock;
   /** True once close() started: pending work must not answer any more. */
   closed: () => boolean;
 }

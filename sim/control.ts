@@ -4,6 +4,7 @@
  * generator (`startEventLoad`, `POST /__sim/load`) that benchmarks drive.
  */
 import { performance } from 'node:perf_hooks';
+import { localDateTime } from './clock.ts';
 import type { HttpRequest, HttpResponse } from './http/connection.ts';
 import type { SimAlarmEvent, SimDevice } from './types.ts';
 import { SimInputError, validateCallStatus, validateEvent, validateFault } from './validate.ts';
@@ -88,6 +89,15 @@ const HANDLERS: Record<string, ControlHandler> = {
     device.setSnapshotDelay(body.snapshotDelayMs as number);
     reply(res, 200, { ok: true, snapshotDelayMs: device.snapshotDelayMs });
   },
+  'GET clock': (device, _req, res) => reply(res, 200, clockState(device)),
+  'POST clock': (device, req, res) => {
+    const body = parseJson(req) as { clockOffsetMs?: unknown };
+    if (!body || typeof body !== 'object' || !('clockOffsetMs' in body)) {
+      throw new SimInputError('body must be {"clockOffsetMs": ms} (negative = the device is behind)');
+    }
+    device.setClockOffset(body.clockOffsetMs as number);
+    reply(res, 200, { ok: true, ...clockState(device) });
+  },
   'GET info': (device, _req, res) =>
     reply(res, 200, {
       name: device.profile.name,
@@ -99,6 +109,16 @@ const HANDLERS: Record<string, ControlHandler> = {
       openAlertStreams: device.openAlertStreams,
     }),
 };
+
+/** The device clock: its offset, and the time it believes it is (UTC and as the device writes it). */
+function clockState(device: SimDevice): { clockOffsetMs: number; deviceTime: string; localTime: string } {
+  const now = device.deviceTime();
+  return {
+    clockOffsetMs: device.clockOffsetMs,
+    deviceTime: now.toISOString(),
+    localTime: localDateTime(now),
+  };
+}
 
 /** The serial number the device reports (the profile's, or the `serialNumber` option). */
 function serialOf(device: SimDevice): string | null {

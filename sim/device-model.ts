@@ -82,6 +82,23 @@ function ensureStreamList(isapi: FixtureIsapi, streams: Map<number, StreamInfo>,
 }
 
 /**
+ * Every device answers System/time; no capture has it, so its shape is invented (the fields
+ * public ISAPI clients read). `localTime` and `timeZone` are filled per request from the device's
+ * clock (routes/time.ts); replacing or removing these entries with setEndpoint is respected.
+ */
+function ensureTime(isapi: FixtureIsapi, namespace: string): void {
+  isapi['System/time'] ??= invented(
+    {
+      response: {
+        Time: { '@version': '2.0', '@xmlns': namespace, timeMode: 'NTP', localTime: '', timeZone: '' },
+      },
+    },
+    INVENTED.time,
+  );
+  isapi['System/time/timeZone'] ??= invented({ response: { timeZone: '' } }, INVENTED.time);
+}
+
+/**
  * Makes Security/adminAccesses report the RTSP port the caller asked for. A profile without the
  * endpoint at all gets one with the standard ports (HTTP 80, RTSP 554 unless asked otherwise).
  */
@@ -181,6 +198,7 @@ export function buildDeviceModel(
   const deviceInfo = rootOf(isapi, 'System/deviceInfo');
   const streams = collectStreams(isapi);
   ensureStreamList(isapi, streams, namespace);
+  ensureTime(isapi, namespace);
   applyRtspPort(isapi, rtspPort, namespace);
   applyLockoutPolicy(isapi, lockout);
 

@@ -2,6 +2,7 @@
 import { AlertHub } from './alert-stream.ts';
 import { snapshotJpegs, tlsAssets } from './assets.ts';
 import { DeviceAuth } from './auth.ts';
+import { DeviceClock } from './clock.ts';
 import type { DeviceContext } from './context.ts';
 import { buildDeviceModel, type DeviceModel } from './device-model.ts';
 import { dig, text } from './dict.ts';
@@ -126,6 +127,7 @@ async function startDevice(
   };
   const model = buildDeviceModel(profile, options.rtspPort ?? rtsp?.port, lockout);
   const faults = new FaultSet();
+  const clock = new DeviceClock(options.clockOffsetMs ?? 0);
   const snapshotDelay = new SnapshotDelay(
     options.snapshotDelayMs ?? profile.snapshotDelayMs ?? CAPTURED_SNAPSHOT_MS,
   );
@@ -135,6 +137,7 @@ async function startDevice(
     port: 0,
     https,
     snapshot: snapshotJpegs().small,
+    clock,
   };
   const alerts = new AlertHub({ source, faults, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs });
   const audio = new TwoWayAudio(model.twoWayChannels, twoWayCodec(options, model.twoWayCodec));
@@ -152,6 +155,7 @@ async function startDevice(
     auth: options.auth ?? DEFAULTS.auth,
     realm: model.realm,
     stream: (id) => rtspStreamFacts(model, id),
+    now: () => clock.now(),
   });
   const auth = new DeviceAuth({
     username: options.username ?? DEFAULTS.username,
@@ -171,6 +175,7 @@ async function startDevice(
     audio,
     intercom,
     snapshotDelay,
+    clock,
     closed: () => closed,
   };
   const tls = https ? tlsAssets() : undefined;
@@ -237,6 +242,15 @@ async function startDevice(
     },
     setSnapshotDelay(delayMs: number | [number, number]): void {
       snapshotDelay.set(delayMs);
+    },
+    get clockOffsetMs() {
+      return clock.offsetMs;
+    },
+    setClockOffset(offsetMs: number): void {
+      clock.setOffset(offsetMs);
+    },
+    deviceTime(): Date {
+      return clock.now();
     },
     close(): Promise<void> {
       closing ??= (async () => {

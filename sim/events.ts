@@ -3,6 +3,7 @@
  * (test/fixtures/alerts/*.xml), the v1.0 psialliance PIR body, and the doorbell's JSON parts
  * (test/fixtures/doorbell/.../historical_alert_stream.json).
  */
+import type { DeviceClock } from './clock.ts';
 import type { DeviceModel } from './device-model.ts';
 import { clone } from './dict.ts';
 import { doorbellData } from './profiles/data/doorbell-data.ts';
@@ -20,6 +21,8 @@ export interface EventSource {
   port: number;
   https: boolean;
   snapshot: Buffer;
+  /** The device's clock: every `dateTime` is its time, offset included. */
+  clock: DeviceClock;
 }
 
 export interface PartFlags {
@@ -44,15 +47,6 @@ const TARGET_RECTS: Record<SmartTarget, XmlDict> = {
   human: { X: '0.6', Y: '0.215278', width: '0.135937', height: '0.505556' },
   vehicle: { X: '0.779688', Y: '0.409722', width: '0.209375', height: '0.459722' },
 };
-
-/** Device-local time with offset, as devices write it: 2024-11-19T16:53:28+01:00. */
-export function localDateTime(date = new Date()): string {
-  const offset = -date.getTimezoneOffset();
-  const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 19);
-  const sign = offset >= 0 ? '+' : '-';
-  const abs = Math.abs(offset);
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
 
 function description(type: string): string {
   return DESCRIPTIONS[type] ?? `${type} alarm`;
@@ -97,7 +91,7 @@ function alarmV2(event: SimAlarmEvent, source: EventSource, count: number, flags
   };
   if (model.profile.kind === 'nvr') alert.dynChannelID = String(channel);
   Object.assign(alert, {
-    dateTime: localDateTime(),
+    dateTime: source.clock.localDateTime(),
     activePostCount: flags.emptyActivePostCount ? null : String(count),
     eventType: event.type,
     eventState: event.state ?? 'active',
@@ -121,7 +115,7 @@ function alarmV2(event: SimAlarmEvent, source: EventSource, count: number, flags
 function alarmV1(event: SimAlarmEvent, source: EventSource, count: number, flags: PartFlags): Part {
   const { model } = source;
   const channel = event.channel ?? 1;
-  const dateTime = localDateTime();
+  const dateTime = source.clock.localDateTime();
   const ext = 'urn:selfextension:psiaext-ver10-xsd';
   const alert: XmlDict = {
     '@version': '1.0',
@@ -165,7 +159,7 @@ function alarmJson(event: SimAlarmEvent, source: EventSource, count: number): Pa
     portNo: source.port,
     protocol: source.https ? 'HTTPS' : 'HTTP',
     channelID: event.channel ?? 1,
-    dateTime: localDateTime(),
+    dateTime: source.clock.localDateTime(),
     activePostCount: count,
     eventType: event.type,
     eventState: event.state ?? 'active',
@@ -188,7 +182,7 @@ export function accessControllerPart(event: SimAccessEvent, source: EventSource,
     ipAddress: source.host,
     portNo: source.port,
     protocol: source.https ? 'HTTPS' : 'HTTP',
-    dateTime: localDateTime(),
+    dateTime: source.clock.localDateTime(),
     eventDescription: 'Access Controller Event',
     AccessControllerEvent: detail,
   });

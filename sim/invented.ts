@@ -18,6 +18,7 @@ export const INVENTED = {
     'ContentMgmt/InputProxy/channels/status: in none of the captures; online = a stream of the channel answers, offline reason netUnreachable is the simulator choice',
   assumedEndpoint: 'not in any capture; shape and values assumed by the simulator (sim/README.md)',
   adminAccesses: 'Security/adminAccesses: not in this capture; standard ports assumed (HTTP 80, RTSP 554)',
+  time: 'System/time: in none of the captures; shape assumed, localTime and timeZone from the simulated device clock',
   rtspEntry: 'Security/adminAccesses: the RTSP entry is not in this capture; added by the simulator',
 } as const;
 

@@ -120,6 +120,7 @@ async function handleDevice(deps: PipelineDeps, req: HttpRequest, res: HttpRespo
   res.onHead = (status) => {
     record.status = status;
   };
+  res.now = () => context.clock.now(); // the device stamps its answers with its own clock
   const { faults } = context;
   if (faults.find('reset', req.path)) return res.destroy();
   if (faults.find('stall', req.path)) return; // accepted, never answered; close() drops the socket

@@ -89,6 +89,8 @@ export interface RtspDeviceFacts {
   auth: AuthMode;
   realm: string;
   stream: (id: number) => RtspStreamFacts | undefined;
+  /** The device's clock, for the `Date` header (it may be off). */
+  now: () => Date;
 }
 
 interface Request {
@@ -616,7 +618,7 @@ class Connection {
     if (this.dead || this.socket.destroyed) return;
     const lines = [`RTSP/1.0 ${answer.status} ${REASONS[answer.status] ?? ''}`.trimEnd()];
     if (cseq !== null) lines.push(`CSeq: ${cseq}`);
-    lines.push(`Date: ${new Date().toUTCString()}`);
+    lines.push(`Date: ${this.facts.now().toUTCString()}`);
     for (const [name, value] of answer.headers ?? []) lines.push(`${name}: ${value}`);
     const body = Buffer.from(answer.body ?? '', 'utf8');
     if (body.length > 0) lines.push(`Content-Length: ${body.length}`);

@@ -66,6 +66,11 @@ export interface SimDeviceOptions {
    * one real measurement in the captures). Tests that only need a picture set a short one.
    */
   snapshotDelayMs?: number | [number, number];
+  /**
+   * Addition: the device clock's offset from real time in ms (negative = behind; default 0):
+   * `System/time`, event `dateTime`s and `Date` headers show the shifted time.
+   */
+  clockOffsetMs?: number;
   /** Addition: doorbell ring timeout back to idle (default 30000, the device's maxRingTime). */
   maxRingTimeMs?: number;
   /** Addition: how long a door stays open after `open` before the lock-closed event (default 5000). */
@@ -296,5 +301,11 @@ export interface SimDevice {
   readonly snapshotDelayMs: number | [number, number];
   /** Addition: changes the snapshot latency from the next snapshot on. */
   setSnapshotDelay(delayMs: number | [number, number]): void;
+  /** Addition: the device clock's offset from real time in ms (negative = behind). */
+  readonly clockOffsetMs: number;
+  /** Addition: sets the device clock to real time + `offsetMs`, from now on. */
+  setClockOffset(offsetMs: number): void;
+  /** Addition: the device's own idea of the time now (real time + clock offset). */
+  deviceTime(): Date;
   close(): Promise<void>;
 }

@@ -64,6 +64,8 @@ export class HttpResponse {
   onHead: ((status: number) => void) | undefined;
   /** Rewrites complete responses (the malformedXml fault). */
   transform: SendTransform | undefined;
+  /** The clock behind the `Date` header: a simulated device's own, which may be off. */
+  now: () => Date = () => new Date();
   private closeListeners: Array<() => void> = [];
 
   constructor(
@@ -141,7 +143,7 @@ export class HttpResponse {
     this.status = status;
     this.headersSent = true;
     this.onHead?.(status);
-    let text = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Status'}\r\nDate: ${new Date().toUTCString()}\r\n`;
+    let text = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Status'}\r\nDate: ${this.now().toUTCString()}\r\n`;
     for (const [name, value] of Object.entries(headers)) {
       for (const item of Array.isArray(value) ? value : [value]) text += `${name}: ${item}\r\n`;
     }

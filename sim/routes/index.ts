@@ -6,6 +6,7 @@ import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
 import { pictureRoutes } from './picture.ts';
 import type { Route } from './route.ts';
+import { timeRoutes } from './time.ts';
 import { triggerRoutes } from './triggers.ts';
 import { twoWayAudioRoutes } from './two-way-audio.ts';
 
@@ -24,6 +25,7 @@ const ROUTES: Route[] = [
   ...twoWayAudioRoutes,
   ...doorbellRoutes,
   ...triggerRoutes,
+  ...timeRoutes,
 ];
 
 export async function route(r: RouteRequest): Promise<void> {
