@@ -1,6 +1,7 @@
 /** Response body helpers: bounded buffering and the idle-watched stream handed to callers. */
 import { PassThrough, type Readable } from 'node:stream';
 import type { DeviceError } from './errors.ts';
+import { once } from './once.ts';
 
 const noop = () => {};
 
@@ -107,15 +108,6 @@ export function watchBody(source: Readable, options: WatchedBodyOptions): Readab
 
 function connectionClosed(): Error {
   return Object.assign(new Error('the connection closed mid-stream'), { code: 'ECONNRESET' });
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    fn();
-  };
 }
 
 class IdleTimer {

@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from './errors.ts';
 import { ConcurrencyLimiter, type Release } from './limiter.ts';
+import { once } from './once.ts';
 import { type Answer, type LiveAnswer, type Target, Transport } from './transport.ts';
 import type {
   AuthMode,
@@ -259,12 +260,9 @@ export class HttpClient {
     if (this.streamSlots >= this.settings.maxStreams)
       throw new QueueFullError(this.label, this.settings.maxStreams);
     this.streamSlots++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
+    return once(() => {
       this.streamSlots--;
-    };
+    });
   }
 
   private target(options: RequestOptions | StreamOptions, timeoutMs: number | undefined): Target {

@@ -3,6 +3,7 @@
  * of HTTP workers, so callers queue here instead of opening more connections.
  */
 import { AbortedError, QueueFullError } from './errors.ts';
+import { once } from './once.ts';
 
 export interface LimiterOptions {
   maxConcurrent: number;
@@ -87,13 +88,10 @@ export class ConcurrencyLimiter {
 
   private take(): Release {
     this.running++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
+    return once(() => {
       this.running--;
       this.grantNext();
-    };
+    });
   }
 
   private grantNext(): void {
