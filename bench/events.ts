@@ -6,16 +6,23 @@
  * how long each post takes to reach an SSE client and an MQTT subscriber. Reports latency per
  * path, events/s delivered, episodes the gateway ended by itself, and the gateway process's CPU
  * and peak RSS. The gateway runs with the product's defaults (pictures at episode start on)
- * unless `--snapshots off`.
+ * unless `--snapshots off`; it may be another checkout's (`--gateway-dir`) for an A/B.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Broker, startBroker } from './events-broker.ts';
 import { type ClientsProcess, type ClientsResult, startClientsProcess } from './events-clients.ts';
-import { cpuTimeMs, type GatewayProcess, residentMb, startGatewayProcess } from './gateway-process.ts';
+import {
+  checkoutOf,
+  cpuTimeMs,
+  type GatewayProcess,
+  residentMb,
+  startGatewayProcess,
+  THIS_CHECKOUT,
+} from './gateway-process.ts';
 import { type SimProcess, startSimProcess } from './sim-process.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
@@ -55,6 +62,8 @@ export async function runEventsBench(args: string[]): Promise<void> {
     concurrency: 32,
     /** Extra Node.js options for the gateway process, e.g. "--trace-gc" (space-separated). */
     nodeArgs: '',
+    /** The checkout whose gateway runs (a git worktree of another commit, for an A/B). */
+    gatewayDir: THIS_CHECKOUT,
   });
   if (options.snapshots !== 'on' && options.snapshots !== 'off') throw new Error('--snapshots is on or off');
   if (options.register !== 'restart' && options.register !== 'registry')
@@ -63,6 +72,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     throw new Error(
       `--episodeMs must be above 0 and at most half the quiet period (${DEFAULT_QUIET_MS / 2})`,
     );
+  const gatewayDir = resolve(String(options.gatewayDir));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
     const broker = await startBroker();
@@ -85,6 +95,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const start = (onLogLine: (line: string) => void, nodeArgs: string[] = []) =>
       startGatewayProcess({
+        gatewayDir,
         dataDir,
         config: gatewayConfig(dataDir, broker, options.snapshots === 'on'),
         nodeArgs,
@@ -135,7 +146,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     const run = await runLoad(sim, options, clients, streams, gateway.pid);
     cleanups.pop();
     const result = await clients.stop();
-    report(options, run, result, {
+    report({ ...options, gatewayDir }, run, result, {
       registerSeconds,
       connectSeconds,
       gatewayUpSecondsAtRunStart: (run.startAt - gatewayStarted) / 1000,
@@ -306,7 +317,14 @@ async function runLoad(
 }
 
 function report(
-  options: { devices: number; rate: number; seconds: number; snapshots: string; register: string },
+  options: {
+    devices: number;
+    rate: number;
+    seconds: number;
+    snapshots: string;
+    register: string;
+    gatewayDir: string;
+  },
   run: RunFigures,
   result: ClientsResult,
   setup: { registerSeconds: number; connectSeconds: number; gatewayUpSecondsAtRunStart: number },
@@ -319,6 +337,7 @@ function report(
     episodeMs: round(run.episodeMs),
     snapshots: options.snapshots,
     register: options.register,
+    gateway: checkoutOf(options.gatewayDir),
   };
   for (const path of ['sse', 'mqtt'] as const) {
     const samples = result[path];

@@ -1,15 +1,18 @@
 /**
  * Runs the gateway the way a user does (`hikbridge start --config FILE`) in a process of its
  * own, so its CPU and memory are measured alone, without the benchmark's own work in them.
+ * The gateway may come from another checkout (`--gateway-dir`, e.g. a git worktree of an
+ * older commit) for a before/after comparison with the same benchmark and simulator.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { stopChild } from './sim-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/hikbridge.js', import.meta.url));
+/** This checkout: the gateway the benchmarks run unless told otherwise. */
+export const THIS_CHECKOUT = fileURLToPath(new URL('..', import.meta.url));
 /** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
 const TICKS_PER_SECOND = 100;
 
@@ -21,6 +24,8 @@ export interface GatewayProcess {
 }
 
 export interface GatewayProcessOptions {
+  /** The checkout whose `bin/hikbridge.js` runs (default this one); it needs its own node_modules. */
+  gatewayDir?: string;
   dataDir: string;
   config: Record<string, unknown>;
   /** Node.js options for the gateway process (V8 flags, --trace-gc...). */
@@ -35,13 +40,16 @@ export interface GatewayProcessOptions {
  */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
   const { dataDir, config, nodeArgs = [], onLogLine, timeoutMs = 120_000 } = options;
+  const gatewayDir = resolve(options.gatewayDir ?? THIS_CHECKOUT);
+  const bin = gatewayBin(gatewayDir);
   // The launcher compiles edited sources on start; do that now, so the build's memory is not
   // counted in the measured process's peak.
-  execFileSync(process.execPath, [BIN, '--help'], { stdio: 'ignore', timeout: 120_000 });
+  execFileSync(process.execPath, [bin, '--help'], { cwd: gatewayDir, stdio: 'ignore', timeout: 120_000 });
   const configFile = join(dataDir, 'config.yml');
   writeFileSync(configFile, stringify(config), { mode: 0o600 });
   // stdout is a pipe, so the gateway logs JSON lines (what onLogLine reads).
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configFile], {
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start', '--config', configFile], {
+    cwd: gatewayDir,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, HIKBRIDGE_CONFIG: '' },
   });
@@ -69,6 +77,27 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       }
     });
   });
+}
+
+/** `bin/hikbridge.js` of a checkout, or an error that says what is missing there. */
+export function gatewayBin(gatewayDir: string): string {
+  const bin = join(gatewayDir, 'bin', 'hikbridge.js');
+  if (!existsSync(bin)) throw new Error(`--gateway-dir ${gatewayDir}: no bin/hikbridge.js there`);
+  if (!existsSync(join(gatewayDir, 'node_modules')))
+    throw new Error(`--gateway-dir ${gatewayDir}: no node_modules (run npm ci there first)`);
+  return bin;
+}
+
+/** Which gateway ran: its directory and commit (`+changes` when its sources were edited). */
+export function checkoutOf(dir: string): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', timeout: 10_000 }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin') !== '';
+    return `${dir} ${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''}`;
+  } catch {
+    return dir;
+  }
 }
 
 /** The pid of a process's child whose command line contains `name` (e.g. the gateway's MediaMTX). */

@@ -3,14 +3,14 @@
  * (cold: MediaMTX must first connect to the camera; warm: the path is already live), and the
  * CPU/RSS of MediaMTX and the gateway while N viewers watch one camera. Everything real: the
  * simulated camera serves ffmpeg test-pattern video over Digest RTSP (sim/video.ts), the
- * gateway runs in a process of its own as a user starts it (`hikbridge start --config FILE`)
- * and supervises its own MediaMTX, viewers are
+ * gateway runs in a process of its own as a user starts it (`hikbridge start --config FILE`,
+ * possibly another checkout's: `--gateway-dir`) and supervises its own MediaMTX, viewers are
  * ffmpeg processes reading the RTSP URL the API hands out (a viewer token as the password).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSimDevice } from '../sim/index.ts';
 import { freePort } from '../sim/net.ts';
@@ -18,11 +18,13 @@ import { startSimVideo } from '../sim/video.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
 import { MediamtxApi } from '../src/protocols/mediamtx/api.ts';
 import {
+  checkoutOf,
   childPid,
   cpuTimeMs,
   type GatewayProcess,
   residentMb,
   startGatewayProcess,
+  THIS_CHECKOUT,
 } from './gateway-process.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
@@ -30,7 +32,9 @@ const PASSWORD = 'Bench-Pass-1';
 const ADMIN_PASSWORD = 'Bench-Admin-42!';
 
 export async function runLiveBench(args: string[]): Promise<void> {
-  const options = parseOptions(args, { runs: 20, viewers: 16, seconds: 20 });
+  const options = parseOptions(args, { runs: 20, viewers: 16, seconds: 20, gatewayDir: THIS_CHECKOUT });
+  const gatewayDir = resolve(String(options.gatewayDir));
+  const print = (result: object) => line({ ...result, gateway: checkoutOf(gatewayDir) });
   requireCommand('ffmpeg');
   const mediamtx = (await provisionMediamtx({ onProgress: (m) => process.stderr.write(`${m}\n`) })).path;
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -54,12 +58,14 @@ export async function runLiveBench(args: string[]): Promise<void> {
       hlsPort: await freePort(),
     };
     const gateway = await startGatewayProcess({
+      gatewayDir,
       dataDir,
       config: {
         dataDir,
         server: { host: '127.0.0.1', port: 0 },
         auth: { adminPassword: ADMIN_PASSWORD },
         log: { level: 'warn' },
+        // The same MediaMTX build whichever checkout runs, so an A/B compares the gateways.
         media: { ...ports, binary: mediamtx, onDemandCloseAfterSeconds: 1 },
       },
       onLogLine: (line) => process.stderr.write(`gateway: ${line.slice(0, 400)}\n`),
@@ -240,7 +246,7 @@ async function measureViewers(
   }
 }
 
-function print(result: object): void {
+function line(result: object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

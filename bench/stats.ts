@@ -11,11 +11,16 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Reads `--name value` options with defaults; unknown options are an error. */
+/**
+ * Reads `--name value` options with defaults; unknown options are an error. `--gateway-dir` and
+ * `--gatewayDir` are the same option.
+ */
 export function parseOptions<T extends Record<string, number | string>>(args: string[], defaults: T): T {
   const result: Record<string, number | string> = { ...defaults };
   for (let i = 0; i < args.length; i += 2) {
-    const key = args[i]?.replace(/^--/, '') ?? '';
+    const key = (args[i] ?? '')
+      .replace(/^--/, '')
+      .replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
     if (!(key in defaults))
       throw new Error(`unknown option ${args[i]}; known: ${Object.keys(defaults).join(', ')}`);
     const raw = args[i + 1] ?? '';
