@@ -6,65 +6,50 @@
  * opened (close first, then open) -> paced upload -> the device session is closed and ffmpeg
  * killed, whatever ended it: the input, stop(), the time limit, the device, module stop.
  *
- * Two ways to the speaker: ISAPI two-way audio (the usual one), or the ONVIF RTSP backchannel
- * (DESCRIBE with the backchannel requirement, SETUP, PLAY, RTP over the RTSP connection,
- * TEARDOWN), used when asked for or, with `auto`, when the device has no ISAPI two-way audio.
- * Both get the same transcoder and the same pacer; only the link to the device differs.
+ * Two ways to the speaker (links.ts): ISAPI two-way audio (the usual one), or the ONVIF RTSP
+ * backchannel, used when asked for or, with `auto`, when the device has no ISAPI two-way audio.
+ * Both get the same transcoder and the same pacer (session.ts); only the link differs. Which
+ * ISAPI channel, and whether it can talk: channels.ts.
  *
- * It owns only its sessions (in memory): one per device speaker, a bounded number overall.
+ * This file orchestrates: it owns the sessions (in memory), one per device speaker, a bounded
+ * number overall, and decides when each starts and ends.
  */
-import { randomUUID } from 'node:crypto';
-import type { Bus, TalkEndReason, TalkSessionEvent } from '../../core/bus.ts';
-import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
+import type { Bus } from '../../core/bus.ts';
+import { AppError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
 import type { ChannelRecord, DeviceRecord, Store } from '../../core/store/types.ts';
-import { DeviceError } from '../../protocols/http/errors.ts';
-import type { IsapiClient } from '../../protocols/isapi/client.ts';
 import { redactUrl } from '../../protocols/isapi/client.ts';
-import { buildRtspUrl } from '../../protocols/isapi/rtsp.ts';
-import {
-  type G711Codec,
-  g711CodecOf,
-  listTwoWayAudioChannels,
-  newPaceStats,
-  openTwoWayAudio,
-  paceG711,
-  TwoWayAudioBusyError,
-  type TwoWayAudioChannel,
-} from '../../protocols/isapi/two-way-audio.ts';
-import {
-  openBackchannel,
-  RtspBackchannelCodecError,
-  RtspNoBackchannelError,
-  RtspStatusError,
-  RtspTimeoutError,
-} from '../../protocols/rtsp/index.ts';
+import type { TwoWayAudioChannel } from '../../protocols/isapi/two-way-audio.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import { BrowserTalkSessions, type TalkPaths } from './browser.ts';
+import { deviceClient, listTalkChannels, pickTalkChannel, talkCodecOf } from './channels.ts';
 import {
   TalkCancelledError,
-  TalkCodecError,
-  TalkDisabledError,
   TalkLimitError,
-  TalkNoBackchannelError,
   TalkSessionActiveError,
-  TalkSpeakerBusyError,
   TalkUnsupportedError,
   TalkViaNvrError,
 } from './errors.ts';
 import { checkFfmpeg, G711Transcoder, schemeOf, type TranscodeInput } from './ffmpeg.ts';
+import {
+  describeBackchannel,
+  isNotSupported,
+  type LinkTiming,
+  openIsapiLink,
+  playBackchannel,
+  toAppError,
+} from './links.ts';
 import { talkRoutes } from './routes.ts';
+import { Session, speakerKey } from './session.ts';
 import type {
   TalkEnded,
-  TalkMethod,
   TalkMethodChoice,
   TalkRequest,
   TalkSessionInfo,
   TalkSettings,
   TalkSource,
   TalkStarted,
-  TalkState,
 } from './types.ts';
 
 const METHOD_CHOICES: readonly TalkMethodChoice[] = ['auto', 'isapi', 'onvif'];
@@ -89,75 +74,6 @@ interface Settings {
   maxGapMs: number;
   allowedUrlSchemes: Set<string>;
   method: TalkMethodChoice;
-}
-
-/** The open link to the device's speaker: an ISAPI talk session or an RTSP backchannel. */
-interface SpeakerLink {
-  send(
-    frames: AsyncIterable<Uint8Array>,
-    options: { signal: AbortSignal; onSent: (bytes: number) => void },
-  ): Promise<'source-ended' | 'device-ended' | 'aborted'>;
-  /** Ends the device side (ISAPI close / RTSP TEARDOWN); never throws, returns what failed. */
-  close(): Promise<Error | undefined>;
-}
-
-class Session {
-  readonly id = randomUUID();
-  readonly controller = new AbortController();
-  readonly startedAt = new Date();
-  state: TalkState = 'starting';
-  codec: G711Codec | null = null;
-  method: TalkMethod | null = null;
-  talkingSince: Date | null = null;
-  bytesSent = 0;
-  stopReason: TalkEndReason | undefined;
-  transcoder: G711Transcoder | undefined;
-  device: SpeakerLink | undefined;
-  readonly ended: Promise<TalkEnded>;
-  resolveEnded!: (ended: TalkEnded) => void;
-
-  constructor(
-    readonly deviceId: string,
-    readonly deviceName: string,
-    readonly channelId: string | null,
-    public audioChannel: number,
-    readonly source: 'url' | 'stream',
-    readonly maxDurationMs: number,
-  ) {
-    this.ended = new Promise((resolve) => {
-      this.resolveEnded = resolve;
-    });
-  }
-
-  get speaker(): string {
-    return speakerKey(this.deviceId, this.audioChannel);
-  }
-
-  stop(reason: TalkEndReason): void {
-    this.stopReason ??= reason;
-    this.controller.abort(new TalkCancelledError());
-  }
-
-  info(): TalkSessionInfo {
-    return {
-      sessionId: this.id,
-      deviceId: this.deviceId,
-      channelId: this.channelId,
-      audioChannel: this.audioChannel,
-      codec: this.codec,
-      method: this.method,
-      state: this.state,
-      source: this.source,
-      startedAt: this.startedAt.toISOString(),
-      talkingSince: this.talkingSince?.toISOString() ?? null,
-      bytesSent: this.bytesSent,
-      maxDurationMs: this.maxDurationMs,
-    };
-  }
-}
-
-function speakerKey(deviceId: string, audioChannel: number): string {
-  return `${deviceId}#${audioChannel}`;
 }
 
 export class TalkModule implements Module {
@@ -269,13 +185,13 @@ export class TalkModule implements Module {
       await this.teardown(session);
       this.unregister(session);
       const failure = session.stopReason ? new TalkCancelledError() : toAppError(error);
-      session.resolveEnded(this.endedEvent(session, session.stopReason ?? 'error', failure.message));
+      session.finish(session.stopReason ?? 'error', failure.message);
       throw failure;
     }
 
     session.state = 'talking';
     session.talkingSince = new Date();
-    this.deps.bus.emit('talk.started', this.startedEvent(session));
+    this.deps.bus.emit('talk.started', session.startedEvent());
     this.deps.logger.info(
       {
         sessionId: session.id,
@@ -319,12 +235,11 @@ export class TalkModule implements Module {
     method: TalkMethodChoice,
   ): Promise<void> {
     if (method === 'onvif') return this.prepareBackchannel(session, device, channel, input, false);
-    const signal = session.controller.signal;
-    const timing = { timeoutMs: this.settings.requestTimeoutMs, signal };
-    const client = await this.clientOf(device);
+    const timing = this.timingOf(session);
+    const client = await deviceClient(this.deps.devices.supervisor, device);
     let channels: TwoWayAudioChannel[];
     try {
-      channels = await this.listChannels(client, device, timing);
+      channels = await listTalkChannels(client, device, timing);
     } catch (error) {
       // No ISAPI two-way audio at all: the ONVIF backchannel may still reach the speaker.
       if (method === 'auto' && error instanceof TalkUnsupportedError) {
@@ -333,31 +248,26 @@ export class TalkModule implements Module {
       throw error;
     }
     session.method = 'isapi';
-    const audio = this.pickChannel(session, device, channels, explicitChannel);
-    if (!audio.enabled) throw new TalkDisabledError(device.name, audio.id);
-    const codec = g711CodecOf(audio.codec);
-    if (!codec) throw new TalkCodecError(device.name, audio.codec);
+    const audio = pickTalkChannel(device, channels, session.audioChannel, explicitChannel);
+    if (audio.id !== session.audioChannel) this.reclaimSpeaker(session, device, audio.id);
+    const codec = talkCodecOf(device, audio);
     session.codec = codec;
-    signal.throwIfAborted();
+    timing.signal.throwIfAborted();
 
     session.transcoder = new G711Transcoder({ ffmpegPath: this.settings.ffmpegPath, codec, input });
     // Before the device is touched: a source that is not audio must not cut off anyone talking.
-    await session.transcoder.firstAudio(this.settings.startTimeoutMs, signal);
+    await session.transcoder.firstAudio(this.settings.startTimeoutMs, timing.signal);
     try {
-      session.device = await openTwoWayAudio(client, audio.id, {
-        ...timing,
-        stallTimeoutMs: this.settings.requestTimeoutMs,
-        uploadTimeoutMs: this.settings.requestTimeoutMs,
-      });
+      session.link = await openIsapiLink(client, audio.id, timing);
     } catch (error) {
-      // Firmware that lists a talk channel and then answers notSupport to open it (openTwoWayAudio
+      // Firmware that lists a talk channel and then answers notSupport to open it (the link
       // has closed whatever it half-opened).
-      if (method === 'auto' && error instanceof DeviceError && error.code === 'not_supported') {
+      if (method === 'auto' && isNotSupported(error)) {
         return this.prepareBackchannel(session, device, channel, input, true);
       }
       throw error;
     }
-    signal.throwIfAborted();
+    timing.signal.throwIfAborted();
   }
 
   /**
@@ -373,19 +283,11 @@ export class TalkModule implements Module {
     input: TranscodeInput,
     fallback: boolean,
   ): Promise<void> {
-    const signal = session.controller.signal;
+    const timing = this.timingOf(session);
     session.method = 'onvif';
-    const link = await openBackchannel({
-      url: backchannelUrl(device, channel),
-      credentials: { username: device.username, password: device.password },
-      timeoutMs: this.settings.requestTimeoutMs,
-      stallTimeoutMs: this.settings.requestTimeoutMs,
-      signal,
-    }).catch((error: unknown) => {
-      throw backchannelFailure(device, error, fallback);
-    });
-    session.device = link;
-    signal.throwIfAborted();
+    const link = await describeBackchannel(device, channel, timing, fallback);
+    session.link = link;
+    timing.signal.throwIfAborted();
     if (session.transcoder && session.codec !== link.codec) {
       // Coming from an ISAPI open that failed: ffmpeg already makes the other G.711 flavour. A URL
       // can be read again; an upload has been partly consumed and cannot.
@@ -407,54 +309,23 @@ export class TalkModule implements Module {
         input,
       });
       // As with ISAPI: a source that is not audio must not take the speaker from anyone.
-      await session.transcoder.firstAudio(this.settings.startTimeoutMs, signal);
+      await session.transcoder.firstAudio(this.settings.startTimeoutMs, timing.signal);
     }
-    await link.play({ signal }).catch((error: unknown) => {
-      throw playFailure(device, error);
-    });
-    signal.throwIfAborted();
+    await playBackchannel(device, link, timing.signal);
+    timing.signal.throwIfAborted();
+  }
+
+  private timingOf(session: Session): LinkTiming {
+    return { timeoutMs: this.settings.requestTimeoutMs, signal: session.signal };
   }
 
   /** The paced upload until something ends it; then the device session is closed and ffmpeg killed. */
   private async run(session: Session): Promise<void> {
-    const { transcoder, device } = session;
-    const signal = session.controller.signal;
-    const limit = setTimeout(() => session.stop('max-duration'), session.maxDurationMs);
-    const stats = newPaceStats();
-    let reason: TalkEndReason = 'error';
-    let error: string | null = null;
-    try {
-      const frames = paceG711(transcoder!.queue, {
-        codec: session.codec!,
-        signal,
-        maxGapMs: this.settings.maxGapMs,
-        stats,
-      });
-      const end = await device!.send(frames, {
-        signal,
-        onSent: (bytes) => {
-          session.bytesSent += bytes;
-        },
-      });
-      if (end === 'aborted') reason = session.stopReason ?? 'stopped';
-      else if (end === 'device-ended') reason = 'device-ended';
-      else if (stats.starved) reason = 'source-stalled';
-      else {
-        const failure = await transcoder!.failure();
-        reason = failure ? 'error' : 'input-ended';
-        error = failure?.message ?? null;
-      }
-    } catch (failure) {
-      reason = session.stopReason ?? 'error';
-      error = session.stopReason ? null : messageOf(failure);
-    } finally {
-      clearTimeout(limit);
-    }
+    const { reason, error, stats } = await session.talk(this.settings.maxGapMs);
     session.state = 'stopping';
     await this.teardown(session);
     this.unregister(session);
-    const ended = this.endedEvent(session, reason, error);
-    const log = this.deps.logger;
+    const ended = session.finish(reason, error);
     const fields = {
       sessionId: session.id,
       deviceId: session.deviceId,
@@ -464,17 +335,16 @@ export class TalkModule implements Module {
       bytesSent: session.bytesSent,
       silenceFrames: stats.silenceFrames,
       resyncs: stats.resyncs,
-      dropped: transcoder!.queue.dropped,
+      dropped: session.transcoder!.queue.dropped,
     };
-    if (error) log.warn({ ...fields, error }, 'talk session failed');
-    else log.info(fields, 'talk session ended');
+    if (error) this.deps.logger.warn({ ...fields, error }, 'talk session failed');
+    else this.deps.logger.info(fields, 'talk session ended');
     this.deps.bus.emit('talk.ended', ended);
-    session.resolveEnded(ended);
   }
 
   /** Closes the device session (if opened) and kills ffmpeg (if started). Never throws. */
   private async teardown(session: Session): Promise<void> {
-    const [closeError] = await Promise.all([session.device?.close(), session.transcoder?.kill()]);
+    const closeError = await session.close();
     if (closeError) {
       this.deps.logger.warn(
         { sessionId: session.id, deviceId: session.deviceId, err: closeError.message },
@@ -531,63 +401,12 @@ export class TalkModule implements Module {
     return channel;
   }
 
-  private async clientOf(device: DeviceRecord): Promise<IsapiClient> {
-    const { supervisor } = this.deps.devices;
-    let client = supervisor.client(device.id);
-    if (!client) {
-      // Just added or reconfigured: the supervisor is still connecting it.
-      await supervisor.settled();
-      client = supervisor.client(device.id);
-    }
-    if (!client) {
-      throw new AppError(
-        'device_unavailable',
-        409,
-        `The device "${device.name}" is not connected yet; try again.`,
-      );
-    }
-    return client;
-  }
-
-  private async listChannels(
-    client: IsapiClient,
-    device: DeviceRecord,
-    timing: { timeoutMs: number; signal: AbortSignal },
-  ): Promise<TwoWayAudioChannel[]> {
-    let channels: TwoWayAudioChannel[];
-    try {
-      channels = await listTwoWayAudioChannels(client, timing);
-    } catch (error) {
-      if (error instanceof DeviceError && error.code === 'not_supported')
-        throw new TalkUnsupportedError(device.name);
-      throw error;
-    }
-    if (channels.length === 0) throw new TalkUnsupportedError(device.name);
-    return channels;
-  }
-
-  /** The requested (or remembered) channel; the device's own list wins over what was stored. */
-  private pickChannel(
-    session: Session,
-    device: DeviceRecord,
-    channels: TwoWayAudioChannel[],
-    explicit: boolean,
-  ): TwoWayAudioChannel {
-    const wanted = channels.find((channel) => channel.id === session.audioChannel);
-    if (wanted) return wanted;
-    if (explicit) {
-      throw new InputError(
-        `audioChannel: "${device.name}" has no two-way audio channel ${session.audioChannel} (it has ${channels.map((c) => c.id).join(', ')})`,
-        'audioChannel',
-      );
-    }
-    const fallback = channels.find((channel) => channel.enabled) ?? channels[0]!;
-    // Re-claim the speaker under its real number (synchronously, like the first claim).
+  /** The session moves to the device's real channel: claimed again synchronously, like the first claim. */
+  private reclaimSpeaker(session: Session, device: DeviceRecord, audioChannel: number): void {
     this.unregister(session);
-    session.audioChannel = fallback.id;
-    this.assertSpeakerFree(device, fallback.id);
+    session.audioChannel = audioChannel;
+    this.assertSpeakerFree(device, audioChannel);
     this.register(session);
-    return fallback;
   }
 
   private assertSpeakerFree(device: DeviceRecord, audioChannel: number): void {
@@ -616,27 +435,6 @@ export class TalkModule implements Module {
     const device = await this.deps.store.devices.get(deviceId);
     if (!device?.enabled) this.stopDevice(deviceId);
   }
-
-  private startedEvent(session: Session): TalkSessionEvent {
-    return {
-      sessionId: session.id,
-      deviceId: session.deviceId,
-      channelId: session.channelId,
-      audioChannel: session.audioChannel,
-      codec: session.codec ?? 'mulaw',
-      startedAt: session.startedAt.toISOString(),
-    };
-  }
-
-  private endedEvent(session: Session, reason: TalkEndReason, error: string | null): TalkEnded {
-    return {
-      ...this.startedEvent(session),
-      reason,
-      error,
-      durationMs: session.talkingSince ? Date.now() - session.talkingSince.getTime() : 0,
-      bytesSent: session.bytesSent,
-    };
-  }
 }
 
 function settingsOf(settings: TalkSettings): Settings {
@@ -650,61 +448,4 @@ function settingsOf(settings: TalkSettings): Settings {
     allowedUrlSchemes: new Set(settings.allowedUrlSchemes),
     method: settings.method,
   };
-}
-
-/**
- * Where the backchannel is asked for: the channel's main stream, which is where Hikvision
- * devices answer a backchannel DESCRIBE (`/Streaming/Channels/101` for a camera).
- */
-function backchannelUrl(device: DeviceRecord, channel: ChannelRecord | null): string {
-  return buildRtspUrl({ host: device.host, port: device.rtspPort, streamId: `${channel?.channelNo ?? 1}01` });
-}
-
-/** Why the backchannel cannot be used, in the words of someone who only wanted to talk. */
-function backchannelFailure(device: DeviceRecord, error: unknown, fallback: boolean): unknown {
-  const deviceName = device.name;
-  if (error instanceof RtspNoBackchannelError) {
-    return fallback
-      ? new TalkUnsupportedError(deviceName, 'no ISAPI two-way audio, and no ONVIF audio backchannel on RTSP')
-      : new TalkNoBackchannelError(deviceName, error.detail);
-  }
-  if (error instanceof RtspBackchannelCodecError)
-    return new TalkCodecError(deviceName, error.codecs.join(', '));
-  // Trying the backchannel was our idea (auto): an RTSP port that is not there only means the
-  // device has no way to talk we know of. Everything else (a refused password...) is said as is.
-  if (fallback && error instanceof DeviceError) {
-    const timedOut = error instanceof RtspTimeoutError && error.step === 'connect';
-    if (error.code === 'unreachable' || timedOut) {
-      const what = timedOut ? 'did not answer in time' : 'could not be reached';
-      return new TalkUnsupportedError(
-        deviceName,
-        `no ISAPI two-way audio, and its RTSP port ${device.rtspPort}, where an ONVIF backchannel would be, ${what}`,
-      );
-    }
-  }
-  return error;
-}
-
-/** SETUP refused for lack of room: on a backchannel that means someone else has the speaker. */
-function playFailure(device: DeviceRecord, error: unknown): unknown {
-  if (error instanceof RtspStatusError && error.code === 'device_busy') {
-    return new TalkSpeakerBusyError(
-      `The speaker of "${device.name}" is in use: its RTSP server refused the audio backchannel (${error.status}). ` +
-        'Another app (Hik-Connect, an NVR, another gateway) may be talking; try again when it is done.',
-    );
-  }
-  return error;
-}
-
-/** Device failures in the user's words, with the busy speaker as its own conflict. */
-function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof TwoWayAudioBusyError) return new TalkSpeakerBusyError(error.message);
-  if (error instanceof DeviceError) return new DeviceOperationError(error.code, error.message);
-  return new AppError('internal', 500, 'Two-way audio failed unexpectedly.');
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof AppError || error instanceof DeviceError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }
