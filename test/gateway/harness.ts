@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { type Gateway, startGateway } from '../../src/app.ts';
+import { SecretScan } from '../support/secret-scan.ts';
 
 export const ADMIN_PASSWORD = 'Admin-Pass-42!';
 
@@ -14,6 +15,11 @@ export interface TestGateway {
   token: string;
   /** Every log line written so far. */
   logs(): string;
+  /**
+   * Run when the gateway stops: passwords sent in request bodies (and the admin password) must
+   * not show in any log line, API answer, metrics or settings page. Suites add what they see.
+   */
+  scan: SecretScan;
   api(
     method: string,
     path: string,
@@ -60,7 +66,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
   });
   const url = `http://127.0.0.1:${gateway.address.port}`;
-  const answers: string[] = [];
+  const scan = new SecretScan();
+  scan.addSecret(ADMIN_PASSWORD, 'admin');
+  scan.addSource('log', () => captured.join(''));
 
   async function api(
     method: string,
@@ -73,6 +81,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined) scan.addSecretsFromBody(body);
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${url}${path}`, {
       method,
@@ -83,7 +92,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     const isImage = (response.headers.get('content-type') ?? '').startsWith('image/');
     const text = isImage ? '' : await response.text();
     if (isImage) await response.arrayBuffer();
-    answers.push(text);
+    scan.record(`${method} ${path.split('?')[0]}`, text);
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -100,7 +109,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     token: '',
     logs: () => captured.join(''),
     api,
-    stop: () => gateway.stop(),
+    scan,
+    stop: async () => {
+      await readGatewayPages(harness);
+      await gateway.stop();
+      await scan.assertClean();
+    },
   };
   const login = await api('POST', '/api/v1/auth/login', {
     body: { username: 'admin', password: ADMIN_PASSWORD },
@@ -109,6 +123,21 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   if (login.status !== 200) throw new Error(`test login failed: ${login.status} ${login.text}`);
   harness.token = login.json.token;
   return harness;
+}
+
+/** What a gateway shows to anyone who asks at the end of a suite: metrics, settings, MediaMTX's API. */
+async function readGatewayPages(harness: TestGateway): Promise<void> {
+  for (const path of ['/metrics', '/api/v1/settings', '/health']) {
+    const answer = await harness.api('GET', path).catch(() => undefined);
+    if (answer) harness.scan.record(`GET ${path}`, answer.text);
+  }
+  const media = harness.gateway.config.media;
+  if (!media.enabled || media.mode !== 'supervised') return;
+  // A local process without credentials: whatever it can read of the paths must hold no secret.
+  const paths = await fetch(`http://127.0.0.1:${media.apiPort}/v3/config/paths/list`, {
+    signal: AbortSignal.timeout(5000),
+  }).catch(() => undefined);
+  if (paths) harness.scan.record('MediaMTX API without credentials', await paths.text());
 }
 
 /** Polls until `check` returns a truthy value or the time runs out. */
