@@ -29,8 +29,8 @@ import { parseOptions, percentile, round } from './stats.ts';
 const ADMIN_PASSWORD = 'Bench-Admin-42!';
 const DEVICE_PASSWORD = 'Hik12345!';
 const BASE_TOPIC = 'hikbridge';
-/** Time between the load being armed on every device and its first event. */
-const LEAD_MS = 3000;
+/** Time between arming the load on every device and its first event, per device (at least 3 s). */
+const LEAD_MS_PER_DEVICE = 3;
 /** How long to wait after the last event for stragglers. */
 const DRAIN_MS = 5000;
 /**
@@ -263,7 +263,7 @@ async function runLoad(
   gatewayPid: number,
 ): Promise<RunFigures> {
   const plan = loadSchedule(options.devices, options.rate, options.seconds, options.episodeMs);
-  const startAt = Date.now() + LEAD_MS;
+  const startAt = Date.now() + Math.max(3000, options.devices * LEAD_MS_PER_DEVICE);
   const totals = await mapLimited(sim.urls, 50, async (deviceUrl, index) => {
     const load = {
       rate: plan.perDeviceRate,
