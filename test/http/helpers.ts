@@ -103,3 +103,13 @@ export async function expectDeviceError<T extends DeviceError>(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `condition` holds, polling; fails after `budgetMs` (generous: the machine may be
+ * busy). For effects that happen "soon" on another socket, where a fixed sleep would race.
+ */
+export async function waitFor(condition: () => boolean, budgetMs = 5000): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  while (!condition() && Date.now() < deadline) await sleep(5);
+  expect(condition()).toBe(true);
+}

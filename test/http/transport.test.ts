@@ -12,7 +12,7 @@ import {
 } from '../../src/protocols/http/errors.ts';
 import type { HttpClientOptions } from '../../src/protocols/http/types.ts';
 import { DEFAULT_PASSWORD, DEFAULT_USER, type DeviceOptions, startDevice } from './digest-server.ts';
-import { closedPort, expectDeviceError, sleep, startSilentServer } from './helpers.ts';
+import { closedPort, expectDeviceError, sleep, startSilentServer, waitFor } from './helpers.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -152,8 +152,7 @@ describe('timeouts and failures', () => {
       'body_too_large',
     );
     expect(error.message).toContain('65536');
-    await sleep(50);
-    expect(serverSawClose).toBe(true);
+    await waitFor(() => serverSawClose);
   });
 
   it('rejects an announced oversized body without reading it', async () => {
@@ -227,7 +226,7 @@ describe('streams', () => {
     await expectDeviceError(http.stream({ path: '/stream4' }), QueueFullError, 'queue_full');
     streams[0]!.close();
     streams[0]!.close();
-    await sleep(30);
+    await waitFor(() => closed.length > 0);
     expect(closed).toEqual(['/stream1']);
     const fourth = await http.stream({ path: '/stream4' });
     expect(fourth.status).toBe(200);
@@ -276,7 +275,8 @@ describe('streams', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of stream.body) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('short stream');
-    await sleep(10);
+    // The slot is given back when the body closes, which follows its end.
+    if (!stream.body.closed) await once(stream.body, 'close');
     (await http.stream({ path: '/s' })).close();
   });
 
@@ -288,7 +288,7 @@ describe('streams', () => {
     const ended = new Promise((resolve) => stream.body.once('close', resolve));
     await http.close();
     await ended;
-    await sleep(20);
+    await waitFor(() => closed.length > 0);
     expect(closed).toEqual(['/events']);
     await expectDeviceError(http.request({ path: '/' }), AbortedError, 'aborted');
   });
@@ -321,7 +321,7 @@ describe('connections', () => {
     expect((await http.request({ path: '/plain' })).body.toString()).toBe('plain');
     expect(server.stats.connections).toBe(2);
     live.close();
-    await sleep(30);
+    await waitFor(() => closed.length > 0);
     expect(closed).toEqual(['/stream']);
     expect((await http.request({ path: '/plain' })).status).toBe(200);
     expect(server.stats.connections).toBe(2); // the request connection, still open

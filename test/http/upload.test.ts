@@ -12,7 +12,7 @@ import {
   listen,
   startDevice,
 } from './digest-server.ts';
-import { expectDeviceError, sleep } from './helpers.ts';
+import { expectDeviceError, sleep, waitFor } from './helpers.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -99,11 +99,6 @@ function client(baseUrl: string, password = DEFAULT_PASSWORD): HttpClient {
   const http = new HttpClient({ baseUrl, username: DEFAULT_USER, password });
   cleanups.push(() => http.close());
   return http;
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(5);
-  expect(condition()).toBe(true);
 }
 
 describe('streamed request bodies', () => {
