@@ -37,6 +37,7 @@ const auth = () => ({ authorization: `Bearer ${gw.token}` });
 
 async function sse(query = '', headers: Record<string, string> = {}): Promise<SseReader> {
   const reader = await SseReader.open(`${gw.url}/api/v1/events/stream${query}`, { ...auth(), ...headers });
+  gw.scan.addSource(`SSE ${query}`, () => reader.messages.map((message) => message.data).join('\n'));
   open.push(reader);
   return reader;
 }

@@ -52,6 +52,11 @@ beforeAll(async () => {
   gw = await startTestGateway({
     overrides: { mqtt: { url: broker.url, username: MQTT_USER, password: MQTT_PASSWORD } },
   });
+  // Everything published is scanned for the passwords when the gateway stops.
+  gw.scan.addSecret(MQTT_PASSWORD, MQTT_USER);
+  gw.scan.addSource('MQTT payloads', () =>
+    recorder.messages.map((message) => `${message.topic} ${message.payload.toString('latin1')}`).join('\n'),
+  );
   camera = await addSim('camera');
   nvr = await addSim('nvr:2');
   doorbell = await addSim('doorbell', { doorOpenDurationMs: 200 });
