@@ -489,6 +489,7 @@ describe('secrets', () => {
     expect(secrets.map((key) => key.path).sort()).toEqual([
       'auth.adminPassword',
       'database.url',
+      'media.apiPassword',
       'mqtt.password',
       'secrets.key',
     ]);

@@ -105,8 +105,9 @@ describe('hikbridge start', () => {
       15_000,
       () => 'MediaMTX did not start',
     );
+    // MediaMTX runs, and its control API answers only to the gateway's own credentials.
     const mediamtx = await fetch(`http://127.0.0.1:${ports.apiPort}/v3/info`);
-    expect(((await mediamtx.json()) as { version: string }).version.trim()).toBe('v1.20.1');
+    expect(mediamtx.status).toBe(401);
 
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     const t0 = Date.now();

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AuthHook, INTERNAL_USER } from '../../src/modules/media/auth-hook.ts';
+import { API_USER, AuthHook, INTERNAL_USER } from '../../src/modules/media/auth-hook.ts';
 import { readViewerToken, signViewerToken, viewerTokenKey } from '../../src/modules/media/viewer-token.ts';
 
 const key = viewerTokenKey(randomBytes(32));
@@ -75,5 +75,27 @@ describe('the MediaMTX auth hook', () => {
     );
     expect(await ask({ action: 'read', path, user: INTERNAL_USER, password: 'guess' })).toBe(false);
     expect(await ask({ action: 'read', path, user: INTERNAL_USER, password: '' })).toBe(false);
+  });
+
+  it("opens the control API to the gateway's API user with its per-start password, and to nobody else", async () => {
+    expect(await ask({ action: 'api', user: API_USER, password: hook.apiPassword })).toBe(true);
+    expect(await ask({ action: 'api', user: API_USER, password: 'guess' })).toBe(false);
+    expect(await ask({ action: 'api', user: API_USER, password: '' })).toBe(false);
+    expect(await ask({ action: 'api' })).toBe(false);
+    // Credentials good elsewhere are no good here.
+    expect(await ask({ action: 'api', user: INTERNAL_USER, password: hook.internalPassword })).toBe(false);
+    expect(await ask({ action: 'api', user: 'admin', password: 'right' })).toBe(false);
+    expect(await ask({ action: 'api', user: API_USER, password: hook.internalPassword })).toBe(false);
+    const grant = signViewerToken(key, { scope: '', action: 'read', expiresAt: hour() });
+    expect(await ask({ action: 'api', query: `token=${grant}` })).toBe(false);
+    // Nor does the API password read video, and metrics and pprof stay shut.
+    expect(
+      await ask({ action: 'read', path: 'front-door/main', user: API_USER, password: hook.apiPassword }),
+    ).toBe(false);
+    for (const action of ['metrics', 'pprof']) {
+      expect(await ask({ action, user: API_USER, password: hook.apiPassword })).toBe(false);
+      expect(await ask({ action, user: 'admin', password: 'right' })).toBe(false);
+    }
+    expect(hook.apiPassword).not.toBe(hook.internalPassword);
   });
 });

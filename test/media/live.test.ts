@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimDevice } from '../../sim/index.ts';
 import type { SimDevice } from '../../sim/types.ts';
-import { MediamtxApi } from '../../src/protocols/mediamtx/api.ts';
+import { API_USER } from '../../src/modules/media/auth-hook.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { launchChromium } from '../support/browser.ts';
 import { type CameraVideo, mediaPorts, startCameraVideo, until } from '../support/mediamtx.ts';
@@ -98,9 +98,8 @@ beforeAll(async () => {
     () => 'no streams',
   );
   // MediaMTX gets the paths right after the device change (debounced): wait for them too.
-  const mediamtx = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
   await until(
-    async () => (await mediamtx.listPathConfigs()).length === 2,
+    async () => (await gw.gateway.media.mediamtxApi.listPathConfigs()).length === 2,
     10_000,
     () => 'paths not in MediaMTX',
   );
@@ -131,7 +130,7 @@ describe('live video through the supervised MediaMTX', () => {
   });
 
   it('configures MediaMTX with an on-demand path per stream, sourced from the camera', async () => {
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const api = gw.gateway.media.mediamtxApi;
     const paths = await api.listPathConfigs();
     const main = paths.find((path) => path.name === 'front-door/main')!;
     expect(main.sourceOnDemand).toBe(true);
@@ -144,6 +143,55 @@ describe('live video through the supervised MediaMTX', () => {
     const live = await api.getPath('front-door/main');
     expect(live?.ready ?? false).toBe(false);
   });
+
+  it("answers its control API only to the gateway's own per-start credentials", async () => {
+    const pathsList = `http://127.0.0.1:${ports.apiPort}/v3/config/paths/list`;
+    const basic = (user: string, password: string) =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
+    const viewerToken = new URL(streams[0].urls.whep).searchParams.get('token')!;
+    const reader = new URL(gw.gateway.media.internalRtspUrl('front-door/main'));
+    const attempts: Record<string, Record<string, string>> = {
+      'no credentials': {},
+      'the API user with a guessed password': { authorization: basic(API_USER, 'guess') },
+      'the API user with no password': { authorization: basic(API_USER, '') },
+      // Credentials that do open other doors of MediaMTX must not open this one.
+      "hikbridge's own reader": {
+        authorization: basic(decodeURIComponent(reader.username), decodeURIComponent(reader.password)),
+      },
+      'a viewer token': { authorization: basic('viewer', viewerToken) },
+      'an API token': { authorization: `Bearer ${gw.token}` },
+    };
+    // MediaMTX holds each refusal up to 4 s (against guessing): ask all at once.
+    const answers = await Promise.all(
+      Object.entries(attempts).map(async ([who, headers]) => {
+        const answer = await fetch(pathsList, { headers, signal: AbortSignal.timeout(15_000) });
+        return { who, status: answer.status, body: await answer.text() };
+      }),
+    );
+    for (const { who, status, body } of answers) {
+      expect({ who, status }).toEqual({ who, status: 401 });
+      expect(body).not.toContain('front-door');
+      expect(body).not.toContain(encodeURIComponent(CAMERA_PASSWORD));
+    }
+    // A change without credentials is refused as well, and changes nothing.
+    const added = await fetch(`http://127.0.0.1:${ports.apiPort}/v3/config/paths/add/intruder`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'publisher' }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(added.status).toBe(401);
+    // The gateway's own client still reads and manages its paths.
+    const names = (await gw.gateway.media.mediamtxApi.listPathConfigs()).map((path) => path.name);
+    expect(names.sort()).toEqual(['front-door/main', 'front-door/sub']);
+    // Nothing is excluded from the hook's judgement, and metrics and pprof stay off.
+    expect(await gw.gateway.media.mediamtxApi.globalConfig()).toMatchObject({
+      metrics: false,
+      pprof: false,
+      authHTTPExclude: [],
+    });
+  }, 40_000);
 
   it('plays the camera over RTSP with the viewer token; refuses without it', async () => {
     const { json: streams } = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
@@ -172,7 +220,7 @@ describe('live video through the supervised MediaMTX', () => {
       () => `MediaMTX did not come back: ${JSON.stringify(gw.gateway.media.status())}`,
     );
     expect(gw.gateway.media.enginePid).not.toBe(pid);
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const api = gw.gateway.media.mediamtxApi;
     await until(
       async () => (await api.listPathConfigs()).length === 2,
       5000,
@@ -251,7 +299,7 @@ describe('live video through the supervised MediaMTX', () => {
   }, 90_000);
 
   it('follows device changes: a removed device loses its paths', async () => {
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const api = gw.gateway.media.mediamtxApi;
     const channel = await gw.api('GET', `/api/v1/channels/${channelId}`);
     const removed = await gw.api('DELETE', `/api/v1/devices/${channel.json.deviceId}`);
     expect(removed.status).toBe(204);

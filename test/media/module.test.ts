@@ -15,6 +15,7 @@ import { Bus } from '../../src/core/bus.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
 import { createStore, type Store } from '../../src/core/store/index.ts';
 import type { ChannelRecord, DeviceRecord, Insert, StreamRecord } from '../../src/core/store/types.ts';
+import { API_USER } from '../../src/modules/media/auth-hook.ts';
 import { MediaModule } from '../../src/modules/media/index.ts';
 import { assignPathNames } from '../../src/modules/media/paths.ts';
 import { MediamtxUnavailableError, provisionMediamtx } from '../../src/modules/media/provision.ts';
@@ -182,6 +183,9 @@ describe('file mode', () => {
     expect(written.rtspAddress).toBe(`:${ports.rtspPort}`);
     expect(written.apiAddress).toBe(`127.0.0.1:${ports.apiPort}`);
     expect(written.authMethod).toBe('http');
+    // The control API is not excluded from the hook: it answers only to the gateway's API user.
+    expect(written.authHTTPExclude).toEqual([]);
+    expect(JSON.stringify(written)).not.toContain(API_USER);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(media.status()).toMatchObject({ state: 'file', paths: 3 });
 
@@ -216,6 +220,9 @@ describe('file mode', () => {
 });
 
 describe('external mode', () => {
+  // The user's MediaMTX keeps its control API behind a login, as it should.
+  const USER_API = { user: 'ops', password: 'Ops-Api-Pass-1' };
+
   async function startUserMediamtx(apiPort: number, rtspPort: number): Promise<ChildProcess> {
     const dir = tempDir();
     const file = join(dir, 'user.yml');
@@ -223,6 +230,11 @@ describe('external mode', () => {
       file,
       stringify({
         logLevel: 'warn',
+        authMethod: 'internal',
+        authInternalUsers: [
+          { user: 'any', pass: '', ips: [], permissions: [{ action: 'read' }, { action: 'publish' }] },
+          { user: USER_API.user, pass: USER_API.password, ips: [], permissions: [{ action: 'api' }] },
+        ],
         api: true,
         apiAddress: `127.0.0.1:${apiPort}`,
         rtspAddress: `127.0.0.1:${rtspPort}`,
@@ -238,7 +250,11 @@ describe('external mode', () => {
     cleanups.push(() => {
       child.kill('SIGKILL');
     });
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${apiPort}`, timeoutMs: 500 });
+    const api = new MediamtxApi({
+      baseUrl: `http://127.0.0.1:${apiPort}`,
+      timeoutMs: 500,
+      credentials: USER_API,
+    });
     await until(
       () => api.info().then(() => true),
       10_000,
@@ -254,16 +270,21 @@ describe('external mode', () => {
     const bus = new Bus();
     const camera = await store.devices.insert(device('Porch'));
     await store.channels.replaceForDevice(camera.id, [channel(1, 'Camera 01', [stream(1, 'H.264', 1920)])]);
-    const { media } = await startMedia(
-      store,
-      bus,
-      { mode: 'external', apiUrl: `http://127.0.0.1:${ports.apiPort}` },
-      { externalCheckMs: 200 },
-    );
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
+    const external = {
+      mode: 'external',
+      apiUrl: `http://127.0.0.1:${ports.apiPort}`,
+      apiUsername: USER_API.user,
+      apiPassword: USER_API.password,
+    };
+    const { media } = await startMedia(store, bus, external, { externalCheckMs: 200 });
+    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}`, credentials: USER_API });
     const names = async () => (await api.listPathConfigs()).map((path) => path.name).sort();
     expect(await names()).toEqual(['my-own-stream', 'porch/main']);
     expect(media.status().state).toBe('external');
+    // Without the user's API credentials hikbridge is refused, and says so.
+    const refused = await startMedia(store, new Bus(), { mode: 'external', apiUrl: external.apiUrl });
+    expect(refused.media.status().lastError).toMatch(/refused GET \/v3\/info \(401\)/);
+    await refused.media.stop();
 
     userMediamtx.kill('SIGKILL');
     await new Promise((resolve) => userMediamtx.once('exit', resolve));
@@ -290,7 +311,7 @@ describe('external mode', () => {
     expect(await names()).toEqual(['garage/main', 'my-own-stream']);
     await media.stop();
     await store.devices.delete(garage.id);
-    await startMedia(store, bus, { mode: 'external', apiUrl: `http://127.0.0.1:${ports.apiPort}` });
+    await startMedia(store, bus, external);
     expect(await names()).toEqual(['my-own-stream']);
   });
 });

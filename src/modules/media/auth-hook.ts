@@ -1,10 +1,12 @@
 /**
- * The endpoint MediaMTX calls (`authHTTPAddress`) before every read or publish, so viewers are
- * authorized by hikbridge: a viewer token in the URL, a hikbridge API/session token, the
- * hikbridge user's password, or the internal credential hikbridge's own readers use. It listens
- * on loopback only, on a path with a random key, so nothing else can ask it questions.
+ * The endpoint MediaMTX calls (`authHTTPAddress`) before every read, publish and control API
+ * request, so access is decided by hikbridge: a viewer token in the URL, a hikbridge API/session
+ * token, the hikbridge user's password, or the internal credential hikbridge's own readers use.
+ * The control API (camera source URLs with their passwords, path changes) answers only to the
+ * gateway's own API user, whose password is made at each start and lives only in this process.
+ * It listens on loopback only, on a path with a random key, so nothing else can ask it questions.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../core/logger.ts';
@@ -31,10 +33,14 @@ export interface AuthHookOptions {
 
 /** The user name hikbridge's own readers (frame grabs, talk) present, with a per-start secret. */
 export const INTERNAL_USER = 'hikbridge-internal';
+/** The user name hikbridge's own control API client presents; nobody else may use the API. */
+export const API_USER = 'hikbridge-api';
 const MAX_BODY_BYTES = 16 * 1024;
 
 export class AuthHook {
   readonly internalPassword = randomBytes(24).toString('base64url');
+  /** Never logged nor written anywhere: MediaMTX learns nothing but "allowed" or "refused". */
+  readonly apiPassword = randomBytes(24).toString('base64url');
   private readonly key = randomBytes(16).toString('hex');
   private server: Server | undefined;
 
@@ -98,7 +104,10 @@ export class AuthHook {
     const path = question.path ?? '';
     const user = question.user ?? '';
     const password = question.password ?? '';
-    if (user === INTERNAL_USER) return password === this.internalPassword;
+    // The control API, metrics and pprof: the gateway's API client only (metrics and pprof are off).
+    if (action === 'api') return user === API_USER && sameSecret(password, this.apiPassword);
+    if (action === 'metrics' || action === 'pprof' || user === API_USER) return false;
+    if (user === INTERNAL_USER) return sameSecret(password, this.internalPassword);
     const grantToken =
       new URLSearchParams(question.query ?? '').get('token') ?? (user === 'viewer' ? password : '');
     if (grantToken) {
@@ -113,4 +122,11 @@ export class AuthHook {
       this.options.logger.warn({ path, ip: question.ip, user }, 'viewer refused: wrong credentials');
     return allowed;
   }
+}
+
+/** Compares a presented password with ours in time that does not depend on where they differ. */
+function sameSecret(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

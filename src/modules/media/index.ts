@@ -11,9 +11,9 @@ import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
-import { MediamtxApi } from '../../protocols/mediamtx/api.ts';
+import { MediamtxApi, type MediamtxCredentials } from '../../protocols/mediamtx/api.ts';
 import { buildBaseConfig, type PathConfig, publisherPath } from '../../protocols/mediamtx/config.ts';
-import { AuthHook, INTERNAL_USER } from './auth-hook.ts';
+import { API_USER, AuthHook, INTERNAL_USER } from './auth-hook.ts';
 import { writeMediamtxConfig } from './config-file.ts';
 import { MediamtxEngine } from './engine.ts';
 import { grabFrame } from './frame-grab.ts';
@@ -85,7 +85,10 @@ export class MediaModule implements Module {
       tokenKey: this.tokenKey,
       verifyCredentials: deps.verifyCredentials,
     });
-    this.api = new MediamtxApi({ baseUrl: settings.apiUrl ?? `http://127.0.0.1:${settings.apiPort}` });
+    this.api = new MediamtxApi({
+      baseUrl: settings.apiUrl ?? `http://127.0.0.1:${settings.apiPort}`,
+      credentials: this.apiCredentials(),
+    });
     this.reconciler = new PathReconciler({
       api: this.api,
       logger: deps.logger,
@@ -101,6 +104,17 @@ export class MediaModule implements Module {
       : 'disabled';
     this.routes = mediaRoutes(this, deps.store);
     if (deps.metrics && settings.enabled) registerMediaMetrics(deps.metrics, () => this.status());
+  }
+
+  /**
+   * A MediaMTX configured by hikbridge (supervised, file) lets only the per-start API user in; a
+   * MediaMTX the user runs takes the credentials the user configured, if any.
+   */
+  private apiCredentials(): MediamtxCredentials | undefined {
+    const { settings } = this.deps;
+    if (settings.mode !== 'external') return { user: API_USER, password: this.hook.apiPassword };
+    if (settings.apiUsername === undefined) return undefined;
+    return { user: settings.apiUsername, password: settings.apiPassword ?? '' };
   }
 
   private get configFile(): string {
@@ -178,6 +192,11 @@ export class MediaModule implements Module {
       lastError: this.lastError ?? engine?.lastError ?? this.reconciler.status().lastError,
       paths: this.streamPaths.length + this.talkPaths.size,
     };
+  }
+
+  /** The control API client, with the gateway's credentials (tests and checks in this process). */
+  get mediamtxApi(): MediamtxApi {
+    return this.api;
   }
 
   /** The MediaMTX process id (supervised mode), for tests that kill it. */

@@ -9,6 +9,13 @@ export interface MediamtxApiOptions {
   /** e.g. `http://127.0.0.1:9997` */
   baseUrl: string;
   timeoutMs?: number;
+  /** Sent as Basic auth on every call: MediaMTX's API answers only to who may use it. */
+  credentials?: MediamtxCredentials | undefined;
+}
+
+export interface MediamtxCredentials {
+  user: string;
+  password: string;
 }
 
 /** One path as MediaMTX reports it live (`/v3/paths/list`). */
@@ -54,14 +61,24 @@ const PAGE_SIZE = 500;
 export class MediamtxApi {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly authorization: string | undefined;
 
   constructor(options: MediamtxApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5000;
+    const { credentials } = options;
+    this.authorization = credentials
+      ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`
+      : undefined;
   }
 
   info(): Promise<MediamtxInfo> {
     return this.call<MediamtxInfo>('GET', '/v3/info');
+  }
+
+  /** The running global configuration (ports, auth, which servers are on). */
+  globalConfig(): Promise<Record<string, unknown>> {
+    return this.call<Record<string, unknown>>('GET', '/v3/config/global/get');
   }
 
   /** Every configured path (API-added and file-defined). */
@@ -114,9 +131,12 @@ export class MediamtxApi {
   ): Promise<T> {
     let response: Awaited<ReturnType<typeof request>>;
     try {
+      const headers: Record<string, string> = {};
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (this.authorization) headers.authorization = this.authorization;
       response = await request(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? null : JSON.stringify(body),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

@@ -20,8 +20,11 @@ export interface BaseConfigOptions {
   webrtcAddress: string;
   webrtcUdpAddress: string;
   hlsAddress: string;
-  /** Every read/publish is authorized by this URL (hikbridge's own endpoint). */
-  authHttpAddress?: string | undefined;
+  /**
+   * Every request is authorized by this URL (hikbridge's own endpoint): reads, publishes and the
+   * control API alike.
+   */
+  authHttpAddress: string;
   /** Extra hosts/IPs announced in WebRTC ICE candidates (NAT, Docker). */
   webrtcAdditionalHosts?: string[] | undefined;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
@@ -30,34 +33,20 @@ export interface BaseConfigOptions {
 
 /**
  * Global settings. Everything hikbridge does not use is turned off so it neither takes a port
- * nor surprises anyone (RTMP, SRT, MoQ, playback, metrics, pprof).
+ * nor surprises anyone (RTMP, SRT, MoQ, playback, metrics, pprof). The hook at
+ * `authHttpAddress` decides every request, the control API's included.
  */
 export function buildBaseConfig(options: BaseConfigOptions): Record<string, unknown> {
-  const auth = options.authHttpAddress
-    ? {
-        authMethod: 'http',
-        authHTTPAddress: options.authHttpAddress,
-        // The control API is bound to loopback and used only by hikbridge itself.
-        authHTTPExclude: [{ action: 'api' }, { action: 'metrics' }, { action: 'pprof' }],
-      }
-    : {
-        authMethod: 'internal',
-        authInternalUsers: [
-          {
-            user: 'any',
-            pass: '',
-            ips: [],
-            permissions: [{ action: 'read' }, { action: 'publish' }, { action: 'playback' }],
-          },
-          { user: 'any', pass: '', ips: ['127.0.0.1', '::1'], permissions: [{ action: 'api' }] },
-        ],
-      };
   return {
     logLevel: options.logLevel ?? 'info',
     logDestinations: ['stdout'],
     readTimeout: `${options.readTimeoutSeconds ?? 10}s`,
     writeTimeout: `${options.readTimeoutSeconds ?? 10}s`,
-    ...auth,
+    authMethod: 'http',
+    authHTTPAddress: options.authHttpAddress,
+    // Nothing is excluded: the control API shows every camera's source URL with its password and
+    // can change paths, so even a local process must present the gateway's API credentials.
+    authHTTPExclude: [],
     api: true,
     apiAddress: options.apiAddress,
     metrics: false,

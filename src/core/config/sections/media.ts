@@ -1,6 +1,6 @@
 /** Configuration sections. Live video (MediaMTX) and two-way audio. */
 import { z } from 'zod';
-import { configFieldMeta, section, wholeNumber } from '../schema-parts.ts';
+import { configFieldMeta, secret, section, wholeNumber } from '../schema-parts.ts';
 
 export const mediaSection = section({
   enabled: z
@@ -46,6 +46,17 @@ export const mediaSection = section({
       defaultText: '`http://127.0.0.1:<media.apiPort>`',
     })
     .describe('MediaMTX control API hikbridge talks to (in `external` mode: yours, with `api: yes`).'),
+  apiUsername: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "`external` mode: the user hikbridge logs in to your MediaMTX's control API as (a user with the " +
+        '`api` permission). The supervised MediaMTX needs none: hikbridge makes its own credentials at each start.',
+    ),
+  apiPassword: secret(z.string().min(1))
+    .optional()
+    .describe('`external` mode: the password of `media.apiUsername`.'),
   apiPort: wholeNumber(1, 65535)
     .default(9997)
     .describe("Port of the supervised MediaMTX's control API; bound to 127.0.0.1 only."),
