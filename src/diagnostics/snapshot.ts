@@ -1,28 +1,29 @@
 /**
- * One picture, fetched the way hikbridge fetches it: `Streaming/channels/{id}/picture`, and on a
- * recorder that refuses it (ResponseStatus 6 "Invalid XML Content" or 404), the
- * `ContentMgmt/StreamingProxy` path. Shared by permission-snapshot and snapshot-path so the
- * device encodes at most two pictures for the whole run.
+ * One picture, fetched the way hikbridge fetches it (`fetchPicture` of the ISAPI snapshot code:
+ * `Streaming/channels/{id}/picture`, and where the device refuses that path, the
+ * `ContentMgmt/StreamingProxy` one), with the direct path's refusal kept for the report. Shared
+ * by permission-snapshot and snapshot-path so the device encodes at most two pictures for the
+ * whole run.
  */
 import type { DeviceError } from '../protocols/http/errors.ts';
-import { InvalidResponseError, IsapiStatusError } from '../protocols/isapi/errors.ts';
-import { describeStatus, STATUS_INVALID_XML_CONTENT } from '../protocols/isapi/status.ts';
+import { IsapiStatusError } from '../protocols/isapi/errors.ts';
+import { fetchPicture } from '../protocols/isapi/snapshot.ts';
+import { describeStatus } from '../protocols/isapi/status.ts';
 import { bool, children, int } from '../protocols/isapi/xml.ts';
 import type { Channel, DoctorSession, ReadFailure } from './session.ts';
 
 export const CHANNEL_STATUS = '/ISAPI/ContentMgmt/InputProxy/channels/status';
-const JPEG_MAGIC = Buffer.from([0xff, 0xd8]);
 
 export type PictureResult =
   | { ok: true; bytes: number }
-  /** `refused`: the direct path is not how this recorder serves pictures (statusCode 6 or 404). */
+  /** `refused`: the direct path is not how this device serves pictures (statusCode 6 or 404), so StreamingProxy was asked. */
   | { ok: false; reason: ReadFailure | 'refused'; error: DeviceError };
 
 export interface SnapshotProbe {
   channel: Channel;
   streamId: string;
   direct: PictureResult;
-  /** Only tried on recorders whose direct path refused. */
+  /** Only tried when the direct path refused. */
   proxy?: PictureResult;
 }
 
@@ -31,14 +32,7 @@ export function probeSnapshot(session: DoctorSession): Promise<SnapshotProbe | u
     const channel = await pictureChannel(session);
     if (!channel) return undefined;
     const streamId = `${channel.id * 100 + 1}`;
-    const direct = await fetchPicture(session, `/ISAPI/Streaming/channels/${streamId}/picture`);
-    const refused = !direct.ok && (direct.reason === 'refused' || direct.reason === 'absent');
-    if (!session.isRecorder || !refused) return { channel, streamId, direct };
-    const proxy = await fetchPicture(
-      session,
-      `/ISAPI/ContentMgmt/StreamingProxy/channels/${streamId}/picture`,
-    );
-    return { channel, streamId, direct, proxy };
+    return { channel, streamId, ...(await takePicture(session, streamId)) };
   });
 }
 
@@ -56,30 +50,27 @@ async function pictureChannel(session: DoctorSession): Promise<Channel | undefin
   return channels.find((channel) => online.has(channel.id)) ?? channels[0];
 }
 
-async function fetchPicture(session: DoctorSession, path: string): Promise<PictureResult> {
+/** The picture as hikbridge would get it; the direct path's result, and StreamingProxy's when it was asked. */
+async function takePicture(
+  session: DoctorSession,
+  streamId: string,
+): Promise<Pick<SnapshotProbe, 'direct' | 'proxy'>> {
+  let refusal: PictureResult | undefined;
+  const onRefused = (error: DeviceError) => {
+    refusal = { ok: false, reason: 'refused', error };
+  };
+  let result: PictureResult;
   try {
-    const response = await session.client.call({
-      method: 'GET',
-      path,
-      signal: session.budget,
-      timeoutMs: session.timeoutMs,
-    });
-    if (!response.body.subarray(0, 2).equals(JPEG_MAGIC)) {
-      const type = response.headers['content-type'] ?? 'no content type';
-      const error = new InvalidResponseError(
-        session.client.host,
-        path,
-        `expected a JPEG picture, got ${type}`,
-      );
-      return { ok: false, reason: 'failed', error };
-    }
-    return { ok: true, bytes: response.body.length };
+    const picture = await fetchPicture(
+      session.client,
+      { streamId },
+      { timeoutMs: session.timeoutMs, signal: session.budget, onRefused },
+    );
+    result = { ok: true, bytes: picture.jpeg.length };
   } catch (error) {
-    if (error instanceof IsapiStatusError && error.status?.statusCode === STATUS_INVALID_XML_CONTENT) {
-      return { ok: false, reason: 'refused', error };
-    }
-    return session.failure(error);
+    result = session.failure(error);
   }
+  return refusal ? { direct: refusal, proxy: result } : { direct: result };
 }
 
 /** `a 44 kB JPEG`, `"Invalid XML Content (badXmlContent)"`, or the error in the user's words. */

@@ -5,6 +5,8 @@
  * requests for the same picture share one device request, and a finished picture is reused
  * for a short moment. NVRs that refuse `Streaming/channels/{id}/picture` (ResponseStatus 6 or
  * 404) are asked through `ContentMgmt/StreamingProxy`, and the path that worked is remembered.
+ * `fetchPicture` is that fallback on its own, for callers that want one picture and no cache
+ * (the doctor).
  */
 import { DeviceError } from '../http/errors.ts';
 import { IsapiClient, parseDeviceUrl } from './client.ts';
@@ -37,6 +39,16 @@ export interface SnapshotFetcherOptions {
   credentials?: { username: string; password: string };
   /** Per-request timeout (default 10 s; NVRs can be slow to encode a 4K picture). */
   timeoutMs?: number;
+}
+
+export interface PictureOptions {
+  timeoutMs: number;
+  /** Aborts the request(s). */
+  signal?: AbortSignal;
+  /** This stream's pictures are known to come only through StreamingProxy: the direct path is skipped. */
+  viaProxy?: boolean;
+  /** Told why the direct path refused, before StreamingProxy is asked. */
+  onRefused?: (error: DeviceError) => void;
 }
 
 const MAX_CACHED = 256;
@@ -83,24 +95,11 @@ export class SnapshotFetcher {
 
   private async fetch(request: SnapshotRequest): Promise<Snapshot> {
     if (request.overrideUrl || request.httpPort) return this.fetchOverride(request);
-    const query = pictureQuery(request);
-    if (!this.viaProxy.has(request.streamId)) {
-      try {
-        return await this.download(
-          this.client,
-          `/ISAPI/Streaming/channels/${request.streamId}/picture${query}`,
-          'isapi',
-        );
-      } catch (error) {
-        if (!needsProxyFallback(error)) throw error;
-      }
-    }
-    const snapshot = await this.download(
-      this.client,
-      `/ISAPI/ContentMgmt/StreamingProxy/channels/${request.streamId}/picture${query}`,
-      'streaming-proxy',
-    );
-    this.viaProxy.add(request.streamId);
+    const snapshot = await fetchPicture(this.client, request, {
+      timeoutMs: this.timeoutMs,
+      viaProxy: this.viaProxy.has(request.streamId),
+    });
+    if (snapshot.source === 'streaming-proxy') this.viaProxy.add(request.streamId);
     return snapshot;
   }
 
@@ -113,7 +112,8 @@ export class SnapshotFetcher {
         );
     if (request.httpPort && !request.overrideUrl) target.port = String(request.httpPort);
     const client = this.clientFor(target);
-    return this.download(client, `${target.pathname}${target.search}`, 'override');
+    const path = `${target.pathname}${target.search}`;
+    return downloadPicture(client, path, 'override', { timeoutMs: this.timeoutMs });
   }
 
   private clientFor(target: URL): IsapiClient {
@@ -132,18 +132,6 @@ export class SnapshotFetcher {
     return client;
   }
 
-  private async download(client: IsapiClient, path: string, source: SnapshotSource): Promise<Snapshot> {
-    const response = await client.call({ method: 'GET', path, timeoutMs: this.timeoutMs });
-    if (!response.body.subarray(0, 2).equals(JPEG_MAGIC)) {
-      throw new InvalidResponseError(
-        client.host,
-        path,
-        `expected a JPEG picture, got ${describeBody(response.body)}`,
-      );
-    }
-    return { jpeg: response.body, takenAt: Date.now(), source };
-  }
-
   private remember(key: string, snapshot: Snapshot): void {
     if (this.cacheMs <= 0) return;
     this.cache.delete(key);
@@ -152,8 +140,50 @@ export class SnapshotFetcher {
   }
 }
 
+/**
+ * One picture, no cache: `Streaming/channels/{id}/picture`, and when the device refuses it there,
+ * `ContentMgmt/StreamingProxy` (the snapshot's `source` says which gave it). Throws the last
+ * path's error.
+ */
+export async function fetchPicture(
+  client: IsapiClient,
+  request: Pick<SnapshotRequest, 'streamId' | 'width' | 'height'>,
+  options: PictureOptions,
+): Promise<Snapshot> {
+  const query = pictureQuery(request);
+  const timing = { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) };
+  if (!options.viaProxy) {
+    try {
+      const path = `/ISAPI/Streaming/channels/${request.streamId}/picture${query}`;
+      return await downloadPicture(client, path, 'isapi', timing);
+    } catch (error) {
+      if (!needsProxyFallback(error)) throw error;
+      options.onRefused?.(error);
+    }
+  }
+  const path = `/ISAPI/ContentMgmt/StreamingProxy/channels/${request.streamId}/picture${query}`;
+  return downloadPicture(client, path, 'streaming-proxy', timing);
+}
+
+async function downloadPicture(
+  client: IsapiClient,
+  path: string,
+  source: SnapshotSource,
+  timing: { timeoutMs: number; signal?: AbortSignal },
+): Promise<Snapshot> {
+  const response = await client.call({ method: 'GET', path, ...timing });
+  if (!response.body.subarray(0, 2).equals(JPEG_MAGIC)) {
+    throw new InvalidResponseError(
+      client.host,
+      path,
+      `expected a JPEG picture, got ${describeBody(response.body)}`,
+    );
+  }
+  return { jpeg: response.body, takenAt: Date.now(), source };
+}
+
 /** ResponseStatus 6 (Invalid XML Content) or 404 on the direct path means "ask the NVR's proxy". */
-function needsProxyFallback(error: unknown): boolean {
+function needsProxyFallback(error: unknown): error is DeviceError {
   if (!(error instanceof DeviceError)) return false;
   if (error.code === 'not_supported') return true;
   return error instanceof IsapiStatusError && error.status?.statusCode === STATUS_INVALID_XML_CONTENT;
