@@ -6,7 +6,16 @@
 import { normalizeCodec } from '../protocols/isapi/discovery.ts';
 import { bool, children, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { TWO_WAY_AUDIO } from './permissions.ts';
-import { type ChannelFinding, combineChannels, type DoctorCheck, fail, pass, skip, warn } from './report.ts';
+import {
+  type ChannelFinding,
+  combineChannels,
+  type DoctorCheck,
+  fail,
+  findingOf,
+  pass,
+  skip,
+  warn,
+} from './report.ts';
 import {
   type Channel,
   type DoctorSession,
@@ -64,12 +73,7 @@ export function judgeCodec(label: string, channel: number, streams: Map<string, 
   const mainId = `${channel * 100 + 1}`;
   const subId = `${channel * 100 + 2}`;
   const main = streams.get(mainId) ?? { kind: 'missing' };
-  const finding = (status: ChannelFinding['status'], detail: string, fix: string | null): ChannelFinding => ({
-    channel: label,
-    status,
-    detail,
-    fix,
-  });
+  const finding = findingOf(label);
   if (main.kind === 'unreadable') return unreadableFinding(label, `main stream ${mainId}`, main.result);
   if (main.kind === 'missing') return finding('skip', `no main stream ${mainId} found`, null);
   if (main.codec === 'H.264') return finding('pass', `main stream ${mainId} is H.264`, null);

@@ -8,7 +8,7 @@
  * with only its size attribute = no region). Old v1.0 firmware uses `MotionDetectionRegionList`.
  */
 import { bool, child, children, descend, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
-import { type ChannelFinding, combineChannels, type DoctorCheck } from './report.ts';
+import { type ChannelFinding, combineChannels, type DoctorCheck, findingOf } from './report.ts';
 import { type Channel, type DoctorSession, unreadable, unreadableFinding } from './session.ts';
 
 export interface MotionSettings {
@@ -53,12 +53,7 @@ function motionPath(channel: Channel): string {
 }
 
 export function judgeMotion(label: string, settings: MotionSettings): ChannelFinding {
-  const finding = (status: ChannelFinding['status'], detail: string, fix: string | null) => ({
-    channel: label,
-    status,
-    detail,
-    fix,
-  });
+  const finding = findingOf(label);
   if (settings.enabled !== true) {
     const area = settings.areaDrawn ? '' : ', and no detection area is drawn';
     return finding('warn', `motion detection is off${area}`, FIX_ENABLE);
@@ -119,26 +114,19 @@ export function notificationMethods(trigger: XmlNode): string[] {
 }
 
 export function judgeLinkage(label: string, trigger: XmlNode | undefined): ChannelFinding {
-  if (!trigger) {
-    return {
-      channel: label,
-      status: 'warn',
-      detail: 'no motion (VMD) trigger found in the event settings',
-      fix: FIX_NOTIFY,
-    };
-  }
+  const finding = findingOf(label);
+  if (!trigger) return finding('warn', 'no motion (VMD) trigger found in the event settings', FIX_NOTIFY);
   const id = text(trigger, 'id') ?? 'VMD';
   const methods = notificationMethods(trigger);
   if (methods.some((method) => method.toLowerCase() === 'center')) {
-    return { channel: label, status: 'pass', detail: `${id} notifies ${methods.join(', ')}`, fix: null };
+    return finding('pass', `${id} notifies ${methods.join(', ')}`);
   }
   const now = methods.length > 0 ? `notifies ${methods.join(', ')} but not` : 'notifies nobody, not even';
-  return {
-    channel: label,
-    status: 'fail',
-    detail: `${id} ${now} the surveillance center, so motion never reaches the event stream`,
-    fix: FIX_NOTIFY,
-  };
+  return finding(
+    'fail',
+    `${id} ${now} the surveillance center, so motion never reaches the event stream`,
+    FIX_NOTIFY,
+  );
 }
 
 export async function motionNotifyCenterCheck(session: DoctorSession): Promise<DoctorCheck> {

@@ -74,6 +74,16 @@ export interface ChannelFinding {
   fix: string | null;
 }
 
+/** The findings of one channel: `const finding = findingOf(label); return finding('pass', 'H.264');` */
+export function findingOf(channel: string) {
+  return (status: CheckStatus, detail: string, fix: string | null = null): ChannelFinding => ({
+    channel,
+    status,
+    detail,
+    fix,
+  });
+}
+
 export function combineChannels(id: CheckId, findings: ChannelFinding[], empty: string): DoctorCheck {
   if (findings.length === 0) return skip(id, empty);
   const status = worst(findings.map((f) => f.status));
