@@ -1,7 +1,7 @@
 /**
- * Runs MediaMTX as a child process: tags its log lines into ours, restarts it with back-off when
- * it dies, and says when its control API is answering (the caller then re-applies the paths;
- * API-made paths live only in MediaMTX's memory).
+ * Runs MediaMTX as a child process that dies with the gateway (parent-death.ts): tags its log
+ * lines into ours, restarts it with back-off when it dies, and says when its control API is
+ * answering (the caller then re-applies the paths; API-made paths live only in MediaMTX's memory).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { redactSecretsInText } from '../../core/logger/redact.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { MediamtxApi } from '../../protocols/mediamtx/api.ts';
+import { launchCommand } from './parent-death.ts';
 
 export type EngineState = 'stopped' | 'starting' | 'running' | 'restarting';
 
@@ -39,6 +40,7 @@ export class MediamtxEngine {
   private currentState: EngineState = 'stopped';
   private restarts = 0;
   private lastError: string | undefined;
+  private orphanWarned = false;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -84,9 +86,16 @@ export class MediamtxEngine {
     this.currentState = 'starting';
     this.startedAt = Date.now();
     stopLeftover(configFile, logger);
+    const launch = launchCommand(binary, [configFile]);
+    if (!launch.diesWithGateway && !this.orphanWarned) {
+      this.orphanWarned = true;
+      logger.warn(
+        'setpriv (util-linux) not found: if hikbridge is killed, its MediaMTX runs on until the next start',
+      );
+    }
     let child: ChildProcess;
     try {
-      child = spawn(binary, [configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(launch.command, launch.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       this.onExit(`could not start ${binary}: ${(error as Error).message}`);
       return;
@@ -109,7 +118,7 @@ export class MediamtxEngine {
       const last = signal ? undefined : tail.filter((line) => / ERR /.test(line)).pop();
       this.onExit(`MediaMTX ${how}${last ? `: ${stripPrefix(last).text}` : ''}`);
     });
-    logger.info({ pid: child.pid, binary }, 'MediaMTX started');
+    logger.info({ pid: child.pid, binary, diesWithGateway: launch.diesWithGateway }, 'MediaMTX started');
     void this.waitReady(child);
   }
 
@@ -171,9 +180,10 @@ function pidFileOf(configFile: string): string {
 }
 
 /**
- * A gateway killed outright (SIGKILL, a crash, power) leaves its MediaMTX running, holding the
- * ports the new one needs. The pid file names it; it is stopped only if that process is still
- * a MediaMTX started with this config file (pids are reused).
+ * The second line of defence (the first: parent-death.ts). A MediaMTX that could not be tied to
+ * the gateway's life (no setpriv) outlives a gateway killed outright, holding the ports the new
+ * one needs. The pid file names it; it is stopped only if that process is still a MediaMTX
+ * started with this config file (pids are reused).
  */
 function stopLeftover(configFile: string, logger: Logger): void {
   let pid: number;
