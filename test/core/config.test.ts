@@ -57,7 +57,7 @@ describe('defaults', () => {
       sessionTtlHours: 168,
       login: { maxAttempts: 5, windowSeconds: 300 },
     });
-    expect(config.log).toEqual({ level: 'info', modules: {}, format: 'json' });
+    expect(config.log).toEqual({ level: 'info', modules: {}, format: 'auto' });
     expect(config.devices).toEqual({
       requestTimeoutMs: 10000,
       maxConcurrentPerDevice: 2,
@@ -139,7 +139,7 @@ describe('YAML file', () => {
     expect(config.server.port).toBe(9000);
     expect(config.server.host).toBe('0.0.0.0');
     expect(config.server.publicUrl).toBe('https://cams.example.com');
-    expect(config.log).toEqual({ level: 'warn', modules: { devices: 'debug' }, format: 'json' });
+    expect(config.log).toEqual({ level: 'warn', modules: { devices: 'debug' }, format: 'auto' });
     expect(config.devices.supervisor).toEqual({
       checkIntervalSeconds: 30,
       minBackoffSeconds: 2,
@@ -357,7 +357,7 @@ describe('problems', () => {
     expect(lines.slice(1)).toEqual([
       `  server.port: expected a whole number 0-65535, got "abc" (from ${file}:2:3)`,
       `  auth.login.maxAttempts: expected a whole number of at least 1, got 0 (from ${file}:5:5)`,
-      `  log.format: expected one of json, pretty, got "xml" (from ${file}:7:3)`,
+      `  log.format: expected one of auto, json, pretty, got "xml" (from ${file}:7:3)`,
     ]);
   });
 
