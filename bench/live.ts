@@ -12,11 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { startSimDevice } from '../sim/index.ts';
 import { freePort } from '../sim/net.ts';
 import { startSimVideo } from '../sim/video.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
-import { MediamtxApi } from '../src/protocols/mediamtx/api.ts';
 import {
   checkoutOf,
   childPid,
@@ -71,20 +71,22 @@ export async function runLiveBench(args: string[]): Promise<void> {
       onLogLine: (line) => process.stderr.write(`gateway: ${line.slice(0, 400)}\n`),
     });
     cleanups.push(() => gateway.stop());
-    const api = new MediamtxApi({ baseUrl: `http://127.0.0.1:${ports.apiPort}` });
     const gatewayApi = await GatewayApi.login(gateway);
     const channelId = await gatewayApi.addCamera(sim.port);
     let stream = await gatewayApi.mainStream(channelId);
-    const path = stream.path;
-    await waitFor(async () => (await api.getPath(path)) !== null, 10_000);
     const mediamtxPid = childPid(gateway.pid, 'mediamtx');
     if (mediamtxPid === undefined) throw new Error('the gateway runs no MediaMTX');
+    // The gateway's MediaMTX answers its control API to the gateway alone; whether it is pulling
+    // the camera shows on the camera's side, as one reader of the camera's stream.
+    const pulling = async () => (await cameraReaders(video.apiUrl)) > 0;
+    // Not counted: the media module adds the path a moment after the device (debounced).
+    await firstFrameMs(stream.rtsp, 20_000);
 
     const cold: number[] = [];
     const warm: number[] = [];
     for (let run = 0; run < options.runs; run++) {
       // Cold: the path has closed its camera connection (closeAfter 1 s) since the last viewer.
-      await waitFor(async () => !(await api.getPath(path))?.ready, 10_000);
+      await waitFor(async () => !(await pulling()), 10_000);
       await sleep(Math.random() * 1000);
       cold.push(await firstFrameMs(stream.rtsp));
       process.stderr.write(`cold run ${run + 1}/${options.runs}: ${round(cold.at(-1)!)} ms\n`);
@@ -92,13 +94,14 @@ export async function runLiveBench(args: string[]): Promise<void> {
     // Fresh URLs before each phase: the viewer token in them expires.
     stream = await gatewayApi.mainStream(channelId);
     const keeper = viewer(stream.rtsp);
-    await waitFor(async () => Boolean((await api.getPath(path))?.ready), 10_000);
+    await waitFor(pulling, 10_000);
+    await firstFrameMs(stream.rtsp); // not counted: the path is live from here on
     for (let run = 0; run < options.runs; run++) {
       // Back-to-back viewers would all start just after a key frame; sample every phase of the GOP.
       await sleep(Math.random() * 1000);
       warm.push(await firstFrameMs(stream.rtsp));
     }
-    keeper.kill('SIGKILL');
+    keeper.child.kill('SIGKILL');
     for (const [mode, samples] of [
       ['cold', cold],
       ['warm', warm],
@@ -116,7 +119,7 @@ export async function runLiveBench(args: string[]): Promise<void> {
     }
     stream = await gatewayApi.mainStream(channelId);
     const pids = { gateway: gateway.pid, mediamtx: mediamtxPid };
-    print(await measureViewers(pids, stream.rtsp, api, path, options.viewers, options.seconds));
+    print(await measureViewers(pids, stream.rtsp, options.viewers, options.seconds));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
@@ -174,8 +177,23 @@ class GatewayApi {
   }
 }
 
-/** An ffmpeg viewer that decodes one frame and exits: its run time is the time to first frame. */
-function firstFrameMs(url: string): Promise<number> {
+/**
+ * An ffmpeg viewer that decodes one frame and exits: its run time is the time to first frame.
+ * With `retryForMs`, failed attempts are repeated until one succeeds within that time.
+ */
+async function firstFrameMs(url: string, retryForMs = 0): Promise<number> {
+  const until = Date.now() + retryForMs;
+  for (;;) {
+    try {
+      return await oneFirstFrame(url);
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await sleep(250);
+    }
+  }
+}
+
+function oneFirstFrame(url: string): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     // No probing buffer: ffmpeg would otherwise wait seconds to "analyze" the stream first.
@@ -191,32 +209,52 @@ function firstFrameMs(url: string): Promise<number> {
   });
 }
 
-/** A viewer that receives the stream without decoding it (its own CPU is not ours to measure). */
-function viewer(url: string): ChildProcess {
-  return spawn(
-    'ffmpeg',
-    ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', '-f', 'null', '-'],
-    {
-      stdio: 'ignore',
-    },
-  );
+/** Readers of the simulated camera's streams: 1 while the gateway's MediaMTX pulls it. */
+async function cameraReaders(apiUrl: string): Promise<number> {
+  const answer = await fetch(`${apiUrl}/v3/paths/list`, { signal: AbortSignal.timeout(5000) });
+  const list = (await answer.json()) as { items: Array<{ name: string; readers: unknown[] }> };
+  return list.items
+    .filter((item) => item.name.startsWith('Streaming/'))
+    .reduce((sum, item) => sum + item.readers.length, 0);
 }
 
+interface Viewer {
+  child: ChildProcess;
+  /** Bytes of video received so far (ffmpeg's progress report, once a second). */
+  bytes: number;
+}
+
+/**
+ * A viewer that receives the stream and writes it to /dev/null without decoding it (its own CPU
+ * is not ours to measure); ffmpeg reports how much it received.
+ */
+function viewer(url: string): Viewer {
+  const args = ['-v', 'error', '-progress', 'pipe:1', '-stats_period', '1', '-rtsp_transport', 'tcp'];
+  args.push('-i', url, '-map', '0:v', '-c', 'copy', '-f', 'h264', '-y', '/dev/null');
+  const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const state: Viewer = { child, bytes: 0 };
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    const size = /^total_size=(\d+)/.exec(text);
+    if (size) state.bytes = Number(size[1]);
+  });
+  return state;
+}
+
+/** N viewers copy the stream for `seconds`; MediaMTX and gateway CPU and memory meanwhile. */
 async function measureViewers(
   pids: { gateway: number; mediamtx: number },
   url: string,
-  api: MediamtxApi,
-  path: string,
   count: number,
   seconds: number,
 ) {
   const viewers = Array.from({ length: count }, () => viewer(url));
   try {
-    await waitFor(async () => ((await api.getPath(path))?.readers.length ?? 0) >= count, 20_000);
+    const received = () => viewers.map((each) => each.bytes);
+    await waitFor(async () => received().every((bytes) => bytes > 0), 20_000);
     await sleep(3000);
     const cpuBefore = { mediamtx: cpuTimeMs(pids.mediamtx), gateway: cpuTimeMs(pids.gateway) };
+    const bytesBefore = received();
     const startedAt = performance.now();
-    const bytesBefore = (await api.getPath(path)) as unknown as { bytesSent: number };
     let gatewayRss = 0;
     let mediamtxRss = 0;
     for (let elapsed = 0; elapsed < seconds; elapsed++) {
@@ -226,14 +264,15 @@ async function measureViewers(
     }
     const wallMs = performance.now() - startedAt;
     const cpuPercent = (pid: number, before: number) => round(((cpuTimeMs(pid) - before) / wallMs) * 100);
-    const live = (await api.getPath(path)) as unknown as { bytesSent: number; readers: unknown[] };
+    // Progress comes once a second, so the byte count lags by up to a second at both ends.
+    const deltas = received().map((bytes, i) => bytes - bytesBefore[i]!);
     return {
       bench: 'live',
       metric: 'viewers',
       viewers: count,
-      readers: live.readers.length,
+      receiving: deltas.filter((delta) => delta > 0).length,
       seconds: round(wallMs / 1000),
-      outMbitPerSecond: round(((live.bytesSent - bytesBefore.bytesSent) * 8) / (wallMs / 1000) / 1e6),
+      videoMbitPerSecond: round((deltas.reduce((a, b) => a + b, 0) * 8) / (wallMs / 1000) / 1e6),
       mediamtxCpuPercent: cpuPercent(pids.mediamtx, cpuBefore.mediamtx),
       gatewayCpuPercent: cpuPercent(pids.gateway, cpuBefore.gateway),
       mediamtxRssMb: round(mediamtxRss),
@@ -242,7 +281,7 @@ async function measureViewers(
       gatewayPeakRssMb: round(residentMb(pids.gateway).peakRssMb),
     };
   } finally {
-    for (const each of viewers) each.kill('SIGKILL');
+    for (const each of viewers) each.child.kill('SIGKILL');
   }
 }
 
@@ -266,5 +305,5 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
     if (await check().catch(() => false)) return;
     await sleep(50);
   }
-  throw new Error('timed out waiting for MediaMTX');
+  throw new Error(`timed out after ${timeoutMs} ms`);
 }

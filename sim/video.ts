@@ -34,6 +34,8 @@ export interface PatternSize {
 
 export interface SimVideo {
   rtspPort: number;
+  /** The camera's MediaMTX control API (no login from 127.0.0.1): who is reading which stream. */
+  apiUrl: string;
   stop(): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
     await stop();
     throw error;
   }
-  return { rtspPort, stop };
+  return { rtspPort, apiUrl: `http://127.0.0.1:${apiPort}`, stop };
 }
 
 function publishPattern(ffmpeg: string, url: string, size: PatternSize): ChildProcess {
