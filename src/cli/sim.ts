@@ -34,9 +34,16 @@ export async function runSim(options: SimCommandOptions): Promise<SimDevice[]> {
     }),
   );
   const devices: SimDevice[] = [];
+  let batch: Promise<SimDevice[]> = Promise.resolve([]);
+  // Installed before the first device starts, so a signal at any moment closes what runs.
+  stopOnSignal(async () => {
+    const inFlight = await batch.catch(() => []);
+    await Promise.all([...new Set([...devices, ...inFlight])].map((device) => device.close()));
+  });
   try {
     for (let i = 0; i < deviceOptions.length; i += START_BATCH) {
-      devices.push(...(await startSimFleet(deviceOptions.slice(i, i + START_BATCH))));
+      batch = startSimFleet(deviceOptions.slice(i, i + START_BATCH));
+      devices.push(...(await batch));
     }
   } catch (error) {
     await Promise.all(devices.map((device) => device.close()));
@@ -50,9 +57,6 @@ export async function runSim(options: SimCommandOptions): Promise<SimDevice[]> {
   process.stdout.write(
     'Control API: POST <url>/__sim/event, /__sim/fault, /__sim/call, /__sim/load (see sim/README.md). Ctrl+C stops.\n',
   );
-  stopOnSignal(async () => {
-    await Promise.all(devices.map((device) => device.close()));
-  });
   return devices;
 }
 

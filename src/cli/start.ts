@@ -2,7 +2,8 @@
 
 import { type Gateway, startGateway } from '../app.ts';
 import { ConfigError } from '../core/config/index.ts';
-import { startDemoDevices } from './demo.ts';
+import type { LogFormat } from '../core/logger.ts';
+import { type Demo, startDemoDevices } from './demo.ts';
 import { stopOnSignal } from './signals.ts';
 
 export interface StartCommandOptions {
@@ -10,12 +11,34 @@ export interface StartCommandOptions {
   data?: string;
   port?: number;
   demo?: boolean;
+  logFormat?: LogFormat;
 }
 
 export async function runStart(options: StartCommandOptions): Promise<void> {
+  const starting = startAll(options);
+  // Installed before anything starts: a SIGTERM during start-up, or one sent the moment the
+  // "running" line appears, must still stop everything cleanly. Without a handler the signal
+  // kills the process on the spot and leaves MediaMTX behind.
+  stopOnSignal(async () => {
+    const { gateway, demo } = await starting;
+    await gateway.stop();
+    await demo?.stop();
+  });
+  const { gateway } = await starting;
+  const { host, port } = gateway.address;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  process.stdout.write(
+    `hikbridge is running: http://${shown}:${port}  (health: /health, API: /api/v1, docs: /api/v1/openapi.json)\n`,
+  );
+  if (!options.demo)
+    process.stdout.write('Tip: `npx hikbridge start --demo` adds simulated devices to try it out.\n');
+}
+
+async function startAll(options: StartCommandOptions): Promise<{ gateway: Gateway; demo: Demo | undefined }> {
   const overrides: Record<string, unknown> = {};
   if (options.data) overrides.dataDir = options.data;
   if (options.port !== undefined) overrides.server = { port: options.port };
+  if (options.logFormat) overrides.log = { format: options.logFormat };
 
   let gateway: Gateway;
   try {
@@ -40,18 +63,6 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
     }
     throw error;
   }
-
   const demo = options.demo ? await startDemoDevices(gateway) : undefined;
-  const { host, port } = gateway.address;
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  process.stdout.write(
-    `hikbridge is running: http://${shown}:${port}  (health: /health, API: /api/v1, docs: /api/v1/openapi.json)\n`,
-  );
-  if (!options.demo)
-    process.stdout.write('Tip: `npx hikbridge start --demo` adds simulated devices to try it out.\n');
-
-  stopOnSignal(async () => {
-    await gateway.stop();
-    await demo?.stop();
-  });
+  return { gateway, demo };
 }
