@@ -1,5 +1,5 @@
 /** The `hikbridge` command. Each subcommand lives in its own file; this one only wires them. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { registerDoctorCommand } from './doctor.ts';
 import { parseChannelList, parseCount, parseFingerprint, parsePort, parseTimeoutMs } from './options.ts';
 import { describeFailure, EXIT, exitCodeFor, formatProbeText, probe } from './probe.ts';
@@ -8,7 +8,11 @@ const program = new Command();
 program
   .name('hikbridge')
   .description('Gateway for Hikvision cameras, NVRs and doorbells')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Set before the subcommands are added, so each inherits it: a usage error exits with 2 everywhere.
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
 
 program
   .command('probe')
@@ -74,13 +78,15 @@ program
   .option('--data <dir>', 'data directory (database, key file); also HIKBRIDGE_DATA')
   .option('--port <n>', 'HTTP port of the API', parsePort)
   .option('--demo', 'also start simulated devices and add them')
+  .addOption(
+    new Option(
+      '--log-format <format>',
+      'log lines for people (pretty) or programs (json); auto: pretty on a terminal. Also HIKBRIDGE_LOG_FORMAT',
+    ).choices(['auto', 'json', 'pretty']),
+  )
   .action(async (options) => {
     const { runStart } = await import('./start.ts');
     await runStart(options);
   });
-
-program.exitOverride((error) => {
-  process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
-});
 
 await program.parseAsync(process.argv);

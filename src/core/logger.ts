@@ -1,7 +1,8 @@
 /**
- * Structured logging on pino: JSON lines (or a built-in pretty line format), per-module levels,
- * and credentials masked on the way out — by key name (pino redact paths), and inside messages,
- * error messages, error stacks and string fields (redactSecretsInText).
+ * Structured logging on pino: JSON lines for collectors or one coloured line per record for
+ * people at a terminal (logger/pretty.ts), per-module levels, and credentials masked on the way
+ * out — by key name (pino redact paths), and inside messages, error messages, error stacks and
+ * string fields (redactSecretsInText). Both formats print the same masked record.
  */
 import { type LogFn, type Logger as PinoLogger, pino, stdSerializers } from 'pino';
 import { createPrettyStream } from './logger/pretty.ts';
@@ -17,7 +18,10 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Level per module name; a module not listed uses `level`. */
   modules?: Record<string, LogLevel>;
+  /** `auto` picks `pretty` when the destination is a terminal, `json` otherwise; default `json`. */
   format?: LogFormat;
+  /** Colours in the pretty format; default: when the destination is a terminal (NO_COLOR, FORCE_COLOR honoured). */
+  color?: boolean;
   /** Where lines go; default stdout. Tests pass a stream to capture output. */
   destination?: NodeJS.WritableStream;
 }
@@ -134,10 +138,25 @@ function serializeError(value: unknown): unknown {
 
 function destinationFor(options: LoggerOptions): pino.DestinationStream | undefined {
   const sink = options.destination ?? process.stdout;
-  const format =
-    options.format === 'auto' ? ((sink as { isTTY?: boolean }).isTTY ? 'pretty' : 'json') : options.format;
-  if (format === 'pretty') return createPrettyStream(sink);
-  return options.destination;
+  if (resolveLogFormat(options.format ?? 'json', sink) === 'json') return options.destination;
+  return createPrettyStream(sink, { color: options.color ?? wantsColor(sink) });
+}
+
+/** What `auto` means for this destination: people read terminals, programs read pipes and files. */
+export function resolveLogFormat(format: LogFormat, destination: NodeJS.WritableStream): 'json' | 'pretty' {
+  if (format !== 'auto') return format;
+  return isTerminal(destination) ? 'pretty' : 'json';
+}
+
+/** The NO_COLOR and FORCE_COLOR conventions (no-color.org, force-color.org), then the terminal. */
+function wantsColor(destination: NodeJS.WritableStream, env = process.env): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0';
+  return isTerminal(destination);
+}
+
+function isTerminal(destination: NodeJS.WritableStream): boolean {
+  return (destination as { isTTY?: boolean }).isTTY === true;
 }
 
 function flushLogger(logger: PinoLogger): Promise<void> {

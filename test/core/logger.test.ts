@@ -169,24 +169,126 @@ describe('redactSecretsInText', () => {
   });
 });
 
+const ANSI_ESCAPE = /\u001b\[[0-9;]*m/g;
+const plain = (text: string) => text.replace(ANSI_ESCAPE, '');
+
+/** A destination that says it is a terminal, as process.stdout does on one. */
+function terminalCapture(options: Partial<LoggerOptions> = {}) {
+  const chunks: string[] = [];
+  const destination = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        chunks.push(String(chunk));
+        done();
+      },
+    }),
+    { isTTY: true },
+  );
+  const logger = createLogger({ level: 'info', ...options, destination });
+  return { logger, text: () => chunks.join('') };
+}
+
 describe('pretty format', () => {
-  it('writes one readable line per entry, still redacted', () => {
-    const { logger, text } = capture({ format: 'pretty' });
+  it('writes one line per record: local time, level, module, message, fields', () => {
+    const { logger, text } = capture({ format: 'pretty', color: false });
     logger.forModule('devices').info({ deviceId: 'cam 1', channels: 4, password: 'pw' }, 'online');
-    const [line] = text().split('\n');
-    expect(line).toMatch(
-      /^\d{4}-\d{2}-\d{2}T\S+Z INFO {2}\[devices\] online deviceId="cam 1" channels=4 password=\*\*\*$/,
+    logger.warn({ paths: ['a', 'b'] }, 'second');
+    expect(text()).toMatch(
+      /^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}\[devices\] online deviceId="cam 1" channels=4 password=\*\*\*\n\d{2}:\d{2}:\d{2}\.\d{3} WARN {2}second paths=\["a","b"\]\n$/,
     );
+    expect(text()).not.toMatch(ANSI_ESCAPE);
   });
 
-  it('appends the error stack on indented lines', () => {
-    const { logger, text } = capture({ format: 'pretty' });
+  it('colours the level, module and field names when asked', () => {
+    const { logger, text } = capture({ format: 'pretty', color: true });
+    logger.forModule('media').error({ path: 'cam1' }, 'engine failed');
+    logger.info('fine');
+    const [failed, fine] = text().split('\n');
+    expect(failed).toContain('\u001b[31m\u001b[1mERROR\u001b[0m');
+    expect(failed).toContain('\u001b[36m[media]\u001b[0m');
+    expect(fine).toContain('\u001b[32mINFO \u001b[0m');
+    expect(plain(failed!)).toMatch(/^\S+ ERROR \[media\] engine failed path=cam1$/);
+  });
+
+  it('keeps an error on the record line: type, message, code, where it was thrown', () => {
+    const { logger, text } = capture({ format: 'pretty', color: false });
+    const refused = Object.assign(new TypeError('connect refused'), { code: 'ECONNREFUSED' });
+    logger.error({ err: refused, deviceId: 'cam-1' }, 'device unreachable');
     logger.error(new Error('bad http://u:pretty-pass@h'));
-    const lines = text().split('\n');
-    expect(lines[0]).toMatch(/ERROR bad http:\/\/u:\*\*\*@h$/);
-    expect(lines[1]).toBe('    Error: bad http://u:***@h');
+    const lines = text().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /ERROR device unreachable err="TypeError: connect refused \(code ECONNREFUSED\) at \S*logger\.test\.ts:\d+:\d+" deviceId=cam-1$/,
+    );
+    // The record's message already says what the error says: only the type and place remain.
+    expect(lines[1]).toMatch(/ERROR bad http:\/\/u:\*\*\*@h err="Error at \S*logger\.test\.ts:\d+:\d+"$/);
     expect(text()).not.toContain('pretty-pass');
   });
+
+  it('prints control characters from untrusted text escaped, so a record stays one inert line', () => {
+    const { logger, text } = capture({ format: 'pretty', color: false });
+    logger.info({ name: 'Yard\u001b[2J\u0007' }, 'line one\nline two\tend\u009b');
+    expect(text().split('\n')).toEqual([
+      expect.stringMatching(/INFO {2}line one\\nline two\\tend\\u009b name=Yard\\u001b\[2J\\u0007$/),
+      '',
+    ]);
+  });
+
+  it('auto is pretty on a terminal (coloured unless NO_COLOR) and JSON anywhere else', () => {
+    const piped = capture({ format: 'auto' });
+    piped.logger.info('to a pipe');
+    expect(piped.records()).toEqual([expect.objectContaining({ msg: 'to a pipe', level: 'info' })]);
+
+    const terminal = terminalCapture({ format: 'auto' });
+    terminal.logger.info('to a person');
+    expect(terminal.text()).toMatch(ANSI_ESCAPE);
+    expect(plain(terminal.text())).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}to a person\n$/);
+
+    const before = process.env.NO_COLOR;
+    process.env.NO_COLOR = '1';
+    try {
+      const noColor = terminalCapture({ format: 'auto' });
+      noColor.logger.info('no colour please');
+      expect(noColor.text()).toMatch(/INFO {2}no colour please\n$/);
+      expect(noColor.text()).not.toMatch(ANSI_ESCAPE);
+    } finally {
+      if (before === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = before;
+    }
+  });
+});
+
+describe('secrets in every format', () => {
+  const SECRET = 'Hunter2-Secret!';
+  const logEverywhere = (logger: ReturnType<typeof createLogger>) => {
+    logger.info({ password: SECRET, device: { auth: { token: SECRET } } }, 'fields');
+    logger.info(`message http://admin:${SECRET}@192.0.2.1/ISAPI`);
+    logger.info('argument %s', `rtsp://admin:${SECRET}@192.0.2.1:554/101`);
+    logger.child({ password: SECRET, url: `http://admin:${SECRET}@cam` }).info('bound');
+    logger.warn(
+      { headers: { authorization: `Basic ${Buffer.from(`admin:${SECRET}`).toString('base64')}` } },
+      'h',
+    );
+    const cause = new Error(`upstream http://u:${SECRET}@host`);
+    logger.error({ err: new Error(`failed http://admin:${SECRET}@cam`, { cause }) }, 'with cause');
+    logger.error(new Error(`bare http://admin:${SECRET}@cam`));
+    logger.info(`query ?password=${SECRET}&x=1`);
+  };
+
+  for (const format of ['json', 'pretty'] as const) {
+    for (const color of [false, true]) {
+      if (format === 'json' && color) continue;
+      it(`a password logged in any way never shows in ${format}${color ? ' (coloured)' : ''}`, () => {
+        const { logger, text } = capture({ format, color });
+        logEverywhere(logger);
+        expect(text().split('\n').filter(Boolean)).toHaveLength(8);
+        expect(text()).not.toContain(SECRET);
+        expect(text()).not.toContain(encodeURIComponent(SECRET));
+        expect(text()).not.toContain(Buffer.from(`admin:${SECRET}`).toString('base64'));
+        expect(text()).toContain('***');
+      });
+    }
+  }
 });
 
 describe('flush', () => {
