@@ -107,3 +107,20 @@ export function killAllMentioning(text: string): void {
     }
   }
 }
+
+/** Environment for a gateway whose MediaMTX listens on the given free ports (not 8554/8889/...). */
+export function mediaPortsEnv(ports: {
+  apiPort: number;
+  rtspPort: number;
+  webrtcPort: number;
+  webrtcUdpPort: number;
+  hlsPort: number;
+}): Record<string, string> {
+  return {
+    HIKBRIDGE_MEDIA_API_PORT: String(ports.apiPort),
+    HIKBRIDGE_MEDIA_RTSP_PORT: String(ports.rtspPort),
+    HIKBRIDGE_MEDIA_WEBRTC_PORT: String(ports.webrtcPort),
+    HIKBRIDGE_MEDIA_WEBRTC_UDP_PORT: String(ports.webrtcUdpPort),
+    HIKBRIDGE_MEDIA_HLS_PORT: String(ports.hlsPort),
+  };
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mediaPortsEnv } from '../cli/processes.ts';
 import { mediaPorts, until } from '../support/mediamtx.ts';
 import { requireTool } from '../support/system-tools.ts';
 
@@ -51,17 +52,6 @@ function startCli(
   });
 }
 
-/** MediaMTX runs as on a user's machine, on free ports instead of 8554/8889/8888/9997. */
-function mediaEnv(ports: Awaited<ReturnType<typeof mediaPorts>>): Record<string, string> {
-  return {
-    HIKBRIDGE_MEDIA_API_PORT: String(ports.apiPort),
-    HIKBRIDGE_MEDIA_RTSP_PORT: String(ports.rtspPort),
-    HIKBRIDGE_MEDIA_WEBRTC_PORT: String(ports.webrtcPort),
-    HIKBRIDGE_MEDIA_WEBRTC_UDP_PORT: String(ports.webrtcUdpPort),
-    HIKBRIDGE_MEDIA_HLS_PORT: String(ports.hlsPort),
-  };
-}
-
 async function login(url: string, password: string): Promise<string> {
   const answer = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
@@ -78,7 +68,7 @@ describe('hikbridge start', () => {
     const started = await startCli(['--data', dataDir, '--port', '0'], {
       HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Readme-Pass-1',
       HIKBRIDGE_SERVER_HOST: '127.0.0.1',
-      ...mediaEnv(ports),
+      ...mediaPortsEnv(ports),
     });
     child = started.child;
     const health = await fetch(`${started.url}/health`);
@@ -125,7 +115,7 @@ describe('hikbridge start', () => {
     const started = await startCli(['--demo', '--data', dataDir, '--port', '0'], {
       HIKBRIDGE_AUTH_ADMIN_PASSWORD: 'Demo-Pass-1',
       HIKBRIDGE_SERVER_HOST: '127.0.0.1',
-      ...mediaEnv(await mediaPorts()),
+      ...mediaPortsEnv(await mediaPorts()),
     });
     child = started.child;
     const token = await login(started.url, 'Demo-Pass-1');

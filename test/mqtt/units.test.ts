@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../src/core/store/types.ts';
 import { parseCommand } from '../../src/modules/mqtt/commands.ts';
 import { backoffDelay } from '../../src/modules/mqtt/connection.ts';
-import { parsePublished, retainedTopics, staleTopics } from '../../src/modules/mqtt/discovery.ts';
+import {
+  discoveryMessages,
+  parsePublished,
+  retainedTopics,
+  staleTopics,
+} from '../../src/modules/mqtt/discovery.ts';
 import { buildView } from '../../src/modules/mqtt/entities.ts';
 import { OfflineQueue } from '../../src/modules/mqtt/queue.ts';
 import { effectsOf, eventAttributes, initialStates } from '../../src/modules/mqtt/states.ts';
@@ -123,9 +128,10 @@ describe('offline queue', () => {
 });
 
 describe('entities', () => {
-  it('a doorbell has ring, ringing, lock, contact, tamper and its camera channel', () => {
+  it('a doorbell has ring, ringing, lock, contact, tamper, its camera channel and the retry button', () => {
     expect([...doorbellView.keys].sort()).toEqual(
       [
+        'retry_login',
         'ch1_intrusion',
         'ch1_line_crossing',
         'ch1_motion',
@@ -238,6 +244,25 @@ describe('commands', () => {
       channelId: 'ch-1',
       channelNo: 1,
     });
+  });
+
+  it('"Retry login" takes PRESS only, and stays available while the device is not', () => {
+    expect(parseCommand(doorbellView, 'retry_login', 'PRESS')).toEqual({ type: 'retry-login' });
+    expect(typeof parseCommand(doorbellView, 'retry_login', 'ON')).toBe('string');
+    const topics = new Topics('hikbridge', 'homeassistant');
+    const origin = { name: 'hikbridge', sw_version: 'test' };
+    const configs = discoveryMessages(doorbellView, topics, origin);
+    const button = configs.find((m) => m.topic.endsWith('/retry_login/config'))!;
+    expect(button.topic).toBe('homeassistant/button/hikbridge_dev-1/retry_login/config');
+    expect(button.payload).toMatchObject({
+      command_topic: 'hikbridge/dev-1/retry_login/set',
+      payload_press: 'PRESS',
+      retain: false,
+      availability: [{ topic: topics.bridgeState() }],
+    });
+    const sensor = configs.find((m) => m.topic.endsWith('/ringing/config'))!;
+    expect(sensor.payload.availability).toContainEqual({ topic: 'hikbridge/dev-1/availability' });
+    expect(retainedTopics(doorbellView, topics).some((topic) => topic.includes('retry_login'))).toBe(false);
   });
 });
 

@@ -2,6 +2,7 @@
 import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
 import { IsapiClient } from '../../protocols/isapi/client.ts';
 import type { SnapshotRequest } from '../../protocols/isapi/snapshot.ts';
+import type { LoginPolicy } from './login-policy.ts';
 
 export interface ConnectSettings {
   requestTimeoutMs: number;
@@ -18,6 +19,13 @@ export function baseUrlOf(device: Pick<DeviceRecord, 'host' | 'port' | 'https'>)
   return `${device.https ? 'https' : 'http'}://${host}:${device.port}`;
 }
 
+export interface ClientExtras {
+  /** Trust on first use: the fingerprint of the certificate the device presented. */
+  onCertificate?: (fingerprint: string) => void;
+  /** The device's login policy, for the client every module shares. */
+  login?: LoginPolicy;
+}
+
 /**
  * A client for the device. With HTTPS and nothing pinned yet, the first connection accepts the
  * certificate and reports its fingerprint through `onCertificate` (trust on first use); from
@@ -26,8 +34,9 @@ export function baseUrlOf(device: Pick<DeviceRecord, 'host' | 'port' | 'https'>)
 export function createDeviceClient(
   device: Address,
   settings: ConnectSettings,
-  onCertificate?: (fingerprint: string) => void,
+  extras: ClientExtras = {},
 ): IsapiClient {
+  const { onCertificate, login } = extras;
   const tls = device.tlsFingerprint
     ? { pinnedFingerprint: device.tlsFingerprint }
     : { insecure: device.insecureTls || (device.https && onCertificate !== undefined) };
@@ -39,6 +48,7 @@ export function createDeviceClient(
     requestTimeoutMs: settings.requestTimeoutMs,
     maxConcurrent: settings.maxConcurrent,
     ...(onCertificate ? { onCertificate } : {}),
+    ...login?.clientOptions(),
   });
 }
 

@@ -9,10 +9,11 @@ import type { Config } from '../../core/config/index.ts';
 import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
-import type { Store } from '../../core/store/types.ts';
+import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import { type DoctorReport, runDoctor } from '../../diagnostics/doctor.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import { baseUrlOf, snapshotRequestFor } from './connect.ts';
+import { loginBlockedError } from './login-policy.ts';
 import { registerDeviceMetrics } from './metrics.ts';
 import { DeviceRegistry } from './registry.ts';
 import { deviceRoutes } from './routes/index.ts';
@@ -77,6 +78,24 @@ export class DevicesModule implements Module {
     return this.supervisor.health(deviceId);
   }
 
+  /**
+   * The user fixed the device's credentials on the device: lifts the login hold and tries once
+   * (after the device's own lock, if it still holds one). Returns the health after that try.
+   */
+  async retryLogin(deviceId: string): Promise<DeviceHealth> {
+    const device = await this.registry.get(deviceId);
+    const health = device.enabled ? await this.supervisor.retryLogin(device.id) : undefined;
+    if (!health) throw disabledError(device);
+    this.deps.logger.info({ deviceId, state: health.state }, "login retried at the user's request");
+    return health;
+  }
+
+  /** Probes the device again (new channels, names); not while logins to it are on hold. */
+  async refresh(deviceId: string): Promise<DeviceRecord> {
+    this.assertMayContact(await this.registry.get(deviceId));
+    return this.registry.refresh(deviceId);
+  }
+
   /** For `/health`: how many devices there are and how many are online. */
   async healthReport(): Promise<{ total: number; online: number }> {
     const all = await this.registry.list();
@@ -87,6 +106,7 @@ export class DevicesModule implements Module {
   /** Runs the troubleshooting checks against a stored device (src/diagnostics). */
   async doctor(deviceId: string): Promise<DoctorReport> {
     const device = await this.registry.get(deviceId);
+    this.assertMayContact(device);
     return runDoctor({
       baseUrl: baseUrlOf(device),
       username: device.username,
@@ -117,6 +137,7 @@ export class DevicesModule implements Module {
         `The device "${device.name}" is disabled; enable it to take snapshots.`,
       );
     }
+    this.assertMayContact(device);
     try {
       return await fetcher.get(snapshotRequestFor(device, channel, size));
     } catch (error) {
@@ -150,7 +171,8 @@ export class DevicesModule implements Module {
       );
     }
     const client = this.supervisor.client(device.id);
-    if (!client) throw new AppError('device_disabled', 409, `The device "${device.name}" is disabled.`);
+    if (!client) throw disabledError(device);
+    this.assertMayContact(device);
     try {
       await client.sendXml('PUT', `/ISAPI/AccessControl/RemoteControl/door/${door}`, 'RemoteControlDoor', {
         cmd: command,
@@ -160,6 +182,19 @@ export class DevicesModule implements Module {
       throw error;
     }
     this.deps.logger.info({ deviceId, door, command }, 'door command sent');
+  }
+
+  /**
+   * Refuses an operation that would log in while logins to the device are on hold (a login of
+   * its own could be one failed login too many), or reach another device than the one added.
+   */
+  private assertMayContact(device: DeviceRecord): void {
+    const block = this.supervisor.loginBlock(device.id);
+    if (block) throw loginBlockedError(device.name, block);
+    const health = this.supervisor.health(device.id);
+    if (health?.lastErrorCode === 'wrong_device') {
+      throw new AppError('device_wrong_device', 409, health.lastError ?? 'A different device answers.');
+    }
   }
 
   /** Upgrades devices saved by an older hikbridge to the current settings layout. */
@@ -180,6 +215,10 @@ export class DevicesModule implements Module {
       logger.info({ deviceId: device.id, applied: result.applied }, 'device settings migrated');
     }
   }
+}
+
+function disabledError(device: DeviceRecord): AppError {
+  return new AppError('device_disabled', 409, `The device "${device.name}" is disabled.`);
 }
 
 declare module '../../core/module.ts' {

@@ -36,6 +36,8 @@ const CONNECTION_FIELDS = [
   'insecureTls',
 ] as const;
 
+const CREDENTIALS: ReadonlySet<string> = new Set(['username', 'password']);
+
 export interface DeviceRegistryDeps {
   store: Store;
   bus: Bus;
@@ -84,8 +86,10 @@ export class DeviceRegistry {
     const current = await this.get(id);
     const changes = normalizePatch(patch);
     const next = { ...current, ...changes };
+    // Credentials given again count even when unchanged: the user says they fixed them (on the
+    // device, say), which must lift a login hold like any change would.
     const reconnect = CONNECTION_FIELDS.some(
-      (field) => field in changes && changes[field] !== current[field],
+      (field) => field in changes && (CREDENTIALS.has(field) || changes[field] !== current[field]),
     );
     if (reconnect && (next.host !== current.host || next.port !== current.port)) {
       await this.assertNotDuplicate(next.host, next.port, id);
@@ -151,8 +155,10 @@ export class DeviceRegistry {
     },
   ): Promise<{ description: DeviceDescription; fingerprint: string | undefined }> {
     let fingerprint: string | undefined;
-    const client = createDeviceClient(device, this.deps.connect, (seen) => {
-      fingerprint = seen;
+    const client = createDeviceClient(device, this.deps.connect, {
+      onCertificate: (seen) => {
+        fingerprint = seen;
+      },
     });
     try {
       const description = await discoverDevice(

@@ -1,22 +1,19 @@
 /**
  * Keeps every enabled device connected and knows its health: a light periodic check
- * (deviceInfo), exponential back-off with jitter while it is unreachable, and no retries into a
- * lockout while credentials are refused. Other modules borrow the device's one ISAPI client
- * (and its snapshot fetcher), so the device's connection limit is shared, never multiplied.
+ * (deviceInfo), exponential back-off with jitter while it is unreachable, and no login at all
+ * while credentials are refused (see login-policy.ts). Other modules borrow the device's one
+ * ISAPI client (and its snapshot fetcher), so the device's connection limit is shared, never
+ * multiplied, and its login policy holds for all of them.
  */
-import type { Bus, DeviceHealth, DeviceState } from '../../core/bus.ts';
+import type { Bus, DeviceHealth } from '../../core/bus.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DeviceRecord, Store } from '../../core/store/types.ts';
-import { DeviceError, LockedOutError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
-import { SnapshotFetcher } from '../../protocols/isapi/snapshot.ts';
-import { text } from '../../protocols/isapi/xml.ts';
-import { type ConnectSettings, createDeviceClient } from './connect.ts';
+import type { SnapshotFetcher } from '../../protocols/isapi/snapshot.ts';
+import { DeviceLink, type LinkSettings } from './device-link.ts';
+import type { LoginBlock } from './login-policy.ts';
 
-export interface SupervisorSettings extends ConnectSettings {
-  checkIntervalMs: number;
-  minBackoffMs: number;
-  maxBackoffMs: number;
+export interface SupervisorSettings extends LinkSettings {
   /** First checks started per second when many devices start at once (gateway start, bulk add). */
   startsPerSecond?: number;
 }
@@ -29,143 +26,6 @@ export interface SupervisorDeps {
 }
 
 const DEFAULT_STARTS_PER_SECOND = 200;
-
-/** One supervised device: its client, snapshot fetcher, health and check timer. */
-class DeviceLink {
-  readonly client: IsapiClient;
-  readonly snapshots: SnapshotFetcher;
-  health: DeviceHealth;
-  private failures = 0;
-  /** The next periodic check is the first since coming online: spread it over a whole interval. */
-  private spreadNext = true;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private markChecked!: () => void;
-  /** Settles once the first check has finished, whatever its outcome, or the link stopped. */
-  readonly checked = new Promise<void>((resolve) => {
-    this.markChecked = resolve;
-  });
-
-  constructor(
-    readonly device: DeviceRecord,
-    private readonly deps: SupervisorDeps,
-  ) {
-    this.client = createDeviceClient(device, deps.settings);
-    this.snapshots = new SnapshotFetcher(this.client, {
-      credentials: { username: device.username, password: device.password },
-    });
-    this.health = newHealth(device.id, 'connecting');
-  }
-
-  start(delayMs: number): void {
-    this.schedule(delayMs);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.markChecked();
-    if (this.timer) clearTimeout(this.timer);
-    await this.snapshots.close();
-    await this.client.close();
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.check(), delayMs);
-    this.timer.unref();
-  }
-
-  private async check(): Promise<void> {
-    try {
-      await this.attemptCheck();
-    } finally {
-      this.markChecked();
-    }
-  }
-
-  private async attemptCheck(): Promise<void> {
-    try {
-      const info = await this.client.getXml('/ISAPI/System/deviceInfo');
-      if (this.stopped) return;
-      const serial = text(info.node, 'serialNumber');
-      if (this.device.serialNumber && serial && serial !== this.device.serialNumber) {
-        this.fail(
-          'offline',
-          'wrong_device',
-          `A different device answers at this address (serial ${serial}, expected ${this.device.serialNumber}).`,
-        );
-        return;
-      }
-      this.failures = 0;
-      this.setHealth({
-        state: 'online',
-        lastError: null,
-        lastErrorCode: null,
-        lastSeen: now(),
-        nextAttemptAt: null,
-      });
-      this.schedule(this.nextCheckDelay());
-    } catch (error) {
-      if (this.stopped) return;
-      const code = error instanceof DeviceError ? error.code : 'internal';
-      const message = error instanceof Error ? error.message : String(error);
-      const authProblem = code === 'bad_credentials' || code === 'locked_out' || code === 'auth_unsupported';
-      this.fail(authProblem ? 'auth-failed' : 'offline', code, message, error);
-    }
-  }
-
-  private fail(state: DeviceState, code: string, message: string, error?: unknown): void {
-    this.failures++;
-    this.spreadNext = true;
-    const delay = this.retryDelay(error);
-    this.setHealth({
-      state,
-      lastError: message,
-      lastErrorCode: code,
-      nextAttemptAt: new Date(Date.now() + delay).toISOString(),
-    });
-    this.schedule(delay);
-  }
-
-  /**
-   * Health checks of devices that came online together (a gateway start) would all fire in the
-   * same instant every interval, and the burst shows as an event-latency spike. The first check
-   * after going online lands anywhere in 0.5-1.5 intervals, later ones within ±10 %.
-   */
-  private nextCheckDelay(): number {
-    const interval = this.deps.settings.checkIntervalMs;
-    const spread = this.spreadNext ? 0.5 + Math.random() : 0.9 + Math.random() * 0.2;
-    this.spreadNext = false;
-    return Math.round(interval * spread);
-  }
-
-  /** Back-off with ±20 % jitter so many devices failing together do not retry in step. */
-  private retryDelay(error: unknown): number {
-    const { minBackoffMs, maxBackoffMs } = this.deps.settings;
-    if (error instanceof LockedOutError && error.unlockInSeconds) {
-      return Math.max(error.unlockInSeconds * 1000, minBackoffMs);
-    }
-    const base = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(this.failures - 1, 20));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
-  }
-
-  private setHealth(change: Partial<DeviceHealth>): void {
-    const previous = this.health;
-    const next = { ...previous, ...change };
-    if (next.state !== previous.state) next.since = now();
-    this.health = next;
-    if (next.state !== previous.state || next.lastError !== previous.lastError) {
-      const log = this.deps.logger;
-      if (next.state === 'online') log.info({ deviceId: next.deviceId }, 'device online');
-      else
-        log.warn(
-          { deviceId: next.deviceId, state: next.state, error: next.lastError },
-          'device not available',
-        );
-      this.deps.bus.emit('device.health', next);
-    }
-  }
-}
 
 export class DeviceSupervisor {
   private readonly links = new Map<string, DeviceLink>();
@@ -211,6 +71,36 @@ export class DeviceSupervisor {
 
   snapshots(deviceId: string): SnapshotFetcher | undefined {
     return this.links.get(deviceId)?.snapshots;
+  }
+
+  /** Why logins to the device are on hold, if they are. */
+  loginBlock(deviceId: string): LoginBlock | undefined {
+    return this.links.get(deviceId)?.login.block;
+  }
+
+  /**
+   * For a module about to (re)open a connection to the device (event stream, poller): resolves
+   * true when it may go ahead, false when it should wait its back-off and ask again; waits while
+   * logins are on hold. See DeviceLink.whenUsable.
+   */
+  whenUsable(deviceId: string, signal: AbortSignal): Promise<boolean> {
+    return this.links.get(deviceId)?.whenUsable(signal) ?? Promise.resolve(false);
+  }
+
+  /** The device's event stream dropped: its health is checked at once. */
+  streamLost(deviceId: string): void {
+    this.links.get(deviceId)?.streamLost();
+  }
+
+  /** The device's event stream is open: it answers. */
+  streamConnected(deviceId: string): void {
+    this.links.get(deviceId)?.streamConnected();
+  }
+
+  /** Lifts a login hold at the user's request and tries once; undefined when not supervised. */
+  async retryLogin(deviceId: string): Promise<DeviceHealth | undefined> {
+    await this.pending.get(deviceId);
+    return this.links.get(deviceId)?.retryLogin();
   }
 
   /**
@@ -266,7 +156,6 @@ export class DeviceSupervisor {
     const link = new DeviceLink(device, this.deps);
     this.links.set(device.id, link);
     if (device.enabled) link.start(this.startDelay());
-    else link.health = newHealth(device.id, 'disabled');
   }
 
   /**
@@ -280,20 +169,4 @@ export class DeviceSupervisor {
     this.lastStartAt = Math.max(now, this.lastStartAt + 1000 / perSecond);
     return this.lastStartAt - now;
   }
-}
-
-function newHealth(deviceId: string, state: DeviceState): DeviceHealth {
-  return {
-    deviceId,
-    state,
-    lastError: null,
-    lastErrorCode: null,
-    lastSeen: null,
-    since: now(),
-    nextAttemptAt: null,
-  };
-}
-
-function now(): string {
-  return new Date().toISOString();
 }

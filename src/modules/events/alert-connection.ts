@@ -2,7 +2,9 @@
  * One alertStream connection per physical device, kept open for as long as the device is
  * supervised. A silent stream (no byte for `idleTimeoutMs`, the classic "events stop until
  * restart") is torn down and reopened; reconnects back off exponentially with full jitter so a
- * thousand devices coming back together do not reconnect in step.
+ * thousand devices coming back together do not reconnect in step. Before each attempt the
+ * device's supervisor may hold it back (`whenUsable`): no login into a refusal, no stream from
+ * another device answering at the address.
  */
 import type { Logger } from '../../core/logger.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
@@ -29,6 +31,11 @@ export interface AlertConnectionHandlers {
   /** After (re)connecting; `gapMs` is how long events could not arrive (null on the first connect). */
   onConnected(gapMs: number | null): void;
   onDisconnected(reason: string): void;
+  /**
+   * Asked before each (re)connect: true to go ahead, false to wait a back-off first. It may hold
+   * the connection back for long (while the device refuses our login, until the user fixes it).
+   */
+  whenUsable?(signal: AbortSignal): Promise<boolean>;
 }
 
 const PATHS = ['/ISAPI/Event/notification/alertStream', '/Event/notification/alertStream'];
@@ -65,6 +72,11 @@ export class AlertConnection {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      if (!(await this.usable())) {
+        this.failures++;
+        await this.sleep(this.backoff());
+        continue;
+      }
       const openedAt = Date.now();
       const reason = await this.runOnce();
       if (this.stopped) break;
@@ -74,6 +86,13 @@ export class AlertConnection {
       this.failures++;
       await this.sleep(this.backoff());
     }
+  }
+
+  private async usable(): Promise<boolean> {
+    const ask = this.handlers.whenUsable;
+    if (!ask) return true;
+    const usable = await ask(this.stopping.signal);
+    return usable && !this.stopped;
   }
 
   /** One connection's life; resolves with why it ended. */

@@ -197,6 +197,8 @@ export class EventsModule implements Module {
     const client = this.deps.devices.supervisor.client(device.id);
     if (!client) return;
     const log = this.deps.logger.child({ deviceId: device.id });
+    const { supervisor } = this.deps.devices;
+    const usable = (signal: AbortSignal) => supervisor.whenUsable(device.id, signal);
     const attached: Attached = {
       device,
       channels: new Map(),
@@ -216,6 +218,7 @@ export class EventsModule implements Module {
           onImage: (image, previous) => void this.onImage(attached, image, previous),
           onConnected: (gapMs) => this.onConnected(attached, client, gapMs),
           onDisconnected: (reason) => this.onDisconnected(attached, reason),
+          whenUsable: usable,
         },
         log,
       ),
@@ -228,6 +231,7 @@ export class EventsModule implements Module {
         this.settings.callStatusPollMs,
         (next, previous) => this.onCallState(attached, next, previous),
         log,
+        usable,
       );
     }
     // After the supervisor's first check (see DeviceSupervisor.checked), reachable or not: the

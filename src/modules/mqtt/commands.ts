@@ -1,5 +1,6 @@
 /**
- * Commands from MQTT (`<base>/<deviceId>/<key>/set`): lock/unlock/open a door, take a snapshot.
+ * Commands from MQTT (`<base>/<deviceId>/<key>/set`): lock/unlock/open a door, take a snapshot,
+ * retry the login after the credentials were fixed on the device.
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
 import type { Logger } from '../../core/logger.ts';
@@ -10,7 +11,8 @@ import type { Topics } from './topics.ts';
 
 export type Command =
   | { type: 'door'; door: number; command: DoorCommand }
-  | { type: 'snapshot'; channelId: string; channelNo: number };
+  | { type: 'snapshot'; channelId: string; channelNo: number }
+  | { type: 'retry-login' };
 
 /** HA lock payloads → ISAPI door commands. `open` unlocks for the door's open time. */
 const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'open', OPEN: 'open' };
@@ -31,6 +33,7 @@ export function parseCommand(view: DeviceView, key: string, payload: string): Co
       ? { type: 'snapshot', channelId: role.channelId, channelNo: role.channelNo }
       : 'expected PRESS';
   }
+  if (role.type === 'retry-login') return text === 'PRESS' ? { type: 'retry-login' } : 'expected PRESS';
   return `"${key}" takes no commands`;
 }
 
@@ -39,6 +42,8 @@ export interface CommandDeps {
   logger: Logger;
   view: (deviceId: string) => DeviceView | undefined;
   doorCommand: (deviceId: string, door: number, command: DoorCommand) => Promise<void>;
+  /** Lifts the device's login hold and tries once (DevicesModule.retryLogin). */
+  retryLogin: (deviceId: string) => Promise<unknown>;
   snapshots: SnapshotPublisher;
   /** Deletes a retained message from the broker (an empty retained payload). */
   clearRetained: (topic: string) => void;
@@ -81,6 +86,10 @@ export class CommandHandler {
     try {
       if (command.type === 'door') {
         await this.deps.doorCommand(deviceId, command.door, command.command);
+        return;
+      }
+      if (command.type === 'retry-login') {
+        await this.deps.retryLogin(deviceId);
         return;
       }
       const result = await this.deps.snapshots.request(

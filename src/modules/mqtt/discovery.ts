@@ -57,13 +57,23 @@ function entityConfig(
     unique_id: `${nodeId(deviceId)}_${entity.key}`,
     device: haDevice(view, entity.channelDevice),
     origin,
-    availability: [{ topic: topics.bridgeState() }, { topic: topics.availability(deviceId) }],
+    availability: availabilityOf(deviceId, entity, topics),
     availability_mode: 'all',
     payload_available: 'online',
     payload_not_available: 'offline',
     qos: 1,
     ...roleConfig(deviceId, entity, topics),
   };
+}
+
+/**
+ * Entities follow the bridge and the device. The retry button follows the bridge only: it is
+ * needed exactly while the device is unavailable (its login refused).
+ */
+function availabilityOf(deviceId: string, entity: EntitySpec, topics: Topics): Array<{ topic: string }> {
+  const bridge = { topic: topics.bridgeState() };
+  if (entity.role.type === 'retry-login') return [bridge];
+  return [bridge, { topic: topics.availability(deviceId) }];
 }
 
 /** The component-specific part: topics, payloads and device classes. */
@@ -110,6 +120,14 @@ function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics): Recor
         retain: false,
         icon: 'mdi:camera',
       };
+    case 'retry-login':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: 'mdi:account-key',
+        entity_category: 'config',
+      };
   }
 }
 
@@ -153,6 +171,14 @@ function configurationUrl(device: Pick<DeviceRecord, 'host' | 'port' | 'https'>)
   return `${device.https ? 'https' : 'http'}://${host}:${device.port}/`;
 }
 
+/** Entities without a state topic of their own. */
+const STATELESS: ReadonlySet<EntitySpec['role']['type']> = new Set([
+  'snapshot',
+  'take-snapshot',
+  'ring',
+  'retry-login',
+]);
+
 /** Every topic of a device that may hold a retained message (cleared when the device goes). */
 export function retainedTopics(view: DeviceView, topics: Topics): string[] {
   const deviceId = view.device.id;
@@ -162,7 +188,7 @@ export function retainedTopics(view: DeviceView, topics: Topics): string[] {
     if (role.type === 'snapshot') list.push(topics.plainSnapshot(deviceId, role.channelNo));
     else if (role.type === 'channel-sensor' && role.sensor === 'motion')
       list.push(topics.plainMotion(deviceId, role.channelNo));
-    if (role.type !== 'snapshot' && role.type !== 'take-snapshot' && role.type !== 'ring') {
+    if (!STATELESS.has(role.type)) {
       list.push(topics.state(deviceId, entity.key), topics.attributes(deviceId, entity.key));
     }
   }

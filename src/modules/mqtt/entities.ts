@@ -19,7 +19,9 @@ export type EntityRole =
   | { type: 'lock'; door: number }
   | { type: 'contact'; door: number }
   | { type: 'tamper' }
-  | { type: 'alarm-input'; port: number };
+  | { type: 'alarm-input'; port: number }
+  /** Lifts the login hold after the credentials were fixed on the device (usable while it is offline). */
+  | { type: 'retry-login' };
 
 export interface EntitySpec {
   /** Topic segment and discovery object id: `ch1_motion`, `door_1`, `ring`... */
@@ -67,6 +69,7 @@ export function buildView(
   const entities = [
     ...enabled.flatMap((channel) => channelEntities(device, channel, enabled.length)),
     ...records.flatMap(deviceEntities),
+    RETRY_LOGIN,
   ];
   return { device, channels: enabled, entities, keys: new Set(entities.map((entity) => entity.key)) };
 }
@@ -101,6 +104,15 @@ function channelEntities(device: DeviceRecord, channel: ChannelRecord, count: nu
     },
   ];
 }
+
+/** Every device has it: after a refused password hikbridge does not log in until told to. */
+const RETRY_LOGIN: EntitySpec = {
+  key: 'retry_login',
+  component: 'button',
+  name: 'Retry login',
+  channelDevice: null,
+  role: { type: 'retry-login' },
+};
 
 /** Store entity → MQTT entities (the doorbell gives two: the ring event and the ringing sensor). */
 function deviceEntities(record: EntityRecord): EntitySpec[] {

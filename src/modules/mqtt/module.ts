@@ -51,7 +51,7 @@ export interface MqttModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'health'>;
+  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'health' | 'retryLogin'>;
   settings: MqttSettings;
 }
 
@@ -122,6 +122,7 @@ export class MqttModule implements Module {
       logger,
       view: (deviceId) => this.views.get(deviceId),
       doorCommand: (deviceId, door, command) => deps.devices.doorCommand(deviceId, door, command),
+      retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
       snapshots: this.snapshots,
       clearRetained: (topic) => this.send(topic, '', true, 'config'),
     });

@@ -73,7 +73,13 @@ export function inspectIsapiAuthFailure(host: string, body: Buffer): AuthFailure
   return info;
 }
 
-export interface IsapiClientOptions extends Omit<HttpClientOptions, 'inspectAuthFailure'> {}
+export interface IsapiClientOptions extends Omit<HttpClientOptions, 'inspectAuthFailure'> {
+  /**
+   * Sees what a rejected login's body said and may change it before the HTTP client decides on
+   * its block: the owner of the device's login policy (e.g. a lock without a stated length).
+   */
+  judgeAuthFailure?: (info: AuthFailureInfo) => AuthFailureInfo;
+}
 
 export class IsapiClient {
   readonly http: HttpClient;
@@ -84,9 +90,13 @@ export class IsapiClient {
 
   constructor(options: IsapiClientOptions) {
     const host = new URL(options.baseUrl).host;
+    const { judgeAuthFailure, ...httpOptions } = options;
     this.http = new HttpClient({
-      ...options,
-      inspectAuthFailure: (_status, _headers, body) => inspectIsapiAuthFailure(host, body),
+      ...httpOptions,
+      inspectAuthFailure: (_status, _headers, body) => {
+        const info = inspectIsapiAuthFailure(host, body);
+        return judgeAuthFailure ? judgeAuthFailure(info) : info;
+      },
     });
     this.baseUrl = options.baseUrl;
     this.host = host;

@@ -1,6 +1,6 @@
 /** What the device routes need of the devices module, the store and the bus. */
 import type { Bus, DeviceHealth } from '../../../core/bus.ts';
-import type { Store } from '../../../core/store/types.ts';
+import type { DeviceRecord, Store } from '../../../core/store/types.ts';
 import type { DoctorReport } from '../../../diagnostics/doctor.ts';
 import type { DeviceRegistry } from '../registry.ts';
 import type { DeviceSnapshot } from '../types.ts';
@@ -11,6 +11,8 @@ export interface DeviceOperations {
   health(deviceId: string): DeviceHealth | undefined;
   snapshot(channelId: string, size?: { width?: number; height?: number }): Promise<DeviceSnapshot>;
   doctor(deviceId: string): Promise<DoctorReport>;
+  refresh(deviceId: string): Promise<DeviceRecord>;
+  retryLogin(deviceId: string): Promise<DeviceHealth>;
 }
 
 export interface DeviceRoutesDeps {

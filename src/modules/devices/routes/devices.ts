@@ -87,7 +87,21 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRoutesDeps): void
         response: { 200: DeviceView, ...errors },
       },
     },
-    async (request) => view(await devices.registry.refresh(request.params.id)),
+    async (request) => view(await devices.refresh(request.params.id)),
+  );
+
+  app.post(
+    '/api/v1/devices/:id/retry-login',
+    {
+      schema: {
+        tags: ['devices'],
+        summary:
+          'After fixing the credentials on the device: log in once more (hikbridge stops logging in to a device that refused them)',
+        params: IdParams,
+        response: { 200: Health, ...errors },
+      },
+    },
+    async (request) => devices.retryLogin(request.params.id),
   );
 
   app.get(
