@@ -79,6 +79,8 @@ describe('snapshots', () => {
     const snapshot = await fetcher.get({
       streamId: '201',
       overrideUrl: `${camera.url}/ISAPI/Streaming/channels/101/picture`,
+      // Another origin: the NVR's credentials never go there, the override has its own.
+      overrideCredentials: { username: 'admin', password: PASSWORD },
     });
     expect(snapshot.source).toBe('override');
     expect(camera.countRequests('/ISAPI/Streaming/channels/101/picture')).toBe(1);

@@ -4,7 +4,8 @@
  *
  * This is the authenticated side: which Authorization goes with which try, the login gate, the
  * block after a refused login, stream slots. Sending bytes is the raw transport's (transport.ts).
- * The credentials belong to the one origin in `baseUrl`: every exchange goes there.
+ * The credentials belong to the one origin in `baseUrl`: every exchange goes there, as a path
+ * that cannot name another host, and redirects are never followed (a 3xx is the answer).
  */
 import { type AuthPlan, AuthState, type Challenge } from './auth.ts';
 import { watchBody } from './body.ts';
@@ -27,6 +28,7 @@ import type {
   StreamOptions,
   StreamResponse,
 } from './types.ts';
+import { isOriginFormPath } from './url-policy.ts';
 
 export { normalizeFingerprint } from './tls.ts';
 export { normalizeHeaders } from './transport.ts';
@@ -267,7 +269,11 @@ export class HttpClient {
 
   private target(options: RequestOptions | StreamOptions, timeoutMs: number | undefined): Target {
     this.assertOpen();
-    if (!options.path.startsWith('/')) throw new TypeError(`path must start with "/": ${options.path}`);
+    // Only a path: the request cannot name another host, so the credentials stay with this origin.
+    if (!isOriginFormPath(options.path))
+      throw new TypeError(
+        `path must be a path on the device ("/...", no "//" start, no spaces): ${options.path}`,
+      );
     return {
       method: options.method ?? 'GET',
       path: options.path,

@@ -3,6 +3,7 @@ export {
   type AuthChallenge,
   buildBasicAuthorization,
   buildDigestAuthorization,
+  type Credentials,
   computeDigestResponse,
   type DigestChallenge,
   DigestSession,
@@ -13,3 +14,4 @@ export * from './errors.ts';
 export { ConcurrencyLimiter, type LimiterOptions, type Release } from './limiter.ts';
 export { isSha256Fingerprint } from './tls.ts';
 export type * from './types.ts';
+export * from './url-policy.ts';

@@ -7,9 +7,23 @@
  * 404) are asked through `ContentMgmt/StreamingProxy`, and the path that worked is remembered.
  * `fetchPicture` is that fallback on its own, for callers that want one picture and no cache
  * (the doctor).
+ *
+ * An override URL is a user-given URL (http/url-policy.ts): the device's credentials go only to
+ * the device's own origin; an override on another origin gets its own credentials or none, even
+ * when it answers with a login challenge, and a redirect is never followed.
  */
+import { createHash } from 'node:crypto';
+import type { Credentials } from '../http/digest.ts';
 import { DeviceError } from '../http/errors.ts';
-import { IsapiClient, parseDeviceUrl } from './client.ts';
+import {
+  type CheckedUrl,
+  checkUserUrl,
+  redirectVerdict,
+  sameOrigin,
+  URL_RULES,
+  UrlPolicyError,
+} from '../http/url-policy.ts';
+import { IsapiClient } from './client.ts';
 import { InvalidResponseError, IsapiStatusError } from './errors.ts';
 import { STATUS_INVALID_XML_CONTENT } from './status.ts';
 
@@ -18,8 +32,14 @@ export interface SnapshotRequest {
   streamId: string;
   width?: number;
   height?: number;
-  /** Full URL that replaces the ISAPI path for this channel (camera's own address, NVR per-channel port). */
+  /**
+   * Full URL that replaces the ISAPI path for this channel (camera's own address, NVR
+   * per-channel port). Checked against URL_RULES.snapshot; `user:password` in it go to its own
+   * origin only.
+   */
   overrideUrl?: string;
+  /** The override's own credentials (stored with it, not the device's), for its origin only. */
+  overrideCredentials?: Credentials;
   /** Same device and path, another HTTP port. */
   httpPort?: number;
 }
@@ -35,8 +55,12 @@ export interface Snapshot {
 export interface SnapshotFetcherOptions {
   /** How long a finished picture answers new requests (default 1000 ms). */
   cacheMs?: number;
-  /** Credentials for override URLs that carry none of their own. */
-  credentials?: { username: string; password: string };
+  /**
+   * The device's credentials, for the device on its other HTTP port (`httpPort`: same scheme
+   * and host). Never sent to an override URL: on the device's own origin the device's client is
+   * used, and any other origin gets the override's own credentials or none.
+   */
+  credentials?: Credentials;
   /** Per-request timeout (default 10 s; NVRs can be slow to encode a 4K picture). */
   timeoutMs?: number;
 }
@@ -52,6 +76,8 @@ export interface PictureOptions {
 }
 
 const MAX_CACHED = 256;
+/** Clients kept for override origins; the oldest is closed when another is needed. */
+const MAX_OVERRIDE_CLIENTS = 16;
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8]);
 
 export class SnapshotFetcher {
@@ -104,31 +130,57 @@ export class SnapshotFetcher {
   }
 
   private fetchOverride(request: SnapshotRequest): Promise<Snapshot> {
-    const target = request.overrideUrl
-      ? new URL(request.overrideUrl)
-      : new URL(
-          `/ISAPI/Streaming/channels/${request.streamId}/picture${pictureQuery(request)}`,
-          this.client.baseUrl,
-        );
-    if (request.httpPort && !request.overrideUrl) target.port = String(request.httpPort);
-    const client = this.clientFor(target);
-    const path = `${target.pathname}${target.search}`;
-    return downloadPicture(client, path, 'override', { timeoutMs: this.timeoutMs });
+    if (!request.overrideUrl) return this.fetchOtherPort(request);
+    const target = checkOverride(request.overrideUrl);
+    const path = `${target.url.pathname}${target.url.search}`;
+    const own = target.credentials ?? request.overrideCredentials;
+    // The device's own origin and nothing of its own: the device's client, its login, its slots.
+    const client =
+      !own && sameOrigin(target.url, this.client.baseUrl) ? this.client : this.clientFor(target.url, own);
+    return this.downloadOverride(client, path);
   }
 
-  private clientFor(target: URL): IsapiClient {
-    const origin = target.origin;
-    const existing = this.overrideClients.get(origin);
-    if (existing) return existing;
-    const embedded = target.username ? parseDeviceUrl(target.href) : undefined;
-    const credentials = embedded ?? this.options.credentials;
+  /** The device itself on another HTTP port: its own credentials go with it. */
+  private fetchOtherPort(request: SnapshotRequest): Promise<Snapshot> {
+    const url = new URL(this.client.baseUrl);
+    url.port = String(request.httpPort);
+    const path = `/ISAPI/Streaming/channels/${request.streamId}/picture${pictureQuery(request)}`;
+    return this.downloadOverride(this.clientFor(url, this.options.credentials), path);
+  }
+
+  private async downloadOverride(client: IsapiClient, path: string): Promise<Snapshot> {
+    try {
+      return await downloadPicture(client, path, 'override', { timeoutMs: this.timeoutMs });
+    } catch (error) {
+      if (!(error instanceof IsapiStatusError && error.httpStatus >= 300 && error.httpStatus < 400))
+        throw error;
+      // Not followed: it could lead anywhere, and the next hop is no business of these credentials.
+      const verdict = redirectVerdict(new URL(client.baseUrl), undefined, URL_RULES.snapshot, 0);
+      throw new InvalidResponseError(client.host, path, verdict.follow ? 'a redirect' : verdict.reason);
+    }
+  }
+
+  /** A client for one origin and the credentials that belong to it (none: no login is ever sent). */
+  private clientFor(origin: URL, credentials: Credentials | undefined): IsapiClient {
+    const key = `${origin.origin}|${credentials ? fingerprint(credentials) : '-'}`;
+    const existing = this.overrideClients.get(key);
+    if (existing) {
+      // Most recently used last: the one closed to make room is the one unused longest.
+      this.overrideClients.delete(key);
+      this.overrideClients.set(key, existing);
+      return existing;
+    }
     const client = new IsapiClient({
-      baseUrl: origin,
-      ...(credentials
-        ? { username: credentials.username, password: credentials.password }
-        : { auth: 'none' }),
+      baseUrl: origin.origin,
+      ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
+      maxBodyBytes: URL_RULES.snapshot.maxResponseBytes,
     });
-    this.overrideClients.set(origin, client);
+    this.overrideClients.set(key, client);
+    if (this.overrideClients.size > MAX_OVERRIDE_CLIENTS) {
+      const [oldestKey, oldest] = this.overrideClients.entries().next().value as [string, IsapiClient];
+      this.overrideClients.delete(oldestKey);
+      void oldest.close();
+    }
     return client;
   }
 
@@ -202,6 +254,24 @@ function cacheKey(request: SnapshotRequest): string {
     request.overrideUrl ?? '',
     request.httpPort ?? '',
   ].join('|');
+}
+
+/** The override URL as the policy has it; a stored URL that breaks it is a setting to fix. */
+function checkOverride(url: string): CheckedUrl {
+  try {
+    return checkUserUrl(url, URL_RULES.snapshot);
+  } catch (error) {
+    if (!(error instanceof UrlPolicyError)) throw error;
+    throw new DeviceError('device_error', `${error.message}. Correct the snapshot URL override.`);
+  }
+}
+
+/** Tells credentials apart without keeping them in a map key. */
+function fingerprint(credentials: Credentials): string {
+  return createHash('sha256')
+    .update(`${credentials.username}\0${credentials.password}`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function describeBody(body: Buffer): string {
