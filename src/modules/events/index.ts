@@ -261,6 +261,7 @@ export class EventsModule implements Module {
   }
 
   private onConnected(attached: Attached, client: IsapiClient, gapMs: number | null): void {
+    this.deps.devices.supervisor.streamConnected(attached.device.id);
     const log = this.deps.logger;
     if (gapMs === null) log.info({ deviceId: attached.device.id }, 'event stream connected');
     else
@@ -273,6 +274,8 @@ export class EventsModule implements Module {
 
   /** Nothing stays "on" while we cannot hear the device: open episodes end when the stream drops. */
   private onDisconnected(attached: Attached, reason: string): void {
+    // The first sign of a device going away: its health is checked at once, not at the next turn.
+    this.deps.devices.supervisor.streamLost(attached.device.id);
     this.deps.logger.warn({ deviceId: attached.device.id, reason }, 'event stream lost; reconnecting');
     for (const key of this.episodes.endDevice(attached.device.id))
       this.emit(attached, key, 'end', { attributes: { reason: 'stream lost' } });
