@@ -9,13 +9,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Bus } from './core/bus.ts';
 import { type Config, loadConfig, maskSecrets } from './core/config/index.ts';
 import { createLogger, type RootLogger } from './core/logger.ts';
-import type {
-  AnyModuleDefinition,
-  GatewayInfo,
-  Module,
-  ModuleLookup,
-  ModuleRegistry,
-} from './core/module.ts';
+import type { AnyModuleDefinition, DefinitionOf, GatewayInfo, Module, ModuleLookup } from './core/module.ts';
 import { loadOrCreateSecretKey } from './core/secrets.ts';
 import { createStore, describeStoreUrl } from './core/store/index.ts';
 import type { Store } from './core/store/types.ts';
@@ -114,10 +108,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   };
   const built = new Map<string, Module>();
   const modules: ModuleLookup = {
-    get: (name) => {
-      const module = built.get(name);
-      if (!module) throw new Error(`module "${name}" is used before it is built (see MODULES in app.ts)`);
-      return module as ModuleRegistry[typeof name];
+    get: <M extends Module>(definition: DefinitionOf<M>) => {
+      const module = built.get(definition.name);
+      if (!module) {
+        throw new Error(`module "${definition.name}" is used before it is built (see MODULES in app.ts)`);
+      }
+      return module as M;
     },
     all: () => [...built.values()],
   };
@@ -145,7 +141,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     await stopAll(started, store, logger);
     throw error;
   }
-  const api = modules.get('api');
+  const api = modules.get(apiModule);
   log.info({ ...api.address }, 'hikbridge started');
 
   let stopping: Promise<void> | undefined;
@@ -154,10 +150,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     store,
     bus,
     logger,
-    devices: modules.get('devices'),
-    events: modules.get('events'),
-    media: modules.get('media'),
-    auth: modules.get('auth').service,
+    devices: modules.get(devicesModule),
+    events: modules.get(eventsModule),
+    media: modules.get(mediaModule),
+    auth: modules.get(authModule).service,
     address: api.address!,
     stop: () => {
       stopping ??= stopAll(started, store, logger);

@@ -21,17 +21,19 @@ export interface Module {
   healthReport?(): Promise<Record<string, unknown>>;
 }
 
-/**
- * The modules by name, filled in by each module's index.ts (declaration merging), so a lookup is
- * typed without core knowing any module:
- * `declare module '../../core/module.ts' { interface ModuleRegistry { devices: DevicesModule } }`.
- */
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by the modules
-export interface ModuleRegistry {}
+/** Any definition that builds an M, whatever its settings (for typed look-ups). */
+export interface DefinitionOf<M extends Module> {
+  readonly name: string;
+  create(context: never): M | undefined | Promise<M | undefined>;
+}
 
 export interface ModuleLookup {
-  /** A module built earlier in the list; throws when it is missing (a mistake in app.ts). */
-  get<K extends keyof ModuleRegistry>(name: K): ModuleRegistry[K];
+  /**
+   * The module a definition built earlier in the list, typed by that definition; throws when it
+   * is missing (a mistake in the order in app.ts). Importing the definition keeps the dependency
+   * visible: `modules.get(devicesModule)`.
+   */
+  get<M extends Module>(definition: DefinitionOf<M>): M;
   /** Every module built so far, in start order. */
   all(): readonly Module[];
 }

@@ -12,7 +12,7 @@ import { AppError } from '../../core/errors.ts';
 import type { HttpApp } from '../../core/http.ts';
 import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
-import { type AuthModule, SESSION_COOKIE } from '../auth/index.ts';
+import { type AuthModule, authModule, SESSION_COOKIE } from '../auth/index.ts';
 import { parseJsonBody } from './json-body.ts';
 import { registerSystemRoutes } from './system.ts';
 import { describeValidationErrors, validatorCompiler } from './validation.ts';
@@ -173,12 +173,6 @@ export class ApiModule implements Module {
   }
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    api: ApiModule;
-  }
-}
-
 /** Last in the list: it serves the routes of every module built before it. */
 export const apiModule = defineModule({
   name: 'api',
@@ -189,7 +183,7 @@ export const apiModule = defineModule({
       settings,
       metrics,
       version: gateway.version,
-      auth: modules.get('auth'),
+      auth: modules.get(authModule),
       publicConfig: gateway.publicConfig,
       modules: () => modules.all(),
     }),

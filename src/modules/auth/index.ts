@@ -51,12 +51,6 @@ export class AuthModule implements Module {
   }
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    auth: AuthModule;
-  }
-}
-
 export const authModule = defineModule({
   name: 'auth',
   settings: (config) => config.auth,

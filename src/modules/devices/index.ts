@@ -221,12 +221,6 @@ function disabledError(device: DeviceRecord): AppError {
   return new AppError('device_disabled', 409, `The device "${device.name}" is disabled.`);
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    devices: DevicesModule;
-  }
-}
-
 export const devicesModule = defineModule({
   name: 'devices',
   settings: (config) => config.devices,

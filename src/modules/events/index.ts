@@ -14,7 +14,7 @@ import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import type { AlertImage, RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
 import { text } from '../../protocols/isapi/xml.ts';
-import type { DevicesModule } from '../devices/index.ts';
+import { type DevicesModule, devicesModule } from '../devices/index.ts';
 import { AlertConnection } from './alert-connection.ts';
 import { type CallState, CallStatusPoller } from './call-status.ts';
 import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
@@ -428,15 +428,9 @@ function attributesOf(alert: RawAlert): Record<string, unknown> {
   return attributes;
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    events: EventsModule;
-  }
-}
-
 export const eventsModule = defineModule({
   name: 'events',
   settings: (config) => config.events,
   create: ({ modules, gateway, ...context }) =>
-    new EventsModule({ ...context, devices: modules.get('devices'), dataDir: gateway.dataDir }),
+    new EventsModule({ ...context, devices: modules.get(devicesModule), dataDir: gateway.dataDir }),
 });

@@ -13,6 +13,8 @@ import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import { MediamtxApi, type MediamtxCredentials } from '../../protocols/mediamtx/api.ts';
 import { buildBaseConfig, type PathConfig, publisherPath } from '../../protocols/mediamtx/config.ts';
+import { authModule } from '../auth/index.ts';
+import { devicesModule } from '../devices/index.ts';
 import { API_USER, AuthHook, INTERNAL_USER } from './auth-hook.ts';
 import { writeMediamtxConfig } from './config-file.ts';
 import { MediamtxEngine } from './engine.ts';
@@ -427,18 +429,12 @@ function found(binary: string | null): string {
 
 export { PATH_NAMES_KEY };
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    media: MediaModule;
-  }
-}
-
 /** Needs auth (viewer credentials) and devices (the snapshot fallback from the live stream). */
 export const mediaModule = defineModule({
   name: 'media',
   settings: (config) => config.media,
   create: ({ modules, gateway, loggerFor, ...context }) => {
-    const auth = modules.get('auth');
+    const auth = modules.get(authModule);
     const media = new MediaModule({
       ...context,
       engineLogger: loggerFor('mediamtx'),
@@ -449,7 +445,7 @@ export const mediaModule = defineModule({
       ...(gateway.onProgress ? { onProgress: gateway.onProgress } : {}),
     });
     if (context.settings.enabled) {
-      modules.get('devices').setSnapshotFallback((channelId) => media.grabFrame(channelId));
+      modules.get(devicesModule).setSnapshotFallback((channelId) => media.grabFrame(channelId));
     }
     return media;
   },

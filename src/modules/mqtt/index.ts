@@ -1,14 +1,9 @@
 /** MQTT with Home Assistant discovery, on when `mqtt.url` names a broker. Topics and entities: README.md here. */
 import { defineModule } from '../../core/module.ts';
+import { devicesModule } from '../devices/index.ts';
 import { MqttModule } from './module.ts';
 
 export * from './module.ts';
-
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    mqtt: MqttModule;
-  }
-}
 
 export const mqttModule = defineModule({
   name: 'mqtt',
@@ -17,7 +12,7 @@ export const mqttModule = defineModule({
     if (!settings.url) return undefined;
     return new MqttModule({
       ...context,
-      devices: modules.get('devices'),
+      devices: modules.get(devicesModule),
       settings: { ...settings, url: settings.url, version: gateway.version, supportUrl: gateway.publicUrl },
     });
   },

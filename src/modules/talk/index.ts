@@ -3,6 +3,8 @@
  * microphone (through a MediaMTX path the media module opens).
  */
 import { defineModule } from '../../core/module.ts';
+import { devicesModule } from '../devices/index.ts';
+import { mediaModule } from '../media/index.ts';
 import { TalkModule } from './module.ts';
 
 export { BrowserTalkSessions, type BrowserTalkView } from './browser.ts';
@@ -10,12 +12,6 @@ export * from './errors.ts';
 export { checkFfmpeg, ffmpegArgs } from './ffmpeg.ts';
 export * from './module.ts';
 export * from './types.ts';
-
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    talk: TalkModule;
-  }
-}
 
 /** Needs devices (records and clients) and media (browser microphone paths). */
 export const talkModule = defineModule({
@@ -26,5 +22,5 @@ export const talkModule = defineModule({
     requestTimeoutMs: config.devices.requestTimeoutMs,
   }),
   create: ({ modules, ...context }) =>
-    new TalkModule({ ...context, devices: modules.get('devices'), media: modules.get('media') }),
+    new TalkModule({ ...context, devices: modules.get(devicesModule), media: modules.get(mediaModule) }),
 });

@@ -102,12 +102,6 @@ export class WebhooksModule implements Module {
   }
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    webhooks: WebhooksModule;
-  }
-}
-
 export const webhooksModule = defineModule({
   name: 'webhooks',
   settings: (config) => config.webhooks,
