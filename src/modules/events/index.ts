@@ -12,18 +12,18 @@ import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import type { AlertImage, RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
-import type { IsapiClient } from '../../protocols/isapi/client.ts';
-import { text } from '../../protocols/isapi/xml.ts';
-import { type DevicesModule, devicesModule } from '../devices/index.ts';
+import { withDeviceZone } from '../../protocols/isapi/clock.ts';
+import type { DevicesModule } from '../devices/index.ts';
 import { AlertConnection } from './alert-connection.ts';
 import { type CallState, CallStatusPoller } from './call-status.ts';
 import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
-import { deviceTime, offsetFromPosixTz } from './device-time.ts';
+import { DeviceClock } from './device-clock.ts';
 import { type EpisodeKey, EpisodeTracker } from './episodes.ts';
 import { EventWriter, newEventId, SnapshotFiles } from './event-store.ts';
 import { EventHub, eventRoutes } from './live/index.ts';
-import { registerEventMetrics } from './metrics.ts';
+import { type EventMetrics, registerEventMetrics } from './metrics.ts';
 import { PushListener } from './push-listener.ts';
+import { type DropReason, explainDrop, replayReason } from './replays.ts';
 
 export type EventsSettings = Config['events'];
 
@@ -45,13 +45,24 @@ interface Attached {
   poller: CallStatusPoller | undefined;
   /** channelNo -> store channel id. */
   channels: Map<number, string>;
-  offsetMinutes: number | undefined;
+  /** The device clock's offset from ours: alerts are judged by the device's own time. */
+  clock: DeviceClock;
+  /** When the current event stream opened (our clock); alerts from before it are replays. */
+  streamOpenedAt: number | undefined;
+  /** What was already logged for this device: each drop reason is logged once, then counted. */
+  told: Set<DropReason>;
   /** Start events waiting for a picture part, per channel number. */
   lastStart: Map<number, GatewayEvent>;
 }
 
 const PICTURE_WAIT_MS = 400;
 const PRUNE_EVERY_MS = 3600_000;
+/** A reopened stream reuses a clock measurement this recent instead of waiting for a new one. */
+const CLOCK_FRESH_MS = 30_000;
+/** An alert dropped by its time measures the clock again (it may have been set), at most this often. */
+const CLOCK_RECHECK_MS = 60_000;
+
+type AlertSource = 'stream' | 'push';
 
 export class EventsModule implements Module {
   readonly name = 'events';
@@ -63,6 +74,7 @@ export class EventsModule implements Module {
   private readonly attached = new Map<string, Attached>();
   private readonly episodes: EpisodeTracker;
   private readonly writer: EventWriter;
+  private readonly metrics: EventMetrics;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly pendingPictures = new Set<string>();
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -83,7 +95,7 @@ export class EventsModule implements Module {
       this.settings.stream,
     );
     this.routes = eventRoutes(this.hub, deps.store, this.snapshots.dir);
-    if (deps.metrics) registerEventMetrics(deps.metrics, deps.bus);
+    this.metrics = registerEventMetrics(deps.metrics, deps.bus);
     this.writer = new EventWriter(deps.store, deps.logger);
     this.episodes = new EpisodeTracker(
       {
@@ -122,11 +134,11 @@ export class EventsModule implements Module {
         resolve: (pathId, remote) => this.deviceForPush(pathId, remote),
         onAlert: (deviceId, alert) => {
           const attached = this.attached.get(deviceId);
-          if (attached) this.onAlert(attached, alert);
+          if (attached) this.whenClockKnown(attached, () => this.onAlert(attached, alert, 'push'));
         },
         onImage: (deviceId, image, previous) => {
           const attached = this.attached.get(deviceId);
-          if (attached) void this.onImage(attached, image, previous);
+          if (attached) this.whenClockKnown(attached, () => void this.onImage(attached, image, previous));
         },
       },
       this.deps.logger.child({ source: 'push' }),
@@ -134,6 +146,16 @@ export class EventsModule implements Module {
     const { address, port } = await this.push.start(this.settings.push.host, this.settings.push.port);
     this.pushAddress = { host: address, port };
     this.deps.logger.info({ host: address, port }, 'listening for pushed events');
+  }
+
+  /**
+   * A pushed part is judged once the device's clock is known: devices that only push have no
+   * stream whose opening measures it, so the first post does (when the device is verified online).
+   */
+  private whenClockKnown(attached: Attached, judge: () => void): void {
+    const verified = this.deps.devices.supervisor.health(attached.device.id)?.state === 'online';
+    if (!attached.clock.reading && verified) attached.clock.refresh(CLOCK_RECHECK_MS, { holdAlerts: true });
+    attached.clock.whenKnown(judge);
   }
 
   /** By the id in the path, else by the sender's address when exactly one device has it. */
@@ -202,7 +224,9 @@ export class EventsModule implements Module {
     const attached: Attached = {
       device,
       channels: new Map(),
-      offsetMinutes: undefined,
+      clock: new DeviceClock(client, log),
+      streamOpenedAt: undefined,
+      told: new Set(),
       lastStart: new Map(),
       poller: undefined,
       connection: new AlertConnection(
@@ -214,9 +238,10 @@ export class EventsModule implements Module {
           healthyAfterMs: 60_000,
         },
         {
-          onAlert: (alert) => this.onAlert(attached, alert),
-          onImage: (image, previous) => void this.onImage(attached, image, previous),
-          onConnected: (gapMs) => this.onConnected(attached, client, gapMs),
+          onAlert: (alert) => attached.clock.whenKnown(() => this.onAlert(attached, alert, 'stream')),
+          onImage: (image, previous) =>
+            attached.clock.whenKnown(() => void this.onImage(attached, image, previous)),
+          onConnected: (gapMs) => this.onConnected(attached, gapMs),
           onDisconnected: (reason) => this.onDisconnected(attached, reason),
           whenUsable: usable,
         },
@@ -247,6 +272,7 @@ export class EventsModule implements Module {
     const attached = this.attached.get(deviceId);
     if (!attached) return;
     this.attached.delete(deviceId);
+    attached.clock.stop();
     attached.poller?.stop();
     await attached.connection.stop();
     for (const key of this.episodes.endDevice(deviceId))
@@ -260,7 +286,8 @@ export class EventsModule implements Module {
     attached.channels = new Map(channels.map((channel) => [channel.channelNo, channel.id]));
   }
 
-  private onConnected(attached: Attached, client: IsapiClient, gapMs: number | null): void {
+  private onConnected(attached: Attached, gapMs: number | null): void {
+    attached.streamOpenedAt = Date.now();
     this.deps.devices.supervisor.streamConnected(attached.device.id);
     const log = this.deps.logger;
     if (gapMs === null) log.info({ deviceId: attached.device.id }, 'event stream connected');
@@ -269,7 +296,9 @@ export class EventsModule implements Module {
         { deviceId: attached.device.id, gapSeconds: Math.round(gapMs / 1000) },
         'event stream reconnected; events in the gap may be missing',
       );
-    void this.readTimeZone(attached, client);
+    // Replays come right after a stream opens, and a reboot may have reset a clock without NTP:
+    // this stream's alerts wait for a measurement (one request) unless a recent one exists.
+    attached.clock.refresh(CLOCK_FRESH_MS, { holdAlerts: true });
   }
 
   /** Nothing stays "on" while we cannot hear the device: open episodes end when the stream drops. */
@@ -281,21 +310,22 @@ export class EventsModule implements Module {
       this.emit(attached, key, 'end', { attributes: { reason: 'stream lost' } });
   }
 
-  private async readTimeZone(attached: Attached, client: IsapiClient): Promise<void> {
-    const doc = await client
-      .optional(() => client.getXml('/ISAPI/System/time/timeZone'))
-      .catch(() => undefined);
-    const tz = doc
-      ? (text(doc.node, 'timeZone') ?? (doc.root === 'timeZone' ? text(doc.node, '#text') : undefined))
-      : undefined;
-    if (tz) attached.offsetMinutes = offsetFromPosixTz(tz);
-  }
-
-  private onAlert(attached: Attached, alert: RawAlert): void {
-    const now = new Date();
-    if (alert.access?.currentEvent === false) return; // replayed access-control history
-    const at = deviceTime(alert.dateTime, attached.offsetMinutes ?? -now.getTimezoneOffset(), now);
-    if (now.getTime() - Date.parse(at) > this.settings.maxEventAgeSeconds * 1000) return;
+  private onAlert(attached: Attached, alert: RawAlert, source: AlertSource): void {
+    const now = Date.now();
+    const zone = attached.clock.zoneMinutes ?? -new Date(now).getTimezoneOffset();
+    const deviceAt = withDeviceZone(alert.dateTime, zone);
+    const replay = replayReason(alert, {
+      deviceMs: deviceAt === undefined ? undefined : Date.parse(deviceAt),
+      clock: attached.clock.reading,
+      streamOpenedAt: source === 'stream' ? attached.streamOpenedAt : undefined,
+      now,
+      maxAgeMs: this.settings.maxEventAgeSeconds * 1000,
+    });
+    if (replay) {
+      this.dropReplay(attached, alert, replay);
+      return;
+    }
+    const at = deviceAt ?? new Date(now).toISOString();
     const kind = alert.access
       ? kindOfAccessCode(alert.access.major, alert.access.minor)
       : kindOfEventType(alert.relationEvent ?? alert.eventType);
@@ -316,6 +346,29 @@ export class EventsModule implements Module {
       alert.eventState === 'inactive' ? this.episodes.inactive(key) : this.episodes.active(key);
     if (decision === 'ignore') return; // repeated "active" within the update interval, or a heartbeat
     this.emit(attached, key, decision, details);
+  }
+
+  /** Counted always, logged once per device and reason (a replaying device would flood the log). */
+  private dropReplay(attached: Attached, alert: RawAlert, reason: DropReason): void {
+    this.metrics.dropped(reason);
+    // Judged by time: the device's clock may have been set since it was measured.
+    if (reason !== 'retransmitted') attached.clock.refresh(CLOCK_RECHECK_MS);
+    if (attached.told.has(reason)) return;
+    attached.told.add(reason);
+    const offsetMs = attached.clock.reading?.offsetMs;
+    const fields = {
+      deviceId: attached.device.id,
+      reason,
+      eventType: alert.eventType,
+      dateTime: alert.dateTime,
+      clockOffsetSeconds: offsetMs === undefined ? null : Math.round(offsetMs / 1000),
+    };
+    const message =
+      `event dropped as a replay: ${explainDrop(reason, this.settings.maxEventAgeSeconds)}; ` +
+      'further drops for this reason are only counted (hikbridge_events_dropped_total)';
+    // Devices resend their history on purpose (doorbells at every connect): not a problem.
+    if (reason === 'retransmitted') this.deps.logger.info(fields, message);
+    else this.deps.logger.warn(fields, message);
   }
 
   private onCallState(attached: Attached, next: CallState, previous: CallState): void {
@@ -428,9 +481,15 @@ function attributesOf(alert: RawAlert): Record<string, unknown> {
   return attributes;
 }
 
+declare module '../../core/module.ts' {
+  interface ModuleRegistry {
+    events: EventsModule;
+  }
+}
+
 export const eventsModule = defineModule({
   name: 'events',
   settings: (config) => config.events,
   create: ({ modules, gateway, ...context }) =>
-    new EventsModule({ ...context, devices: modules.get(devicesModule), dataDir: gateway.dataDir }),
+    new EventsModule({ ...context, devices: modules.get('devices'), dataDir: gateway.dataDir }),
 });
