@@ -13,7 +13,7 @@ import { defineModule, type Module } from '../../core/module.ts';
 import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import type { AlertImage, RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
 import { withDeviceZone } from '../../protocols/isapi/clock.ts';
-import type { DevicesModule } from '../devices/index.ts';
+import { type DevicesModule, devicesModule } from '../devices/index.ts';
 import { AlertConnection } from './alert-connection.ts';
 import { type CallState, CallStatusPoller } from './call-status.ts';
 import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
@@ -481,15 +481,9 @@ function attributesOf(alert: RawAlert): Record<string, unknown> {
   return attributes;
 }
 
-declare module '../../core/module.ts' {
-  interface ModuleRegistry {
-    events: EventsModule;
-  }
-}
-
 export const eventsModule = defineModule({
   name: 'events',
   settings: (config) => config.events,
   create: ({ modules, gateway, ...context }) =>
-    new EventsModule({ ...context, devices: modules.get('devices'), dataDir: gateway.dataDir }),
+    new EventsModule({ ...context, devices: modules.get(devicesModule), dataDir: gateway.dataDir }),
 });
