@@ -11,6 +11,7 @@ import { isSha256Fingerprint } from '../protocols/http/tls.ts';
 import type { IsapiClient } from '../protocols/isapi/client.ts';
 import { type DeviceKind, detectKind, kindFromModel } from '../protocols/isapi/discovery.ts';
 import { children, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
+import { deviceClockCheck } from './clock.ts';
 import { type GateSettings, passGate } from './gate.ts';
 import { snapshotPathCheck, streamCodecCheck, twoWayAudioCodecCheck } from './media.ts';
 import { motionDetectionCheck, motionNotifyCenterCheck } from './motion.ts';
@@ -69,6 +70,7 @@ const SESSION_CHECKS: Partial<Record<CheckId, CheckRunner>> = {
   'two-way-audio-codec': twoWayAudioCodecCheck,
   'nvr-channels': nvrChannelsCheck,
   'snapshot-path': snapshotPathCheck,
+  'device-clock': deviceClockCheck,
 };
 
 /**

@@ -35,6 +35,8 @@ export const CHECK_IDS = [
   'two-way-audio-codec',
   'nvr-channels',
   'snapshot-path',
+  // Added later: new ids go last, so scripts that index the list keep working.
+  'device-clock',
 ] as const;
 
 export type CheckId = (typeof CHECK_IDS)[number];

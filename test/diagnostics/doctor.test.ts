@@ -3,6 +3,7 @@
  * produced the way a device shows it, checking the verdict, what the user reads, and that the
  * doctor stays gentle with the device (read-only, one login attempt, one picture).
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { basename } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   type SimDeviceOptions,
   startSimDevice,
 } from '../../sim/index.ts';
+import { deviceClockCheck } from '../../src/diagnostics/clock.ts';
 import {
   CHECK_IDS,
   type CheckStatus,
@@ -20,6 +22,7 @@ import {
   type DoctorReport,
   runDoctor,
 } from '../../src/diagnostics/doctor.ts';
+import { DoctorSession } from '../../src/diagnostics/session.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 
 const PASSWORD = 'Doctor-Test-9';
@@ -93,12 +96,16 @@ describe('healthy devices', () => {
       'two-way-audio-codec': 'pass',
       'nvr-channels': 'skip',
       'snapshot-path': 'skip',
+      'device-clock': 'pass',
     });
     const codec = check(report, 'stream-codec');
     expect(codec.detail).toBe('channel 1 (yard): main stream 101 is H.265; sub stream 102 is H.264');
     expect(codec.fix).toMatch(/Browsers \(WebRTC\) and HomeKit cannot play H\.265.*H\.264 sub stream/);
     expect(check(report, 'auth-method').detail).toBe('the device asks for Digest (MD5, qop=auth)');
     expect(check(report, 'lockout-policy').detail).toMatch(/on \(after 5 failed logins/);
+    expect(check(report, 'device-clock').detail).toMatch(
+      /^device time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d, time mode NTP: (agrees with|is \d{1,2} s from) this machine's clock$/,
+    );
     for (const c of report.checks) if (c.status === 'pass') expect(c.fix, c.id).toBeNull();
 
     // Gentle: read-only, one picture, the event stream closed again, no failed login.
@@ -369,6 +376,63 @@ describe('recorders', () => {
   });
 });
 
+describe('device clock', () => {
+  it('a camera 2 hours behind (no NTP): warns with the offset and how to set NTP', async () => {
+    const clock = check(await doctor(await sim({ clockOffsetMs: -2 * 3_600_000 })), 'device-clock');
+    expect(clock.status).toBe('warn');
+    expect(clock.detail).toMatch(
+      /, time mode manual: the device clock is 2 h 0 min behind this machine's; event and recording times are off/,
+    );
+    expect(clock.fix).toMatch(/^Set the device's time from NTP: .*Time Settings/);
+  });
+
+  it('a clock 5 minutes ahead although set to NTP says the NTP server is the problem', async () => {
+    // The simulator reports a shifted clock as set by hand; a device whose NTP server is out of
+    // reach still says NTP. A bare HTTP server answers System/time the way such a device would.
+    const ahead = localTime(new Date(Date.now() + 5 * 60_000));
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Time><timeMode>NTP</timeMode><localTime>${ahead}</localTime><timeZone>CST+0:00:00</timeZone></Time>`,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const client = new IsapiClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      username: 'admin',
+      password: PASSWORD,
+    });
+    try {
+      const facts = { model: null, kind: 'camera' as const, channels: [] };
+      const session = new DoctorSession(client, facts, {}, AbortSignal.timeout(5000), 5000);
+      const clock = await deviceClockCheck(session);
+      expect(clock).toMatchObject({ status: 'warn', fix: expect.stringContaining('NTP') });
+      expect(clock.detail).toMatch(
+        /min \d+ s ahead this machine's although it is set to NTP \(its NTP server/,
+      );
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('within a minute passes; a device without System/time skips the check', async () => {
+    const close = check(await doctor(await sim({ clockOffsetMs: 45_000 })), 'device-clock');
+    expect(close.status).toBe('pass');
+    // The measurement is as exact as the round trip allows: a loaded machine adds seconds.
+    const seconds = Number(/: is (\d+) s from this machine's clock$/.exec(close.detail)?.[1]);
+    expect(Math.abs(seconds - 45), close.detail).toBeLessThanOrEqual(10);
+    const device = await sim();
+    device.setEndpoint('/ISAPI/System/time', null);
+    expect(check(await doctor(device), 'device-clock')).toMatchObject({
+      status: 'skip',
+      detail: 'device time (System/time): not supported by this model',
+    });
+  });
+});
+
 describe('real device captures', () => {
   it('every fixture profile runs without throwing and returns the stable ids', async () => {
     const files = listFixtureProfiles();
@@ -447,6 +511,11 @@ describe('options', () => {
     ).rejects.toThrow(/SHA-256/);
   });
 });
+
+/** A device time in the form devices write it: whole seconds, with an offset (here UTC). */
+function localTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}+00:00`;
+}
 
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
