@@ -3,43 +3,53 @@
  * produces and every sink (store, SSE/WebSocket, MQTT, webhooks) consumes.
  */
 
-export const EVENT_KINDS = [
-  'motion',
-  'line-crossing',
-  'intrusion',
-  'region-entrance',
-  'region-exit',
-  'tamper',
-  'video-loss',
-  'alarm-input',
-  'pir',
-  'scene-change',
-  'face',
-  'plate',
-  'defocus',
-  'disk-full',
-  'disk-error',
-  'network-down',
-  'ip-conflict',
-  'illegal-access',
-  'recording-failure',
-  'doorbell-ring',
-  'door-open',
-  'door-closed',
-  'door-forced',
-  'door-open-too-long',
-  'lock-open',
-  'lock-closed',
-  'lock-exception',
-  'exit-button',
-  'remote-open',
-  'invalid-card',
-  'access-tamper',
-  'access-tamper-restored',
-  'other',
-] as const;
+/**
+ * Every kind of event, and whether it lasts (`start` ... `end`: motion, video loss, ringing) or
+ * is a moment (`pulse`: door opened, plate read).
+ */
+const KINDS = {
+  motion: 'lasting',
+  'line-crossing': 'lasting',
+  intrusion: 'lasting',
+  'region-entrance': 'lasting',
+  'region-exit': 'lasting',
+  tamper: 'lasting',
+  'video-loss': 'lasting',
+  'alarm-input': 'lasting',
+  pir: 'lasting',
+  'scene-change': 'lasting',
+  face: 'lasting',
+  plate: 'moment',
+  defocus: 'lasting',
+  'disk-full': 'moment',
+  'disk-error': 'moment',
+  'network-down': 'moment',
+  'ip-conflict': 'moment',
+  'illegal-access': 'moment',
+  'recording-failure': 'moment',
+  'doorbell-ring': 'lasting',
+  'door-open': 'moment',
+  'door-closed': 'moment',
+  'door-forced': 'moment',
+  'door-open-too-long': 'moment',
+  'lock-open': 'moment',
+  'lock-closed': 'moment',
+  'lock-exception': 'moment',
+  'exit-button': 'moment',
+  'remote-open': 'moment',
+  'invalid-card': 'moment',
+  'access-tamper': 'moment',
+  'access-tamper-restored': 'moment',
+  other: 'moment',
+} as const satisfies Record<string, 'lasting' | 'moment'>;
 
-export type EventKind = (typeof EVENT_KINDS)[number];
+export type EventKind = keyof typeof KINDS;
+
+export const EVENT_KINDS = Object.keys(KINDS) as [EventKind, ...EventKind[]];
+
+export function isLasting(kind: EventKind): boolean {
+  return KINDS[kind] === 'lasting';
+}
 
 /**
  * `start`/`update`/`end` for things that last (motion, video loss, ringing); `pulse` for

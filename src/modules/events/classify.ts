@@ -48,23 +48,6 @@ const ACCESS_CODES: Record<string, EventKind> = {
   '3/1024': 'remote-open',
 };
 
-/** Kinds that last (start ... end); everything else is a moment (pulse). */
-const LASTING: ReadonlySet<EventKind> = new Set<EventKind>([
-  'motion',
-  'line-crossing',
-  'intrusion',
-  'region-entrance',
-  'region-exit',
-  'tamper',
-  'video-loss',
-  'alarm-input',
-  'pir',
-  'scene-change',
-  'face',
-  'defocus',
-  'doorbell-ring',
-]);
-
 export function kindOfEventType(eventType: string): EventKind {
   return EVENT_TYPES[eventType.toLowerCase()] ?? 'other';
 }
@@ -73,6 +56,4 @@ export function kindOfAccessCode(major: number, minor: number): EventKind {
   return ACCESS_CODES[`${major}/${minor}`] ?? 'other';
 }
 
-export function isLasting(kind: EventKind): boolean {
-  return LASTING.has(kind);
-}
+export { isLasting } from '../../core/events.ts';
