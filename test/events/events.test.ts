@@ -3,7 +3,10 @@
  * model (episodes, channels, pictures), announces them on the bus and stores them; faults in
  * the stream (stall, reboot) are survived.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDateTime } from '../../sim/clock.ts';
 import { type SimDevice, type SimDeviceOptions, startSimDevice } from '../../sim/index.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
@@ -166,6 +169,58 @@ describe('old events', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(eventsOf(deviceId, 'pir').filter((e) => e.state === 'start')).toHaveLength(1);
     expect(eventsOf(deviceId, 'pir')[0]!.at.startsWith('2020')).toBe(false);
+  });
+});
+
+describe('device pictures', () => {
+  /** A smart event part followed by a picture part labelled image/jpeg that holds `picture`. */
+  function smartEventWithPicture(picture: Buffer): Buffer {
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><EventNotificationAlert version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema">' +
+      `<channelID>1</channelID><dateTime>${localDateTime(new Date())}</dateTime><activePostCount>1</activePostCount>` +
+      '<eventType>fielddetection</eventType><eventState>active</eventState></EventNotificationAlert>';
+    return Buffer.concat([
+      Buffer.from(
+        `--boundary\r\nContent-Type: application/xml; charset="UTF-8"\r\nContent-Length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}\r\n`,
+      ),
+      Buffer.from(`--boundary\r\nContent-Type: image/jpeg\r\nContent-Length: ${picture.length}\r\n\r\n`),
+      picture,
+      Buffer.from('\r\n'),
+    ]);
+  }
+
+  async function refused(): Promise<number> {
+    const page = await gw.api('GET', '/metrics');
+    const line = /^hikbridge_event_pictures_refused_total\{reason="not-jpeg"\} (\d+)$/m.exec(page.text);
+    if (!line) throw new Error('no hikbridge_event_pictures_refused_total series');
+    return Number(line[1]);
+  }
+
+  it('a picture part that is not a JPEG is refused (counted, logged once); the event gets a snapshot instead', async () => {
+    const camera = await sim();
+    const deviceId = await add(camera);
+    const before = await refused();
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(300, 7)]);
+    camera.trigger({ raw: smartEventWithPicture(png) });
+    camera.trigger({ raw: smartEventWithPicture(png) });
+    const start = await eventually(async () =>
+      eventsOf(deviceId, 'intrusion').find((e) => e.state === 'start'),
+    );
+    await eventually(async () => (await refused()) === before + 2);
+    const picture = await eventually(async () => pictures.find((p) => p.eventId === start.id));
+    const saved = await readFile(join(gw.dataDir, 'snapshots', picture.snapshotRef));
+    expect(saved.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+    expect(camera.countRequests('/ISAPI/Streaming/channels/101/picture')).toBe(1);
+    const lines = gw
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes(deviceId) && line.includes('picture part refused'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      contentType: 'image/jpeg',
+      bytes: 308,
+      firstBytes: '89504e470d0a1a0a',
+    });
   });
 });
 

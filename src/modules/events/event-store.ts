@@ -76,6 +76,14 @@ export class EventWriter {
   }
 }
 
+/**
+ * True when the bytes start like a JPEG: the start-of-image marker FF D8, then the next marker's
+ * FF. Devices label parts `image/jpeg` whatever they hold; what is saved as `.jpg` must be one.
+ */
+export function isJpeg(data: Buffer): boolean {
+  return data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+}
+
 /** Pictures of events, one JPEG per event id under `<dataDir>/snapshots/`. */
 export class SnapshotFiles {
   constructor(readonly dir: string) {}

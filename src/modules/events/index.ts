@@ -19,9 +19,9 @@ import { type CallState, CallStatusPoller } from './call-status.ts';
 import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
 import { DeviceClock } from './device-clock.ts';
 import { type EpisodeKey, EpisodeTracker } from './episodes.ts';
-import { EventWriter, newEventId, SnapshotFiles } from './event-store.ts';
+import { EventWriter, isJpeg, newEventId, SnapshotFiles } from './event-store.ts';
 import { EventHub, eventRoutes } from './live/index.ts';
-import { type EventMetrics, registerEventMetrics } from './metrics.ts';
+import { type EventMetrics, type PictureRefusal, registerEventMetrics } from './metrics.ts';
 import { PushListener } from './push-listener.ts';
 import { type DropReason, explainDrop, replayReason } from './replays.ts';
 
@@ -49,8 +49,8 @@ interface Attached {
   clock: DeviceClock;
   /** When the current event stream opened (our clock); alerts from before it are replays. */
   streamOpenedAt: number | undefined;
-  /** What was already logged for this device: each drop reason is logged once, then counted. */
-  told: Set<DropReason>;
+  /** What was already logged for this device: each drop reason (or refusal) once, then counted. */
+  told: Set<DropReason | PictureRefusal>;
   /** Start events waiting for a picture part, per channel number. */
   lastStart: Map<number, GatewayEvent>;
 }
@@ -425,12 +425,36 @@ export class EventsModule implements Module {
 
   /** A picture part from the device belongs to the episode start just before it. */
   private async onImage(attached: Attached, image: AlertImage, previous: RawAlert | null): Promise<void> {
+    if (!isJpeg(image.data)) {
+      this.refusePicture(attached, image);
+      return;
+    }
     const channelNo = previous?.channelId ?? null;
     const event = channelNo === null ? undefined : attached.lastStart.get(channelNo);
     if (!event || this.pendingPictures.has(event.id)) return;
     attached.lastStart.delete(channelNo!);
     this.pendingPictures.add(event.id);
     await this.savePicture(event, image.data);
+  }
+
+  /**
+   * Only JPEG bytes are saved as `.jpg`. The event keeps its picture wait, so it gets a snapshot
+   * instead. Counted always, logged once per device.
+   */
+  private refusePicture(attached: Attached, image: AlertImage): void {
+    this.metrics.pictureRefused('not-jpeg');
+    if (attached.told.has('not-jpeg')) return;
+    attached.told.add('not-jpeg');
+    this.deps.logger.warn(
+      {
+        deviceId: attached.device.id,
+        contentType: image.contentType,
+        bytes: image.data.length,
+        firstBytes: image.data.subarray(0, 8).toString('hex'),
+      },
+      'picture part refused: its bytes are not a JPEG (a snapshot is taken instead); further ones are ' +
+        'only counted (hikbridge_event_pictures_refused_total)',
+    );
   }
 
   private async snapshotIfNoPicture(event: GatewayEvent): Promise<void> {
