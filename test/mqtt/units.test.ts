@@ -1,8 +1,9 @@
 /** The pure parts of the MQTT module: topics, the offline queue, event mapping, command parsing. */
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../src/core/store/types.ts';
 import { parseCommand } from '../../src/modules/mqtt/commands.ts';
-import { backoffDelay } from '../../src/modules/mqtt/connection.ts';
+import { backoffDelay, MqttConnection } from '../../src/modules/mqtt/connection.ts';
 import {
   discoveryMessages,
   parsePublished,
@@ -104,26 +105,67 @@ describe('offline queue', () => {
     topic,
     payload,
     retain: true,
-    kind: 'state' as const,
+    kind: 'image' as const,
   });
 
   it('keeps the newest value per topic and drops the oldest beyond its cap', () => {
     const queue = new OfflineQueue(3, 1_000_000);
-    queue.push(message('a', '1'));
+    expect(queue.push(message('a', '1'))).toBe(0);
     queue.push(message('b'));
-    queue.push(message('a', '2'));
+    expect(queue.push(message('a', '2'))).toBe(0);
     expect(queue.size).toBe(2);
-    queue.push(message('c'));
-    queue.push(message('d'));
-    expect(queue.dropped).toBe(1);
+    expect(queue.push(message('c'))).toBe(0);
+    expect(queue.push(message('d'))).toBe(1);
     expect(queue.drain().map((m) => `${m.topic}${m.payload}`)).toEqual(['a2', 'cx', 'dx']);
     expect(queue.size).toBe(0);
   });
 
   it('is bounded in bytes too', () => {
     const queue = new OfflineQueue(100, 1000);
-    for (let i = 0; i < 10; i++) queue.push(message(`t${i}`, 'y'.repeat(300)));
+    let dropped = 0;
+    for (let i = 0; i < 10; i++) dropped += queue.push(message(`t${i}`, 'y'.repeat(300)));
     expect(queue.size).toBe(3);
+    expect(dropped).toBe(7);
+  });
+});
+
+describe('connection while the broker is away', () => {
+  it('keeps pictures within the queue bound, drops rings, and reports every loss', () => {
+    const lost: Array<[string, number]> = [];
+    const connection = new MqttConnection({
+      url: 'mqtt://127.0.0.1:1',
+      clientId: 'offline-test',
+      keepaliveSeconds: 30,
+      will: { topic: 'hikbridge/bridge/state', payload: 'offline' },
+      logger: createLogger({ level: 'silent' }),
+      onConnect: () => undefined,
+      onMessage: () => undefined,
+      onDropped: (kind, count) => lost.push([kind, count]),
+      queueMessages: 2,
+    });
+    const picture = (channel: number) => ({
+      topic: `hikbridge/dev/${channel}/snapshot`,
+      payload: Buffer.from([0xff, 0xd8]),
+      retain: true,
+      kind: 'image' as const,
+    });
+    connection.publish(picture(1));
+    connection.publish(picture(2));
+    expect(lost).toEqual([]);
+    connection.publish(picture(3));
+    connection.publish({ topic: 'hikbridge/dev/ring/state', payload: '{}', retain: false, kind: 'event' });
+    // States are the module's to send again at connect (it keeps the newest of each): no loss.
+    connection.publish({
+      topic: 'hikbridge/dev/ch1_motion/state',
+      payload: 'ON',
+      retain: true,
+      kind: 'state',
+    });
+    expect(lost).toEqual([
+      ['image', 1],
+      ['event', 1],
+    ]);
+    expect(connection.status).toEqual({ state: 'connecting' });
   });
 });
 

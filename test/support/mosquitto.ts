@@ -32,6 +32,9 @@ export async function startMosquitto(): Promise<Mosquitto> {
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
       'persistence false',
+      // A fresh subscriber gets every retained message under its filter at once; the default
+      // bound (1000 queued per client) would silently drop the rest of a large fleet's topics.
+      'max_queued_messages 0',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

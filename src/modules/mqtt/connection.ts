@@ -1,10 +1,10 @@
 /**
  * The broker connection: mqtt.js with our own reconnect back-off, a Last Will, and a bounded
- * queue for what is published while the connection is down.
+ * queue for the pictures published while the connection is down.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/logger.ts';
-import { OfflineQueue, type Outgoing } from './queue.ts';
+import { type MessageKind, OfflineQueue, type Outgoing } from './queue.ts';
 
 export interface ConnectionOptions {
   url: string;
@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   logger: Logger;
   onConnect: () => void;
   onMessage: (topic: string, payload: Buffer, retained: boolean) => void;
+  /** Messages lost while offline: a ring, or pictures pushed out of the full queue. */
+  onDropped?: (kind: MessageKind, count: number) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   queueMessages?: number;
@@ -26,6 +28,27 @@ export interface ConnectionOptions {
 const CONNECT_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 2_000;
 
+/**
+ * `refused`: the broker answered and said no (user name, password, client id); `unreachable`:
+ * anything else that keeps us offline.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'refused' | 'unreachable' | 'stopped';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Why we are not connected, in words a user can act on (never a credential). */
+  problem?: string;
+}
+
+/** CONNACK return codes of MQTT 3.1.1 (the broker's no), as a user should read them. */
+const REFUSALS: Record<number, string> = {
+  1: 'the broker does not speak MQTT 3.1.1',
+  2: 'the broker rejected the client id (mqtt.clientId)',
+  3: 'the broker is unavailable',
+  4: 'the broker rejected the user name or password (mqtt.username / mqtt.password)',
+  5: 'the broker refused the login: not authorised (check mqtt.username / mqtt.password and its ACL)',
+};
+
 export class MqttConnection {
   private client: MqttClient | undefined;
   private readonly queue: OfflineQueue;
@@ -34,6 +57,9 @@ export class MqttConnection {
   private stopping = false;
   /** Whether the current outage was already reported (one warning per outage, not per retry). */
   private outageReported = false;
+  private current: ConnectionStatus = { state: 'connecting' };
+  /** What was lost since the last connect, for the line logged when the broker is back. */
+  private droppedWhileOffline = { events: 0, pictures: 0 };
 
   constructor(private readonly options: ConnectionOptions) {
     this.queue = new OfflineQueue(options.queueMessages ?? 1000, options.queueBytes ?? 8 * 1024 * 1024);
@@ -41,6 +67,11 @@ export class MqttConnection {
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /** For `/health`: connected or not, and why not. */
+  get status(): ConnectionStatus {
+    return this.current;
   }
 
   start(): void {
@@ -55,9 +86,10 @@ export class MqttConnection {
   }
 
   /**
-   * Sends now, or keeps it for later: states and pictures are queued (newest per topic wins);
-   * configs and availability are rebuilt on connect anyway; events (a doorbell ring) are
-   * dropped, because a ring delivered after the outage would fire automations at the wrong time.
+   * Sends now, or while offline: pictures are queued (newest per topic; the oldest dropped when
+   * full); states, configs and availability are not kept here, because the owner sends all of
+   * them again from `onConnect`; events (a doorbell ring) are dropped, because a ring delivered
+   * after the outage would fire automations at the wrong time. Every loss goes to `onDropped`.
    */
   publish(message: Outgoing): void {
     const client = this.client;
@@ -65,7 +97,10 @@ export class MqttConnection {
       this.send(client, message);
       return;
     }
-    if (message.kind === 'state' || message.kind === 'image') this.queue.push(message);
+    if (message.kind === 'image') {
+      const dropped = this.queue.push(message);
+      if (dropped > 0) this.dropped('image', dropped);
+    } else if (message.kind === 'event') this.dropped('event', 1);
   }
 
   subscribe(topics: string[]): void {
@@ -77,6 +112,7 @@ export class MqttConnection {
   /** Sends `last` (the bridge going offline) if connected, then disconnects cleanly. */
   async stop(last?: Outgoing): Promise<void> {
     this.stopping = true;
+    this.current = { state: 'stopped' };
     clearTimeout(this.retryTimer);
     const client = this.client;
     if (!client) return;
@@ -119,20 +155,29 @@ export class MqttConnection {
   private onConnect(): void {
     this.failures = 0;
     this.outageReported = false;
+    this.current = { state: 'connected' };
     this.options.logger.info({ broker: this.options.url }, 'connected to the MQTT broker');
+    // The owner sends states, configs and availability again; the queue only holds pictures.
     this.options.onConnect();
     const client = this.client;
     if (!client) return;
-    const dropped = this.queue.dropped;
-    const queued = this.queue.drain();
-    if (queued.length > 0 || dropped > 0) {
-      this.options.logger.info({ sent: queued.length, dropped }, 'sending what was queued while offline');
+    const pictures = this.queue.drain();
+    const { events, pictures: picturesDropped } = this.droppedWhileOffline;
+    this.droppedWhileOffline = { events: 0, pictures: 0 };
+    if (pictures.length > 0 || events > 0 || picturesDropped > 0) {
+      this.options.logger.info(
+        { picturesSent: pictures.length, picturesDropped, ringsDropped: events },
+        'back online: sent the newest pictures kept while offline; states and configs sent again in full',
+      );
     }
-    for (const message of queued) this.send(client, message);
+    for (const message of pictures) this.send(client, message);
   }
 
   private onClose(): void {
     if (this.stopping) return;
+    if (this.current.state === 'connected' || this.current.state === 'connecting') {
+      this.current = { state: 'unreachable', problem: 'the broker cannot be reached' };
+    }
     if (!this.outageReported) {
       this.outageReported = true;
       this.options.logger.warn(
@@ -144,11 +189,24 @@ export class MqttConnection {
   }
 
   private onError(error: Error): void {
-    // Refused credentials are worth a warning each time; network errors repeat on every retry.
-    const refused = 'code' in error && typeof error.code === 'number';
     const log = this.options.logger;
-    if (refused) log.warn({ broker: this.options.url, reason: error.message }, 'MQTT broker refused us');
-    else log.debug({ broker: this.options.url, reason: error.message }, 'MQTT connection error');
+    const code = 'code' in error ? error.code : undefined;
+    if (typeof code === 'number') {
+      // The broker answered and said no: worth a warning on every try (they are minutes apart).
+      const problem = REFUSALS[code] ?? `the broker refused the connection (code ${code})`;
+      this.current = { state: 'refused', problem };
+      log.warn({ broker: this.options.url, code, problem }, `MQTT broker refused the connection: ${problem}`);
+      return;
+    }
+    // Network errors repeat on every retry; onClose reports the outage once.
+    this.current = { state: 'unreachable', problem: `the broker cannot be reached (${error.message})` };
+    log.debug({ broker: this.options.url, reason: error.message }, 'MQTT connection error');
+  }
+
+  private dropped(kind: MessageKind, count: number): void {
+    if (kind === 'event') this.droppedWhileOffline.events += count;
+    else this.droppedWhileOffline.pictures += count;
+    this.options.onDropped?.(kind, count);
   }
 
   private scheduleReconnect(): void {

@@ -4,6 +4,7 @@
  * store and listens on the bus; it owns nothing but what it published to the broker.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import type { Bus, DeviceHealth } from '../../core/bus.ts';
 import type { GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -11,7 +12,7 @@ import type { Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import { CommandHandler } from './commands.ts';
-import { MqttConnection } from './connection.ts';
+import { type ConnectionStatus, MqttConnection } from './connection.ts';
 import {
   discoveryMessages,
   type Origin,
@@ -22,6 +23,7 @@ import {
   staleTopics,
 } from './discovery.ts';
 import { buildView, type DeviceView } from './entities.ts';
+import { registerMqttMetrics } from './metrics.ts';
 import type { MessageKind, Outgoing } from './queue.ts';
 import { SnapshotPublisher, type SnapshotTarget } from './snapshots.ts';
 import { effectsOf, eventAttributes, initialStates } from './states.ts';
@@ -53,6 +55,8 @@ export interface MqttModuleDeps {
   logger: Logger;
   devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'health' | 'retryLogin'>;
   settings: MqttSettings;
+  /** Where the connection gauge and the dropped-message counter go (/metrics); tests may leave it out. */
+  metrics?: Registry;
 }
 
 const NOTHING_PUBLISHED: PublishedTopics = { configs: [], retained: [] };
@@ -99,19 +103,7 @@ export class MqttModule implements Module {
       sw_version: settings.version,
       ...(settings.supportUrl ? { support_url: settings.supportUrl } : {}),
     };
-    this.connection = new MqttConnection({
-      url: settings.url,
-      username: settings.username,
-      password: settings.password,
-      clientId: settings.clientId ?? `hikbridge-${randomBytes(4).toString('hex')}`,
-      keepaliveSeconds: settings.keepaliveSeconds,
-      will: { topic: this.topics.bridgeState(), payload: OFFLINE },
-      logger,
-      onConnect: () => this.onConnect(),
-      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
-      ...(settings.minBackoffMs ? { minBackoffMs: settings.minBackoffMs } : {}),
-      ...(settings.maxBackoffMs ? { maxBackoffMs: settings.maxBackoffMs } : {}),
-    });
+    this.connection = this.createConnection();
     this.snapshots = new SnapshotPublisher(
       (channelId) => deps.devices.snapshot(channelId),
       (target, jpeg) => this.publishPicture(target, jpeg),
@@ -129,7 +121,7 @@ export class MqttModule implements Module {
   }
 
   async start(): Promise<void> {
-    // Entities are known before the first event; their initial states wait in the offline queue.
+    // Entities are known before the first event; their states are sent at connect (syncAll).
     await this.reloadViews();
     const { bus } = this.deps;
     this.unsubscribers.push(
@@ -153,6 +145,33 @@ export class MqttModule implements Module {
       payload: OFFLINE,
       retain: true,
       kind: 'availability',
+    });
+  }
+
+  /** For `/health`: whether the broker connection is up and, if not, why (never a credential). */
+  async healthReport(): Promise<{ broker: ConnectionStatus['state']; problem?: string }> {
+    const { state, problem } = this.connection.status;
+    return { broker: state, ...(problem ? { problem } : {}) };
+  }
+
+  private createConnection(): MqttConnection {
+    const { settings, logger } = this.deps;
+    const metrics = this.deps.metrics
+      ? registerMqttMetrics(this.deps.metrics, () => this.connection.connected)
+      : undefined;
+    return new MqttConnection({
+      url: settings.url,
+      username: settings.username,
+      password: settings.password,
+      clientId: settings.clientId ?? `hikbridge-${randomBytes(4).toString('hex')}`,
+      keepaliveSeconds: settings.keepaliveSeconds,
+      will: { topic: this.topics.bridgeState(), payload: OFFLINE },
+      logger,
+      onConnect: () => this.onConnect(),
+      onMessage: (topic, payload, retained) => this.onMessage(topic, payload, retained),
+      ...(metrics ? { onDropped: metrics.dropped } : {}),
+      ...(settings.minBackoffMs ? { minBackoffMs: settings.minBackoffMs } : {}),
+      ...(settings.maxBackoffMs ? { maxBackoffMs: settings.maxBackoffMs } : {}),
     });
   }
 

@@ -2,9 +2,10 @@
  * What is kept for the broker while the connection is down: the newest message per topic,
  * up to a count and a byte size, oldest dropped first.
  *
- * Only outgoing states and pictures land here. Commands are never queued: an incoming command
- * is carried out at once or refused, because a door opening minutes after the button was
- * pressed is worse than not opening at all.
+ * Only pictures land here: states, configs and availability are sent again in full by the
+ * module at every connect, so nothing of theirs needs keeping. Commands are never queued: an
+ * incoming command is carried out at once or refused, because a door opening minutes after the
+ * button was pressed is worse than not opening at all.
  */
 
 /**
@@ -24,8 +25,6 @@ export interface Outgoing {
 export class OfflineQueue {
   private readonly items = new Map<string, Outgoing>();
   private bytes = 0;
-  /** Messages dropped for space since the last drain (reported once, not per message). */
-  dropped = 0;
 
   constructor(
     private readonly maxMessages: number,
@@ -36,17 +35,20 @@ export class OfflineQueue {
     return this.items.size;
   }
 
-  push(message: Outgoing): void {
+  /** Keeps `message` (replacing an older one of its topic); returns how many were dropped for space. */
+  push(message: Outgoing): number {
     // Only the newest value of a topic matters once the broker is back: replace, move to the end.
     this.remove(message.topic);
     this.items.set(message.topic, message);
     this.bytes += sizeOf(message);
+    let dropped = 0;
     while (this.items.size > this.maxMessages || this.bytes > this.maxBytes) {
       const oldest = this.items.keys().next().value;
       if (oldest === undefined) break;
       this.remove(oldest);
-      this.dropped++;
+      dropped++;
     }
+    return dropped;
   }
 
   /** Everything queued, oldest first; the queue is empty afterwards. */
@@ -54,7 +56,6 @@ export class OfflineQueue {
     const all = [...this.items.values()];
     this.items.clear();
     this.bytes = 0;
-    this.dropped = 0;
     return all;
   }
 
