@@ -3,7 +3,7 @@
  * model (episodes, channels, pictures), announces them on the bus and stores them; faults in
  * the stream (stall, reboot) are survived.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../sim/clock.ts';
@@ -264,19 +264,63 @@ describe('stream faults', () => {
 });
 
 describe('retention', () => {
-  it('prunes stored events older than the retention period', async () => {
-    const old = new Date(Date.now() - 40 * 86400_000).toISOString();
-    await gw.gateway.store.events.insert({
-      id: '000000000001000000000001',
-      deviceId: 'gone',
-      channelId: null,
-      kind: 'motion',
-      state: 'start',
-      at: old,
-      receivedAt: old,
-      data: {},
-    });
+  const DAY = 86_400_000;
+  const HOUR = 3_600_000;
+
+  async function storedIds(deviceId: string): Promise<string[]> {
+    return (await gw.gateway.store.events.query({ deviceId })).map((event) => event.id).sort();
+  }
+
+  async function onDisk(ref: string): Promise<boolean> {
+    return stat(join(gw.gateway.events.snapshots.dir, ref)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  it('removes events and pictures older than the retention period and keeps newer ones, in the store and on disk', async () => {
+    const days = gw.gateway.config.events.retentionDays;
+    const deviceId = `retention-${Date.now()}`;
+    // An hour either side of the cutoff, and far on each side: a cutoff off by a day, one that
+    // prunes everything or one that prunes nothing all fail.
+    const ages = {
+      ancient: (days + 10) * DAY,
+      justExpired: days * DAY + HOUR,
+      justKept: days * DAY - HOUR,
+      fresh: HOUR,
+    };
+    const ids = {
+      ancient: '0000000000010000000000a1',
+      justExpired: '0000000000010000000000a2',
+      justKept: '0000000000010000000000a3',
+      fresh: '0000000000010000000000a4',
+    };
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+    const now = Date.now();
+    for (const name of Object.keys(ages) as Array<keyof typeof ages>) {
+      const time = new Date(now - ages[name]);
+      await gw.gateway.store.events.insert({
+        id: ids[name],
+        deviceId,
+        channelId: null,
+        kind: 'motion',
+        state: 'start',
+        at: time.toISOString(),
+        receivedAt: time.toISOString(),
+        data: {},
+      });
+      const ref = await gw.gateway.events.snapshots.save(ids[name], jpeg);
+      await utimes(join(gw.gateway.events.snapshots.dir, ref), time, time);
+    }
+    expect(await storedIds(deviceId)).toEqual(Object.values(ids).sort());
+
     await gw.gateway.events.prune();
-    expect(await gw.gateway.store.events.query({ deviceId: 'gone' })).toHaveLength(0);
+
+    expect(await storedIds(deviceId)).toEqual([ids.justKept, ids.fresh].sort());
+    expect(await onDisk(`${ids.ancient}.jpg`)).toBe(false);
+    expect(await onDisk(`${ids.justExpired}.jpg`)).toBe(false);
+    expect(await onDisk(`${ids.justKept}.jpg`)).toBe(true);
+    expect(await onDisk(`${ids.fresh}.jpg`)).toBe(true);
+    expect(await readFile(join(gw.gateway.events.snapshots.dir, `${ids.fresh}.jpg`))).toEqual(jpeg);
   });
 });
