@@ -101,9 +101,13 @@ export class DeviceLink {
     }
   }
 
-  /** The event stream dropped: find out at once whether the device is still there. */
+  /**
+   * The event stream dropped: find out at once whether the device is still there, with a fresh
+   * login challenge (it may have rebooted, or another device may answer at its address now).
+   */
   streamLost(): void {
     this.verified = false;
+    this.forgetChallenge();
     void this.checkNow();
   }
 
@@ -155,6 +159,7 @@ export class DeviceLink {
       const serial = text(info.node, 'serialNumber');
       if (this.device.serialNumber && serial && serial !== this.device.serialNumber) {
         this.verified = false;
+        this.forgetChallenge();
         this.fail(
           'offline',
           'wrong_device',
@@ -182,8 +187,18 @@ export class DeviceLink {
       }
       const code = error instanceof DeviceError ? error.code : 'internal';
       const message = error instanceof Error ? error.message : String(error);
+      if (code === 'unreachable' || code === 'timeout') this.forgetChallenge();
       this.fail(code === 'not_activated' ? 'auth-failed' : 'offline', code, message);
     }
+  }
+
+  /**
+   * The device went away, or another one answers: its login challenge is not worth keeping.
+   * Answered from the cache, it would reach a different device (or this one after a reboot) with
+   * a realm or nonce it never gave, where it can count as a failed login.
+   */
+  private forgetChallenge(): void {
+    if (this.client.http.authBlockedUntil === undefined) this.client.http.resetAuth();
   }
 
   /** Logins are on hold: no timer unless the device's lock ends by itself (then one try). */
