@@ -1,6 +1,6 @@
 /** Test tools for the MQTT suites: a recording subscriber, retained-message reads, a TCP proxy. */
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { GatewayEvent } from '../../src/core/events.ts';
 
 export interface Received {
@@ -8,6 +8,15 @@ export interface Received {
   payload: Buffer;
   /** As the publisher sent it (MQTT 5 "retain as published"), not as the broker forwards it. */
   retain: boolean;
+}
+
+/** A broker as a test client reaches it: its URL, and a login or a CA when it needs them. */
+export type BrokerAccess = string | { url: string; username?: string; password?: string; ca?: Buffer };
+
+function clientOptions(broker: BrokerAccess, options: IClientOptions): [string, IClientOptions] {
+  if (typeof broker === 'string') return [broker, options];
+  const { url, ...login } = broker;
+  return [url, { ...options, ...login }];
 }
 
 /** Subscribes to everything and keeps every message, with the publisher's retain flag. */
@@ -20,8 +29,10 @@ export class Recorder {
     });
   }
 
-  static async start(url: string, filter = '#'): Promise<Recorder> {
-    const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, clean: true });
+  static async start(broker: BrokerAccess, filter = '#'): Promise<Recorder> {
+    const client = await connectAsync(
+      ...clientOptions(broker, { protocolVersion: 5, reconnectPeriod: 0, clean: true }),
+    );
     const recorder = new Recorder(client);
     await client.subscribeAsync(filter, { qos: 1, rap: true });
     return recorder;
@@ -61,11 +72,11 @@ export class Recorder {
 
 /** The retained messages under `filter` as a fresh subscriber sees them. */
 export async function retainedMessages(
-  url: string,
+  broker: BrokerAccess,
   filter: string,
   settleMs = 400,
 ): Promise<Map<string, Buffer>> {
-  const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
+  const client = await connectAsync(...clientOptions(broker, { protocolVersion: 4, reconnectPeriod: 0 }));
   const found = new Map<string, Buffer>();
   client.on('message', (topic, payload, packet) => {
     if (packet.retain) found.set(topic, Buffer.from(payload));

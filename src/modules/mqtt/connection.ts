@@ -2,7 +2,9 @@
  * The broker connection: mqtt.js with our own reconnect back-off, a Last Will, and a bounded
  * queue for the pictures published while the connection is down.
  */
+import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { ConfigError } from '../../core/config/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type MessageKind, OfflineQueue, type Outgoing } from './queue.ts';
 
@@ -29,10 +31,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 2_000;
 
 /**
- * `refused`: the broker answered and said no (user name, password, client id); `unreachable`:
- * anything else that keeps us offline.
+ * `refused`: the broker answered and said no (user name, password, client id); `untrusted`: its
+ * TLS certificate failed verification; `unreachable`: anything else that keeps us offline.
  */
-export type ConnectionState = 'connecting' | 'connected' | 'refused' | 'unreachable' | 'stopped';
+export type ConnectionState =
+  | 'connecting'
+  | 'connected'
+  | 'refused'
+  | 'untrusted'
+  | 'unreachable'
+  | 'stopped';
 
 export interface ConnectionStatus {
   state: ConnectionState;
@@ -48,6 +56,20 @@ const REFUSALS: Record<number, string> = {
   4: 'the broker rejected the user name or password (mqtt.username / mqtt.password)',
   5: 'the broker refused the login: not authorised (check mqtt.username / mqtt.password and its ACL)',
 };
+
+/** Node's TLS verification failures: the broker is there, but is not who it claims to be for us. */
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export class MqttConnection {
   private client: MqttClient | undefined;
@@ -74,9 +96,13 @@ export class MqttConnection {
     return this.current;
   }
 
-  start(): void {
+  /**
+   * Connects in the background (the gateway runs without its broker). `ca`: the certificates
+   * that may sign the broker's (mqtts://); without it, Node's list.
+   */
+  start(ca?: Buffer): void {
     const { options } = this;
-    const client = connect(options.url, this.clientOptions());
+    const client = connect(options.url, this.clientOptions(ca));
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
     client.on('message', (topic, payload, packet) => options.onMessage(topic, payload, packet.retain));
@@ -132,13 +158,16 @@ export class MqttConnection {
     }
   }
 
-  private clientOptions(): IClientOptions {
+  private clientOptions(ca: Buffer | undefined): IClientOptions {
     const { options } = this;
     return {
       clientId: options.clientId,
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
       keepalive: options.keepaliveSeconds,
+      // mqtts://: the broker's certificate is always verified, against `ca` when given.
+      ...(ca ? { ca } : {}),
+      rejectUnauthorized: true,
       clean: true,
       protocolVersion: 4,
       // mqtt.js retries at a fixed interval; onClose retries with back-off instead.
@@ -198,6 +227,14 @@ export class MqttConnection {
       log.warn({ broker: this.options.url, code, problem }, `MQTT broker refused the connection: ${problem}`);
       return;
     }
+    if (typeof code === 'string' && UNTRUSTED_CODES.has(code)) {
+      const problem = `the broker's TLS certificate is not trusted (${code}); set mqtt.caFile to the CA that signed it`;
+      if (this.current.state !== 'untrusted') {
+        log.warn({ broker: this.options.url, code, reason: error.message }, `MQTT: ${problem}`);
+      }
+      this.current = { state: 'untrusted', problem };
+      return;
+    }
     // Network errors repeat on every retry; onClose reports the outage once.
     this.current = { state: 'unreachable', problem: `the broker cannot be reached (${error.message})` };
     log.debug({ broker: this.options.url, reason: error.message }, 'MQTT connection error');
@@ -241,6 +278,16 @@ export class MqttConnection {
 export function backoffDelay(failures: number, minMs: number, maxMs: number): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.min(failures, 20));
   return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** mqtt.caFile's content; a file that cannot be read is a configuration problem. */
+export async function readCaFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError([{ path: 'mqtt.caFile', message: `cannot read ${path} (${reason})` }]);
+  }
 }
 
 function withTimeout<T>(work: Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@ import type { Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
 import { CommandHandler } from './commands.ts';
-import { type ConnectionStatus, MqttConnection } from './connection.ts';
+import { type ConnectionStatus, MqttConnection, readCaFile } from './connection.ts';
 import {
   discoveryMessages,
   type Origin,
@@ -40,6 +40,8 @@ export interface MqttSettings {
   retainStates: boolean;
   snapshotOnEvent: boolean;
   keepaliveSeconds: number;
+  /** PEM file of the CA that signed the broker's certificate (mqtts:// with a private CA). */
+  caFile?: string | undefined;
   /** hikbridge's version, for the discovery `origin`. */
   version: string;
   /** The gateway's public address (server.publicUrl), shown as `origin.support_url`. */
@@ -121,6 +123,10 @@ export class MqttModule implements Module {
   }
 
   async start(): Promise<void> {
+    // First: a CA file that cannot be read stops the start before anything runs (connecting
+    // without it would only fail later).
+    const { caFile } = this.deps.settings;
+    const ca = caFile ? await readCaFile(caFile) : undefined;
     // Entities are known before the first event; their states are sent at connect (syncAll).
     await this.reloadViews();
     const { bus } = this.deps;
@@ -133,7 +139,7 @@ export class MqttModule implements Module {
       bus.on('channels.changed', ({ deviceId }) => void this.requestSync(deviceId)),
     );
     // Not awaited: the gateway runs without its broker and keeps trying in the background.
-    this.connection.start();
+    this.connection.start(ca);
   }
 
   async stop(): Promise<void> {

@@ -69,6 +69,15 @@ export const mqttSection = section({
     ),
   username: z.string().min(1).optional().describe('User name for the broker, if it requires one.'),
   password: secret(z.string().min(1)).optional().describe('Password for the broker.'),
+  caFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "PEM file with the certificate authority that signed the broker's certificate, for an `mqtts://` " +
+        'broker with a private CA. The certificate is always verified; with this set, only this CA is ' +
+        'trusted (not the system list).',
+    ),
   baseTopic: topicPrefix()
     .default('hikbridge')
     .describe(
@@ -107,7 +116,19 @@ export const mqttSection = section({
   keepaliveSeconds: wholeNumber(5, 3600)
     .default(30)
     .describe('MQTT keepalive: how often the connection is checked, in seconds.'),
-}).describe('MQTT and Home Assistant discovery');
+})
+  .check((context) => {
+    const { url, caFile } = context.value;
+    if (caFile && url && !url.startsWith('mqtts:')) {
+      context.issues.push({
+        code: 'custom',
+        path: ['caFile'],
+        message: 'is only used with an mqtts:// URL (mqtt.url is plain mqtt://)',
+        input: caFile,
+      });
+    }
+  })
+  .describe('MQTT and Home Assistant discovery');
 
 /** One webhook subscription (the id is its key in `webhooks.subscriptions`). */
 function webhookSubscription() {
