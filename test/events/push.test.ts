@@ -1,9 +1,12 @@
 /** Push mode: events POSTed by devices (httpHosts) reach the same pipeline as the alertStream. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimDevice, startSimDevice } from '../../sim/index.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
 
+const SNAPSHOT_PATH = '/ISAPI/Streaming/channels/101/picture';
 let gw: TestGateway;
 let camera: SimDevice;
 let deviceId: string;
@@ -14,6 +17,15 @@ const pictures: string[] = [];
 function alertXml(eventType: string): string {
   const now = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
   return `<?xml version="1.0" encoding="UTF-8"?><EventNotificationAlert version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"><channelID>1</channelID><dateTime>${now}</dateTime><activePostCount>1</activePostCount><eventType>${eventType}</eventType><eventState>active</eventState><eventDescription>${eventType} alarm</eventDescription></EventNotificationAlert>`;
+}
+
+function post(xml: string): Promise<Response> {
+  return fetch(`${pushUrl}/events/${deviceId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/xml' },
+    body: xml,
+    signal: AbortSignal.timeout(10_000),
+  });
 }
 
 beforeAll(async () => {
@@ -51,6 +63,9 @@ describe('push listener', () => {
       received.find((e) => e.deviceId === deviceId && e.kind === 'pir'),
     );
     expect(event).toMatchObject({ state: 'start', channelNo: 1 });
+    // No picture came with it: the camera is asked for one after the picture wait. Waiting for it
+    // here keeps that snapshot out of the next test's count (it once landed there under load).
+    await eventually(async () => pictures.includes(event.id));
   });
 
   it('a multipart post with XML and a JPEG attaches the picture', async () => {
@@ -68,6 +83,7 @@ describe('push listener', () => {
       jpeg,
       Buffer.from('\r\n--frontier--\r\n'),
     ]);
+    const snapshotsBefore = camera.countRequests(SNAPSHOT_PATH);
     const answer = await fetch(`${pushUrl}/events/${deviceId}`, {
       method: 'POST',
       headers: { 'content-type': 'multipart/form-data; boundary=frontier' },
@@ -76,7 +92,18 @@ describe('push listener', () => {
     expect(answer.status).toBe(200);
     const event = await eventually(async () => received.find((e) => e.kind === 'line-crossing'));
     await eventually(async () => pictures.includes(event.id));
-    expect(camera.countRequests('/ISAPI/Streaming/channels/101/picture')).toBe(0);
+    const stored = join(gw.gateway.events.snapshots.dir, event.snapshotRef!);
+    expect(await readFile(stored)).toEqual(jpeg); // the picture posted, not a snapshot
+    // Nor is a snapshot taken for it after its picture wait (400 ms). A later event without a
+    // picture waits as long, and timers of equal length fire in order: once that event's
+    // snapshot is stored, this event's wait is over, and any snapshot for it would be stored too.
+    expect((await post(alertXml('VMD'))).status).toBe(200);
+    const marker = await eventually(async () => received.find((e) => e.kind === 'motion'));
+    await eventually(async () => pictures.includes(marker.id));
+    expect(pictures.filter((id) => id === event.id)).toHaveLength(1);
+    expect(await readFile(stored)).toEqual(jpeg);
+    // At most the later event's snapshot reached the camera (pictures are cached for a second).
+    expect(camera.countRequests(SNAPSHOT_PATH)).toBeLessThanOrEqual(snapshotsBefore + 1);
   });
 
   it('a binary private-format post is refused with a clear log line', async () => {
