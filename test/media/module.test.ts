@@ -219,6 +219,57 @@ describe('file mode', () => {
   });
 });
 
+describe('devices the gateway must not log in to', () => {
+  it('lose their paths while their logins are on hold (no viewer makes MediaMTX retry a refused password)', async () => {
+    const store = await openStore();
+    const bus = new Bus();
+    const front = await store.devices.insert(device('Front'));
+    const back = await store.devices.insert(device('Back'));
+    for (const each of [front, back]) {
+      await store.channels.replaceForDevice(each.id, [channel(1, 'Cam', [stream(1, 'H.264', 1920)])]);
+    }
+    const held = new Set<string>();
+    const ports = await mediaPorts();
+    const { media, dataDir } = await startMedia(
+      store,
+      bus,
+      { mode: 'file', ...ports },
+      { contactHeld: (deviceId: string) => held.has(deviceId) },
+    );
+    const file = join(dataDir, 'mediamtx', 'mediamtx.yml');
+    const pathNames = () => Object.keys(parse(readFileSync(file, 'utf8')).paths).sort();
+    expect(pathNames()).toEqual(['back/main', 'front/main']);
+    const health = (deviceId: string, state: 'auth-failed' | 'online') => ({
+      deviceId,
+      state,
+      lastError: null,
+      lastErrorCode: state === 'online' ? null : 'bad_credentials',
+      lastSeen: null,
+      since: new Date().toISOString(),
+      nextAttemptAt: null,
+    });
+
+    held.add(front.id);
+    bus.emit('device.health', health(front.id, 'auth-failed'));
+    await until(
+      () => pathNames().join() === 'back/main',
+      3000,
+      () => `paths: ${pathNames().join()}`,
+    );
+    const [frontChannel] = await store.channels.listByDevice(front.id);
+    expect(media.streams(frontChannel!.id, 'h')[0]!.note).toMatch(/refuses the login/);
+
+    held.delete(front.id);
+    bus.emit('device.health', health(front.id, 'online'));
+    await until(
+      () => pathNames().length === 2,
+      3000,
+      () => `paths: ${pathNames().join()}`,
+    );
+    expect(media.streams(frontChannel!.id, 'h')[0]!.note).toBeNull();
+  });
+});
+
 describe('external mode', () => {
   // The user's MediaMTX keeps its control API behind a login, as it should.
   const USER_API = { user: 'ops', password: 'Ops-Api-Pass-1' };

@@ -48,6 +48,12 @@ export interface MediaModuleDeps {
   externalCheckMs?: number;
   /** Where the engine gauges go (the gateway's /metrics); tests may leave it out. */
   metrics?: Registry;
+  /**
+   * Whether the gateway must not log in to a device now (password refused, device locked, another
+   * device at the address): its paths are taken out, since each viewer would make MediaMTX try
+   * the refused password again and bring the device closer to locking the account.
+   */
+  contactHeld?: (deviceId: string) => boolean;
 }
 
 const CHANGE_DEBOUNCE_MS = 100;
@@ -67,6 +73,8 @@ export class MediaModule implements Module {
   private lastError: string | null = null;
   private streamPaths: StreamPath[] = [];
   private readonly talkPaths = new Set<string>();
+  /** Devices whose paths are out because the gateway must not log in to them now. */
+  private readonly heldDevices = new Set<string>();
   /**
    * Paths hikbridge wrote into a MediaMTX it does not own: only those may be deleted there. Kept
    * in the store, so a device removed while hikbridge was down still loses its paths.
@@ -135,6 +143,7 @@ export class MediaModule implements Module {
       bus.on('device.updated', onChange),
       bus.on('device.removed', onChange),
       bus.on('channels.changed', onChange),
+      bus.on('device.health', ({ deviceId }) => this.followContactHold(deviceId)),
     );
     if (settings.mode === 'file') {
       await this.writeConfigFile();
@@ -219,6 +228,7 @@ export class MediaModule implements Module {
       expiresAt: Date.now() + this.deps.settings.viewerTokenMinutes * 60_000,
     });
     const defaultNo = this.defaultStreamNo(paths);
+    const held = this.deps.contactHeld?.(paths[0]!.deviceId) ?? false;
     return paths.map(({ name, stream }) => {
       const playable = browserPlayable(stream.codec);
       return {
@@ -232,10 +242,13 @@ export class MediaModule implements Module {
         fps: stream.fps,
         browserPlayable: playable,
         default: stream.streamNo === defaultNo,
-        note: playable
-          ? null
-          : `${stream.codec} plays in few browsers; watch an H.264 stream in the browser, or set this ` +
-            'stream to H.264 in the camera.',
+        note: held
+          ? 'Off while the device refuses the login (or another device answers at its address): fix the ' +
+            'password or press "retry login" on the device.'
+          : playable
+            ? null
+            : `${stream.codec} plays in few browsers; watch an H.264 stream in the browser, or set this ` +
+              'stream to H.264 in the camera.',
         urls: streamUrls(host, this.deps.settings, name, token),
       };
     });
@@ -327,8 +340,22 @@ export class MediaModule implements Module {
     });
   }
 
+  /** Re-syncs when a device's logins go on hold or come off it. */
+  private followContactHold(deviceId: string): void {
+    const held = this.deps.contactHeld?.(deviceId) ?? false;
+    if (held === this.heldDevices.has(deviceId)) return;
+    if (held) this.heldDevices.add(deviceId);
+    else this.heldDevices.delete(deviceId);
+    this.deps.logger.info(
+      { deviceId, held },
+      held ? 'stream paths of a device on hold taken out' : 'stream paths back',
+    );
+    this.scheduleSync();
+  }
+
   private async desiredPaths(): Promise<Map<string, PathConfig>> {
-    const paths = new Map<string, PathConfig>(this.streamPaths.map((path) => [path.name, path.config]));
+    const usable = this.streamPaths.filter((path) => !this.deps.contactHeld?.(path.deviceId));
+    const paths = new Map<string, PathConfig>(usable.map((path) => [path.name, path.config]));
     for (const talk of this.talkPaths) paths.set(talk, publisherPath());
     return paths;
   }
@@ -435,6 +462,7 @@ export const mediaModule = defineModule({
   settings: (config) => config.media,
   create: ({ modules, gateway, loggerFor, ...context }) => {
     const auth = modules.get(authModule);
+    const devices = modules.get(devicesModule);
     const media = new MediaModule({
       ...context,
       engineLogger: loggerFor('mediamtx'),
@@ -442,10 +470,13 @@ export const mediaModule = defineModule({
       publicUrl: gateway.publicUrl,
       secretKey: gateway.secretKey,
       verifyCredentials: (credentials) => auth.service.verifyViewer(credentials),
+      contactHeld: (deviceId) =>
+        devices.supervisor.loginBlock(deviceId) !== undefined ||
+        devices.health(deviceId)?.lastErrorCode === 'wrong_device',
       ...(gateway.onProgress ? { onProgress: gateway.onProgress } : {}),
     });
     if (context.settings.enabled) {
-      modules.get(devicesModule).setSnapshotFallback((channelId) => media.grabFrame(channelId));
+      devices.setSnapshotFallback((channelId) => media.grabFrame(channelId));
     }
     return media;
   },
