@@ -81,7 +81,10 @@ export const eventsSection = section({
     ),
   maxEventAgeSeconds: wholeNumber(1)
     .default(300)
-    .describe('Alerts whose device time is older than this are replays of the past and are dropped.'),
+    .describe(
+      'Alerts older than this by the device’s own clock (its offset from ours is learned, so a camera ' +
+        'without NTP keeps its events) are replays of the past and are dropped, counted and logged.',
+    ),
   snapshotOnStart: z
     .boolean()
     .default(true)
