@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../src/core/store/types.ts';
-import { parseCommand } from '../../src/modules/mqtt/commands.ts';
+import { lockCommandFor, parseCommand } from '../../src/modules/mqtt/commands.ts';
 import { backoffDelay, MqttConnection } from '../../src/modules/mqtt/connection.ts';
 import {
   discoveryMessages,
@@ -286,6 +286,15 @@ describe('commands', () => {
       channelId: 'ch-1',
       channelNo: 1,
     });
+  });
+
+  it('LOCK sends close where listed, else resume, else nothing', () => {
+    expect(lockCommandFor(undefined)).toBe('close');
+    expect(lockCommandFor(['open', 'close', 'alwaysOpen', 'resume'])).toBe('close');
+    // The captured door station without close (test/fixtures/doorbell/other).
+    expect(lockCommandFor(['open', 'alwaysOpen', 'resume'])).toBe('resume');
+    expect(lockCommandFor(['open'])).toEqual({ refused: expect.stringContaining('it lists: open') });
+    expect(lockCommandFor([])).toEqual({ refused: expect.stringContaining('it lists: none') });
   });
 
   it('"Retry login" takes PRESS only, and stays available while the device is not', () => {

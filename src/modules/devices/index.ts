@@ -12,6 +12,7 @@ import { defineModule, type Module } from '../../core/module.ts';
 import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import { type DoctorReport, runDoctor } from '../../diagnostics/doctor.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
+import { attr } from '../../protocols/isapi/xml.ts';
 import { baseUrlOf, snapshotRequestFor } from './connect.ts';
 import { loginBlockedError } from './login-policy.ts';
 import { registerDeviceMetrics } from './metrics.ts';
@@ -182,6 +183,31 @@ export class DevicesModule implements Module {
       throw error;
     }
     this.deps.logger.info({ deviceId, door, command }, 'door command sent');
+  }
+
+  /**
+   * The door commands the device lists (`cmd opt` of RemoteControl/door/capabilities), or
+   * undefined when it does not say. Not every door station lists `close`: one captured lists
+   * `open,alwaysOpen,resume` (test/fixtures/doorbell/other).
+   */
+  async doorCommands(deviceId: string): Promise<string[] | undefined> {
+    const device = await this.registry.get(deviceId);
+    const client = this.supervisor.client(device.id);
+    if (!client) throw disabledError(device);
+    this.assertMayContact(device);
+    try {
+      const doc = await client.optional(() =>
+        client.getXml('/ISAPI/AccessControl/RemoteControl/door/capabilities'),
+      );
+      const listed = attr(doc?.node, 'cmd', 'opt');
+      return listed
+        ?.split(',')
+        .map((command) => command.trim())
+        .filter(Boolean);
+    } catch (error) {
+      if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
+      throw error;
+    }
   }
 
   /**

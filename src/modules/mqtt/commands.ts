@@ -19,6 +19,21 @@ const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'ope
 
 const MAX_PAYLOAD_BYTES = 64;
 
+/**
+ * What LOCK sends, given the door commands the device lists (undefined: it does not say, so
+ * `close` is tried and the device decides). A door station may list no `close` (one capture:
+ * `open,alwaysOpen,resume`): its lock closes by itself after an `open`, and the only lasting
+ * unlocked state it has is `alwaysOpen`, which `resume` ends. So LOCK sends `resume` there; a
+ * door with neither is refused rather than sent a command it rejects.
+ */
+export function lockCommandFor(listed: readonly string[] | undefined): DoorCommand | { refused: string } {
+  if (!listed || listed.includes('close')) return 'close';
+  if (listed.includes('resume')) return 'resume';
+  return {
+    refused: `the device lists no close or resume door command (it lists: ${listed.join(', ') || 'none'})`,
+  };
+}
+
 export function parseCommand(view: DeviceView, key: string, payload: string): Command | string {
   const entity = view.entities.find((candidate) => candidate.key === key);
   if (!entity) return `no entity "${key}" on this device`;
@@ -42,6 +57,8 @@ export interface CommandDeps {
   logger: Logger;
   view: (deviceId: string) => DeviceView | undefined;
   doorCommand: (deviceId: string, door: number, command: DoorCommand) => Promise<void>;
+  /** The door commands the device lists, undefined when it does not say (DevicesModule.doorCommands). */
+  doorCommands: (deviceId: string) => Promise<readonly string[] | undefined>;
   /** Lifts the device's login hold and tries once (DevicesModule.retryLogin). */
   retryLogin: (deviceId: string) => Promise<unknown>;
   snapshots: SnapshotPublisher;
@@ -85,7 +102,7 @@ export class CommandHandler {
   private async run(deviceId: string, command: Command, topic: string): Promise<void> {
     try {
       if (command.type === 'door') {
-        await this.deps.doorCommand(deviceId, command.door, command.command);
+        await this.door(deviceId, command.door, command.command);
         return;
       }
       if (command.type === 'retry-login') {
@@ -100,5 +117,27 @@ export class CommandHandler {
     } catch (error) {
       this.deps.logger.warn({ topic, err: error }, 'MQTT command failed');
     }
+  }
+
+  private async door(deviceId: string, door: number, command: DoorCommand): Promise<void> {
+    if (command !== 'close') {
+      await this.deps.doorCommand(deviceId, door, command);
+      return;
+    }
+    const lock = lockCommandFor(await this.deps.doorCommands(deviceId));
+    if (typeof lock !== 'string') {
+      this.deps.logger.warn(
+        { deviceId, door, problem: lock.refused },
+        'LOCK refused: the door cannot be locked remotely',
+      );
+      return;
+    }
+    if (lock !== 'close') {
+      this.deps.logger.info(
+        { deviceId, door, command: lock },
+        'LOCK sent as resume: the door has no close command; resume ends a remain-open, and its lock closes by itself after an open',
+      );
+    }
+    await this.deps.doorCommand(deviceId, door, lock);
   }
 }

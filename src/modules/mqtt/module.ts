@@ -55,7 +55,7 @@ export interface MqttModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'health' | 'retryLogin'>;
+  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin'>;
   settings: MqttSettings;
   /** Where the connection gauge and the dropped-message counter go (/metrics); tests may leave it out. */
   metrics?: Registry;
@@ -116,6 +116,7 @@ export class MqttModule implements Module {
       logger,
       view: (deviceId) => this.views.get(deviceId),
       doorCommand: (deviceId, door, command) => deps.devices.doorCommand(deviceId, door, command),
+      doorCommands: (deviceId) => deps.devices.doorCommands(deviceId),
       retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
       snapshots: this.snapshots,
       clearRetained: (topic) => this.send(topic, '', true, 'config'),
