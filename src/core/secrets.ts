@@ -180,6 +180,11 @@ export function encryptSecret(key: Buffer, plaintext: string): string {
   return FORMAT_PREFIX + Buffer.concat([iv, tag, ciphertext]).toString('base64');
 }
 
+/** Whether a stored value is in the encrypted format (and not text written before encryption). */
+export function isEncryptedSecret(stored: string): boolean {
+  return typeof stored === 'string' && stored.startsWith(FORMAT_PREFIX);
+}
+
 export function decryptSecret(key: Buffer, stored: string): string {
   assertKey(key);
   if (typeof stored !== 'string' || !stored.startsWith(FORMAT_PREFIX)) {

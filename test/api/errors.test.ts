@@ -22,7 +22,10 @@ describe('HTTP layer errors', () => {
 
   it('a __proto__ or constructor key in a body is named as such, and nothing changes', async () => {
     const before = (await gw.api('GET', '/api/v1/tokens')).json.length;
-    for (const raw of ['{"__proto__":{"admin":true},"name":"x"}', '{"name":"x","constructor":{"prototype":{}}}']) {
+    for (const raw of [
+      '{"__proto__":{"admin":true},"name":"x"}',
+      '{"name":"x","constructor":{"prototype":{}}}',
+    ]) {
       const answer = await gw.api('POST', '/api/v1/tokens', { raw });
       expect(answer.status).toBe(400);
       expect(answer.json.error.code).toBe('invalid_input');

@@ -9,7 +9,10 @@ describe('SecretScan', () => {
     for (const [text, form] of [
       [`login with ${SECRET}`, 'plain text'],
       [`rtsp://admin:${encodeURIComponent(SECRET)}@cam/1`, 'URL-encoded'],
-      [`Authorization: Basic ${Buffer.from(`installer:${SECRET}`).toString('base64')}`, 'base64 of installer:password'],
+      [
+        `Authorization: Basic ${Buffer.from(`installer:${SECRET}`).toString('base64')}`,
+        'base64 of installer:password',
+      ],
     ] as const) {
       const scan = new SecretScan();
       scan.addSecretsFromBody({ username: 'installer', password: SECRET });

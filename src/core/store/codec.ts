@@ -3,7 +3,7 @@
  * kind); inserts, patches and reads all go through it, so a field cannot be forgotten in one
  * path but not another, and dialect differences live only here.
  */
-import { decryptSecret, encryptSecret, SecretDecryptError } from '../secrets.ts';
+import { decryptSecret, encryptSecret, isEncryptedSecret, SecretDecryptError } from '../secrets.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -11,7 +11,7 @@ export type Dialect = 'sqlite' | 'postgres';
  * plain: as is. bool: 0/1 on SQLite. json: JSON text in, parsed out. time: normalized ISO
  * string in, ISO string out. secret: encrypted in, decrypted out.
  */
-export type FieldKind = 'plain' | 'bool' | 'json' | 'time' | 'secret';
+export type FieldKind = 'plain' | 'bool' | 'json' | 'time' | 'secret' | 'secret-url';
 
 /** Every field of record R mapped to a column of table T. */
 export type FieldMap<R, T> = {
@@ -56,6 +56,7 @@ export class Codec {
       case 'time':
         return toIsoTime(value as string | Date);
       case 'secret':
+      case 'secret-url':
         return encryptSecret(this.#key, String(value));
     }
   }
@@ -74,6 +75,9 @@ export class Codec {
         return value instanceof Date ? value.toISOString() : value;
       case 'secret':
         return decryptSecret(this.#key, value as string);
+      case 'secret-url':
+        // Older versions kept these URLs as they were typed; such a value is read as it is.
+        return isEncryptedSecret(value as string) ? decryptSecret(this.#key, value as string) : value;
     }
   }
 

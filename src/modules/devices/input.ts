@@ -4,7 +4,13 @@
  */
 import { isIP } from 'node:net';
 import { InputError } from '../../core/errors.ts';
-import { isSha256Fingerprint, normalizeFingerprint } from '../../protocols/http/index.ts';
+import {
+  checkUserUrl,
+  isSha256Fingerprint,
+  normalizeFingerprint,
+  URL_RULES,
+  UrlPolicyError,
+} from '../../protocols/http/index.ts';
 
 export interface DeviceInput {
   name?: string;
@@ -62,23 +68,42 @@ export function checkFingerprint(value: string): string {
   return normalizeFingerprint(value);
 }
 
+/**
+ * A snapshot override: http(s) only (protocols/http/url-policy.ts). It may carry its own
+ * `user:password`, which go to its own origin only; the device's login never goes to another
+ * origin. `{channel}` and `{stream}` are filled in per channel.
+ */
 export function checkSnapshotUrl(value: string): string {
-  let url: URL;
   try {
-    url = new URL(value.replaceAll('{channel}', '1').replaceAll('{stream}', '101'));
-  } catch {
-    throw new InputError(
-      'snapshotUrlOverride: not a URL (expected http://host[:port]/path)',
-      'snapshotUrlOverride',
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(
-      'snapshotUrlOverride: only http:// and https:// URLs are supported',
-      'snapshotUrlOverride',
-    );
+    checkUserUrl(value.replaceAll('{channel}', '1').replaceAll('{stream}', '101'), URL_RULES.snapshot);
+  } catch (error) {
+    if (error instanceof UrlPolicyError) throw new InputError(error.message, 'snapshotUrlOverride');
+    throw error;
   }
   return value;
+}
+
+/** A URL as it may be shown: a password in it replaced by ***. */
+export function maskUrlPassword(value: string | null): string | null {
+  if (!value) return value;
+  const start = value.indexOf('//') + 2;
+  if (start < 2) return value;
+  const ends = ['/', '?', '#'].map((mark) => value.indexOf(mark, start)).filter((index) => index >= 0);
+  const authorityEnd = ends.length > 0 ? Math.min(...ends) : value.length;
+  // The last @ of the authority ends the user info, as URL parsers read it.
+  const at = value.lastIndexOf('@', authorityEnd);
+  if (at < start) return value;
+  const colon = value.indexOf(':', start);
+  if (colon < 0 || colon > at) return value;
+  return `${value.slice(0, colon + 1)}***${value.slice(at)}`;
+}
+
+/**
+ * An override sent back as the API showed it (password as ***) keeps the stored password, so
+ * editing another part of a form does not wipe it.
+ */
+export function keepStoredPassword(incoming: string, stored: string | null): string {
+  return stored && incoming !== stored && maskUrlPassword(stored) === incoming ? stored : incoming;
 }
 
 export function checkChannels(value: number[]): number[] {

@@ -19,6 +19,7 @@ import {
   checkStreamNo,
   type DeviceInput,
   type DevicePatch,
+  keepStoredPassword,
 } from './input.ts';
 import { CURRENT_SETTINGS_VERSION } from './settings-version.ts';
 
@@ -85,6 +86,12 @@ export class DeviceRegistry {
   async update(id: string, patch: DevicePatch): Promise<DeviceRecord> {
     const current = await this.get(id);
     const changes = normalizePatch(patch);
+    if (changes.snapshotUrlOverride) {
+      changes.snapshotUrlOverride = keepStoredPassword(
+        changes.snapshotUrlOverride,
+        current.snapshotUrlOverride,
+      );
+    }
     const next = { ...current, ...changes };
     // Credentials given again count even when unchanged: the user says they fixed them (on the
     // device, say), which must lift a login hold like any change would.

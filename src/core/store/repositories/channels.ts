@@ -19,7 +19,7 @@ const CHANNEL_FIELDS: FieldMap<ChannelRecord, ChannelsTable> = {
   enabled: ['enabled', 'bool'],
   online: ['online', 'bool'],
   streams: ['streams', 'json'],
-  snapshotUrlOverride: ['snapshot_url_override', 'plain'],
+  snapshotUrlOverride: ['snapshot_url_override', 'secret-url'],
   defaultStream: ['default_stream', 'plain'],
   createdAt: ['created_at', 'time'],
   updatedAt: ['updated_at', 'time'],

@@ -16,7 +16,7 @@ const DEVICE_FIELDS: FieldMap<DeviceRecord, DevicesTable> = {
   tlsFingerprint: ['tls_fingerprint', 'plain'],
   insecureTls: ['insecure_tls', 'bool'],
   httpPortOverride: ['http_port_override', 'plain'],
-  snapshotUrlOverride: ['snapshot_url_override', 'plain'],
+  snapshotUrlOverride: ['snapshot_url_override', 'secret-url'],
   channelOverride: ['channel_override', 'json'],
   defaultStream: ['default_stream', 'plain'],
   kind: ['kind', 'plain'],

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { NotFoundError } from '../../../core/errors.ts';
 import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
-import { checkSnapshotUrl } from '../input.ts';
+import { checkSnapshotUrl, keepStoredPassword } from '../input.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
 import { ChannelPatchBody, ChannelView, SnapshotQuery } from './schemas.ts';
 import { channelView } from './views.ts';
@@ -60,6 +60,9 @@ export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): voi
         await devices.registry.setChannelEnabled(channel.id, body.enabled);
       }
       const { enabled: _enabled, ...rest } = body;
+      if (rest.snapshotUrlOverride) {
+        rest.snapshotUrlOverride = keepStoredPassword(rest.snapshotUrlOverride, channel.snapshotUrlOverride);
+      }
       const updated =
         Object.keys(rest).length > 0
           ? await store.channels.update(channel.id, rest)

@@ -1,10 +1,15 @@
 /** Records as the API shows them: no secrets, health and derived stream facts added. */
 import type { DeviceHealth } from '../../../core/bus.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord, StreamRecord } from '../../../core/store/types.ts';
+import { maskUrlPassword } from '../input.ts';
 
 export function deviceView(device: DeviceRecord, health: DeviceHealth | undefined) {
   const { password: _secret, settingsVersion: _version, ...visible } = device;
-  return { ...visible, health: health ?? null };
+  return {
+    ...visible,
+    snapshotUrlOverride: maskUrlPassword(device.snapshotUrlOverride),
+    health: health ?? null,
+  };
 }
 
 /** Browsers decode H.264 everywhere; H.265 only in some (Safari, recent Chromium with hardware support). */
@@ -32,7 +37,7 @@ export function channelView(channel: ChannelRecord, device?: DeviceRecord) {
     model: channel.model,
     enabled: channel.enabled,
     online: channel.online,
-    snapshotUrlOverride: channel.snapshotUrlOverride,
+    snapshotUrlOverride: maskUrlPassword(channel.snapshotUrlOverride),
     defaultStream: channel.defaultStream,
     preferredStream: preferredStream(channel, device)?.id ?? null,
     streams: channel.streams.map((stream) => ({ ...stream, browserCompatible: isBrowserCompatible(stream) })),
