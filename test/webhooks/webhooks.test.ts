@@ -90,6 +90,30 @@ function sign(timestamp: string, body: string): string {
 }
 
 describe('delivery', () => {
+  it('user:password in the URL go to that URL as Basic auth, and never show in the log', async () => {
+    const store = await openStore();
+    const server = await receiver();
+    const withLogin = server.url().replace('http://', 'http://crm:Hook-Login-77@');
+    const { bus, logs } = await startWebhooks(store, { crm: { url: withLogin, secret: SECRET } });
+    bus.emit('event', gatewayEvent(1));
+    await waitFor(() => server.delivered().length === 1);
+    expect(server.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('crm:Hook-Login-77').toString('base64')}`,
+    );
+    expect(logs()).not.toContain('Hook-Login-77');
+  });
+
+  it('refuses a URL with spaces or control characters when the configuration is read', () => {
+    const problem = () =>
+      loadConfig({
+        env: {},
+        overrides: {
+          webhooks: { subscriptions: { crm: { url: 'http://example.com/a b', secret: SECRET } } },
+        },
+      });
+    expect(problem).toThrow(/webhooks\.subscriptions\.crm\.url: .*spaces or control characters/);
+  });
+
   it('POSTs the event as signed JSON with the documented headers', async () => {
     const store = await openStore();
     const server = await receiver();

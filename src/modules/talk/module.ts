@@ -14,11 +14,13 @@
  * This file orchestrates: it owns the sessions (in memory), one per device speaker, a bounded
  * number overall, and decides when each starts and ends.
  */
+
 import type { Bus } from '../../core/bus.ts';
 import { AppError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
 import type { ChannelRecord, DeviceRecord, Store } from '../../core/store/types.ts';
+import { checkUserUrl, URL_RULES, UrlPolicyError } from '../../protocols/http/url-policy.ts';
 import { redactUrl } from '../../protocols/isapi/client.ts';
 import type { TwoWayAudioChannel } from '../../protocols/isapi/two-way-audio.ts';
 import type { DevicesModule } from '../devices/index.ts';
@@ -363,6 +365,14 @@ export class TalkModule implements Module {
           `source.url: "${redactUrl(source.url)}" is not a supported source; use ${[...this.settings.allowedUrlSchemes].join(', ')} URLs`,
           'source.url',
         );
+      }
+      try {
+        // The one policy for user-given URLs: length, no control characters, user info only for its own origin.
+        checkUserUrl(source.url, URL_RULES.talkSource);
+      } catch (error) {
+        if (error instanceof UrlPolicyError)
+          throw new InputError(`source.url: ${error.message}`, 'source.url');
+        throw error;
       }
       return { kind: 'url', url: source.url };
     }

@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
+import { checkUserUrl, URL_RULES } from '../../protocols/http/url-policy.ts';
 
 export interface DeliveryRequest {
   url: string;
@@ -20,9 +21,6 @@ export type DeliveryResult =
   | { ok: true; status: number }
   | { ok: false; status: number | null; error: string; aborted: boolean };
 
-/** Enough of an answer to see what the receiver said; the rest is discarded unread. */
-const MAX_ANSWER_BYTES = 64 * 1024;
-
 export function signature(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
@@ -30,9 +28,12 @@ export function signature(secret: string, timestamp: number, body: string): stri
 export async function deliver(attempt: DeliveryRequest): Promise<DeliveryResult> {
   const timestamp = Math.floor(Date.now() / 1000);
   try {
-    const answer = await request(attempt.url, {
+    // user:password in the URL go to that URL's origin only, as Basic; undici follows no redirect.
+    const { url, credentials } = checkUserUrl(attempt.url, URL_RULES.webhook);
+    const answer = await request(url, {
       method: 'POST',
       headers: {
+        ...(credentials ? { authorization: basicAuthorization(credentials) } : {}),
         'content-type': 'application/json',
         'user-agent': 'hikbridge-webhooks',
         'x-hikbridge-event-id': attempt.eventId,
@@ -45,13 +46,17 @@ export async function deliver(attempt: DeliveryRequest): Promise<DeliveryResult>
       // headersTimeout does not cover connecting; the overall limit does.
       signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(attempt.timeoutMs)]),
     });
-    await answer.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => undefined);
+    await answer.body.dump({ limit: URL_RULES.webhook.maxResponseBytes }).catch(() => undefined);
     const status = answer.statusCode;
     if (status >= 200 && status < 300) return { ok: true, status };
     return { ok: false, status, error: `HTTP ${status}`, aborted: false };
   } catch (error) {
     return { ok: false, status: null, error: describe(error), aborted: attempt.signal.aborted };
   }
+}
+
+function basicAuthorization(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
 /** A code or name, never the message: some carry the request URL, which may hold a token. */

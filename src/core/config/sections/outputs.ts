@@ -1,5 +1,6 @@
 /** Configuration sections. Where events go out: webhooks and MQTT. */
 import { z } from 'zod';
+import { checkUserUrl, URL_RULES, UrlPolicyError } from '../../../protocols/http/url-policy.ts';
 import { EVENT_KINDS } from '../../events.ts';
 import { configFieldMeta, secret, section, topicPrefix, wholeNumber } from '../schema-parts.ts';
 
@@ -134,7 +135,18 @@ export const mqttSection = section({
 function webhookSubscription() {
   const list = <T extends z.ZodType>(item: T) => z.array(item).optional();
   return z.strictObject({
-    url: z.url({ protocol: /^https?$/ }).register(configFieldMeta, { expects: 'an http:// or https:// URL' }),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .superRefine((url, context) => {
+        // The one policy for user-given URLs (length, characters; user info only for its own origin).
+        try {
+          checkUserUrl(url, URL_RULES.webhook);
+        } catch (error) {
+          if (!(error instanceof UrlPolicyError)) throw error;
+          context.addIssue({ code: 'custom', message: error.message.replace(/^webhook url: /, '') });
+        }
+      })
+      .register(configFieldMeta, { expects: 'an http:// or https:// URL' }),
     secret: secret(z.string().min(16)),
     events: z
       .strictObject({
