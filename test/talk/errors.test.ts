@@ -2,8 +2,11 @@
  * Why a talk session does not start, and that a refusal leaves nothing behind: no open device
  * session, no ffmpeg process, the speaker free for the next try.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DeviceOperationError } from '../../src/core/errors.ts';
@@ -145,6 +148,32 @@ describe('talk: the source is not usable', () => {
     ).rejects.toMatchObject({
       code: 'invalid_input',
     });
+  });
+
+  it('a source URL that redirects elsewhere is not followed: its credentials stay with their origin', async () => {
+    const h = await harness();
+    const { deviceId } = await h.addSim({ profile: 'camera' });
+    const elsewhere: Array<string | undefined> = [];
+    const other = createServer((request, response) => {
+      elsewhere.push(request.headers.authorization);
+      response.writeHead(404).end();
+    });
+    const redirecting = createServer((_request, response) => {
+      const { port } = other.address() as AddressInfo;
+      response.writeHead(302, { location: `http://127.0.0.1:${port}/tone.wav` }).end();
+    });
+    for (const server of [other, redirecting]) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    }
+    try {
+      const { port } = redirecting.address() as AddressInfo;
+      await expect(
+        h.talk.startSession({ deviceId, source: { url: `http://pa:Talk-Src-Pass@127.0.0.1:${port}/a.wav` } }),
+      ).rejects.toThrow(/could not be read/);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      for (const server of [other, redirecting]) server.close();
+    }
   });
 
   it('ffmpeg missing is said plainly', async () => {

@@ -45,6 +45,8 @@ export function ffmpegArgs(input: TranscodeInput, codec: G711Codec): string[] {
     // TCP keeps RTSP audio intact through NAT and loss; live inputs should not be buffered.
     if (scheme === 'rtsp' || scheme === 'rtsps') args.push('-rtsp_transport', 'tcp');
     if (isLiveUrl(input.url)) args.push('-fflags', 'nobuffer');
+    // A redirect could take the URL's own credentials to another origin (url-policy.ts: none followed).
+    if (scheme === 'http' || scheme === 'https') args.push('-max_redirects', '0');
     args.push('-i', input.url);
   } else {
     if (input.format) args.push('-f', input.format);
