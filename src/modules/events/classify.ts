@@ -2,7 +2,8 @@
  * Maps what devices send (ISAPI eventType, access-control major/minor codes) to the common
  * event kinds. Kept as tables so adding a device's event is one line.
  */
-import type { EventKind } from '../../core/events.ts';
+import type { DetectionTarget, EventKind } from '../../core/events.ts';
+import type { RawAlert } from '../../protocols/isapi/alert-stream/index.ts';
 
 /** ISAPI `eventType` (lower-cased) -> kind. */
 const EVENT_TYPES: Record<string, EventKind> = {
@@ -57,3 +58,28 @@ export function kindOfAccessCode(major: number, minor: number): EventKind {
 }
 
 export { isLasting } from '../../core/events.ts';
+
+const KNOWN_TARGETS: ReadonlySet<string> = new Set(['human', 'vehicle', 'face', 'animal']);
+
+/** Detection targets of an alert, in the common model's words. */
+export function targetsOf(alert: RawAlert): DetectionTarget[] {
+  const targets = new Set<DetectionTarget>();
+  for (const detection of alert.detections) {
+    if (!detection.target) continue;
+    targets.add(KNOWN_TARGETS.has(detection.target) ? (detection.target as DetectionTarget) : 'other');
+  }
+  return [...targets];
+}
+
+/** What an alert says beyond kind and time, kept with the event. */
+export function attributesOf(alert: RawAlert): Record<string, unknown> {
+  const attributes: Record<string, unknown> = { eventType: alert.eventType };
+  if (alert.relationEvent) attributes.relationEvent = alert.relationEvent;
+  if (alert.channelName) attributes.channelName = alert.channelName;
+  if (alert.description) attributes.description = alert.description;
+  if (alert.detections.length > 0) attributes.detections = alert.detections;
+  if (alert.access) attributes.access = alert.access;
+  if (alert.inputPortId !== null) attributes.inputPort = alert.inputPortId;
+  if (Object.keys(alert.extra).length > 0) attributes.extra = alert.extra;
+  return attributes;
+}

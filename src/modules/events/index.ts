@@ -16,7 +16,7 @@ import { withDeviceZone } from '../../protocols/isapi/clock.ts';
 import { type DevicesModule, devicesModule } from '../devices/index.ts';
 import { AlertConnection } from './alert-connection.ts';
 import { type CallState, CallStatusPoller } from './call-status.ts';
-import { isLasting, kindOfAccessCode, kindOfEventType } from './classify.ts';
+import { attributesOf, isLasting, kindOfAccessCode, kindOfEventType, targetsOf } from './classify.ts';
 import { DeviceClock } from './device-clock.ts';
 import { type EpisodeKey, EpisodeTracker } from './episodes.ts';
 import { EventWriter, isJpeg, newEventId, SnapshotFiles } from './event-store.ts';
@@ -480,29 +480,6 @@ export class EventsModule implements Module {
       setTimeout(() => this.pendingPictures.delete(event.id), 60_000).unref();
     }
   }
-}
-
-const KNOWN_TARGETS: ReadonlySet<string> = new Set(['human', 'vehicle', 'face', 'animal']);
-
-function targetsOf(alert: RawAlert): DetectionTarget[] {
-  const targets = new Set<DetectionTarget>();
-  for (const detection of alert.detections) {
-    if (!detection.target) continue;
-    targets.add(KNOWN_TARGETS.has(detection.target) ? (detection.target as DetectionTarget) : 'other');
-  }
-  return [...targets];
-}
-
-function attributesOf(alert: RawAlert): Record<string, unknown> {
-  const attributes: Record<string, unknown> = { eventType: alert.eventType };
-  if (alert.relationEvent) attributes.relationEvent = alert.relationEvent;
-  if (alert.channelName) attributes.channelName = alert.channelName;
-  if (alert.description) attributes.description = alert.description;
-  if (alert.detections.length > 0) attributes.detections = alert.detections;
-  if (alert.access) attributes.access = alert.access;
-  if (alert.inputPortId !== null) attributes.inputPort = alert.inputPortId;
-  if (Object.keys(alert.extra).length > 0) attributes.extra = alert.extra;
-  return attributes;
 }
 
 export const eventsModule = defineModule({
