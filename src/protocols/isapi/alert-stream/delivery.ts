@@ -26,6 +26,8 @@ export class PartDelivery {
   /** Its Content-Type value, relative to partStart (typeStart -1: none). */
   typeStart = -1;
   typeEnd = -1;
+  /** With typeStart -1: the Content-Type read before an over-long header line ('' none). */
+  typeText = '';
   /** The buffer being read is reused after the call (the accumulator): pictures are copied. */
   bufferReused = false;
   private lastAlert: RawAlert | null = null;
@@ -154,7 +156,7 @@ export class PartDelivery {
 
   /** The part's Content-Type, read from its header (still in `buf` at `partStart`). */
   private contentType(buf: Buffer): string {
-    if (this.typeStart < 0) return '';
+    if (this.typeStart < 0) return this.typeText;
     return buf.toString('latin1', this.partStart + this.typeStart, this.partStart + this.typeEnd);
   }
 }

@@ -15,7 +15,10 @@ export const MORE = -2;
 /** Not a delimiter / not what was expected. */
 export const NO = -1;
 
-/** Longest header block we read; a part without a blank line within it is unreadable. */
+/**
+ * Header bytes held at once. A header line still open when this window is full is over-long:
+ * it is skipped (not held) and the headers are read on after it (see readHead).
+ */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Longest run of blank lines / spaces accepted between a body and the next delimiter. */
 export const MAX_GAP_BYTES = 1024;
@@ -160,11 +163,16 @@ export interface PartHead {
   typeStart: number;
   typeEnd: number;
   contentLength: number;
+  /** HEAD_LONG_LINE: where the over-long line starts, and how many header lines came before it. */
+  lineStart: number;
+  headers: number;
 }
 
 export const HEAD_OK = 1;
 export const HEAD_MORE = 0;
 export const HEAD_BAD = -1;
+/** A header line (`Name:` ...) does not end within MAX_HEADER_BYTES: the caller skips it. */
+export const HEAD_LONG_LINE = 2;
 
 const LT_BYTE = 0x3c;
 const LBRACE = 0x7b;
@@ -173,28 +181,38 @@ const CONTENT_TYPE = Buffer.from('content-type:');
 const CONTENT_LENGTH = Buffer.from('content-length:');
 
 /**
- * The header block of a part starting at `start` (just after its delimiter line), read as bytes
- * (no string per line). Tolerates LF line ends, blank lines before the headers, and a body that
- * starts without any header or blank line (its first line begins with `<` or `{`).
+ * The header block of a part starting at `start` (just after its delimiter line, or just after
+ * an over-long line when `headersBefore` lines were read before it), read as bytes (no string
+ * per line). Tolerates LF line ends, blank lines before the headers, and a body that starts
+ * without any header or blank line (its first line begins with `<` or `{`). A `Name:` line still
+ * open at the end of the MAX_HEADER_BYTES window is HEAD_LONG_LINE: a device may send one huge
+ * header (a cookie, a description) before a perfectly good body.
  */
-export function readHead(buf: Buffer, start: number, final: boolean, out: PartHead): number {
+export function readHead(
+  buf: Buffer,
+  start: number,
+  final: boolean,
+  out: PartHead,
+  headersBefore = 0,
+): number {
   out.typeStart = -1;
   out.typeEnd = -1;
   out.contentLength = -1;
   const limit = Math.min(buf.length, start + MAX_HEADER_BYTES);
-  // Out of bytes: wait, unless the stream ended or the block is already too long to be headers.
-  const short = limit === buf.length && !final && limit - start < MAX_HEADER_BYTES ? HEAD_MORE : HEAD_BAD;
+  // Out of bytes: wait, unless the stream ended or the window is full.
+  const full = limit - start >= MAX_HEADER_BYTES;
+  const short = limit === buf.length && !final && !full ? HEAD_MORE : HEAD_BAD;
   let i = start;
-  let headers = 0;
+  let headers = headersBefore;
   for (;;) {
-    if (i >= limit) return short;
+    if (i >= limit) return full ? longLine(buf, i, limit, headers, out) : short;
     const c = buf[i];
     if (c === LT_BYTE || c === LBRACE) {
       out.bodyStart = i; // the body, with no blank line before it
       return HEAD_OK;
     }
     const nl = buf.indexOf(LF, i);
-    if (nl < 0 || nl >= limit) return short;
+    if (nl < 0 || nl >= limit) return full ? longLine(buf, i, limit, headers, out) : short;
     const lineEnd = nl > i && buf[nl - 1] === CR ? nl - 1 : nl;
     if (lineEnd === i) {
       const padding = headers === 0 ? looksLikeHeader(buf, nl + 1, limit) : HEAD_BAD;
@@ -210,6 +228,14 @@ export function readHead(buf: Buffer, start: number, final: boolean, out: PartHe
     headers++;
     i = nl + 1;
   }
+}
+
+/** The window is full inside the line at i: over-long if it is a header line, else no headers. */
+function longLine(buf: Buffer, i: number, limit: number, headers: number, out: PartHead): number {
+  if (i >= limit || looksLikeHeader(buf, i, limit) !== HEAD_OK) return HEAD_BAD;
+  out.lineStart = i;
+  out.headers = headers;
+  return HEAD_LONG_LINE;
 }
 
 /** `Name: value`; only Content-Type and Content-Length matter. False when it is no header. */

@@ -27,6 +27,7 @@ import {
   type Found,
   findDelimiter,
   HEAD_BAD,
+  HEAD_LONG_LINE,
   HEAD_MORE,
   isCloseDelimiter,
   LF,
@@ -51,6 +52,7 @@ export const WINDOW_BYTES = MAX_HEADER_BYTES + MAX_GAP_BYTES + 1024;
 const SYNC = 0; // looking for a delimiter (stream start, after a close delimiter, after a broken part)
 const HEAD = 1; // reading a part's header block
 const BODY = 2; // reading a part's body
+const SKIP_LINE = 3; // skipping an over-long header line, held nowhere, then back to HEAD
 
 const DASHES = Buffer.from('--');
 
@@ -58,7 +60,14 @@ export class AlertStreamParser {
   private readonly maxPartBytes: number;
   private readonly out: PartDelivery;
   private readonly acc = new ByteAccumulator();
-  private readonly head: PartHead = { bodyStart: 0, typeStart: -1, typeEnd: -1, contentLength: -1 };
+  private readonly head: PartHead = {
+    bodyStart: 0,
+    typeStart: -1,
+    typeEnd: -1,
+    contentLength: -1,
+    lineStart: 0,
+    headers: 0,
+  };
   private readonly line: BoundaryLine = { token: '' };
   private readonly found: Found = { start: 0, end: 0 };
 
@@ -79,6 +88,16 @@ export class AlertStreamParser {
   private mismatch = false;
   /** The alert was already delivered (its body was complete before the delimiter arrived). */
   private emitted = false;
+
+  /**
+   * What the header lines before an over-long one said (their bytes are gone once it is
+   * skipped), and what was consumed of the part's head: only set when a line is skipped.
+   */
+  private carriedType = '';
+  private carriedLength = -1;
+  private headersBefore = 0;
+  private headBytes = 0;
+  private lineBytesSkipped = 0;
 
   private readonly skipped = new SkippedBytes();
   /** The byte before `at` while skipping: tells whether a `--` starts a line. */
@@ -138,6 +157,7 @@ export class AlertStreamParser {
       this.scanFrom = 0;
       this.out.forgetAlert();
       this.prevByte = LF;
+      this.forgetHead();
     }
   }
 
@@ -176,7 +196,7 @@ export class AlertStreamParser {
 
   /** How many more bytes the current item probably needs (only affects copying, not results). */
   private wanted(chunk: Buffer, c: number): number {
-    if (this.state === HEAD) return 512;
+    if (this.state === HEAD || this.state === SKIP_LINE) return 512;
     if (this.state === SYNC || this.needle === null) return 256;
     if (this.contentLength >= 0 && !this.mismatch) return this.expectedBytes() - this.acc.length;
     const j = chunk.indexOf(this.needle, c);
@@ -196,7 +216,9 @@ export class AlertStreamParser {
           ? this.readBody(buf, final)
           : this.state === HEAD
             ? this.readHead(buf, final)
-            : this.sync(buf, final);
+            : this.state === SKIP_LINE
+              ? this.skipLine(buf)
+              : this.sync(buf, final);
       if (!progressed) return this.at;
     }
   }
@@ -289,7 +311,9 @@ export class AlertStreamParser {
   /** Drops the current part: SYNC skips it (from its first header byte) to the next delimiter. */
   private enterSync(kind: ParseIssueKind, detail: string): boolean {
     this.state = SYNC;
-    this.skipped.dropPart(kind, detail);
+    // Header bytes already consumed (before and of a skipped line) are lost with the part.
+    this.skipped.dropPart(kind, detail, this.headBytes + this.lineBytesSkipped);
+    this.forgetHead();
     this.prevByte = LF;
     this.emitted = false;
     this.mismatch = false;
@@ -302,8 +326,9 @@ export class AlertStreamParser {
   private readHead(buf: Buffer, final: boolean): boolean {
     const p = this.at;
     if (p >= buf.length) return false;
-    const result = readHead(buf, p, final, this.head);
+    const result = readHead(buf, p, final, this.head, this.headersBefore);
     if (result === HEAD_MORE || (final && result === HEAD_BAD)) return false;
+    if (result === HEAD_LONG_LINE) return this.startSkippingLine(buf);
     if (result === HEAD_BAD) {
       this.scanFrom = 0;
       return this.enterSync('malformed-part', 'a part without readable headers was skipped');
@@ -312,18 +337,73 @@ export class AlertStreamParser {
     this.out.typeStart = head.typeStart < 0 ? -1 : head.typeStart - p;
     this.out.typeEnd = head.typeEnd - p;
     this.contentLength = head.contentLength;
+    const skippedLine = this.headersBefore > 0 ? this.useCarriedHead() : 0;
     this.bodyStart = head.bodyStart - p;
     this.scanFrom = this.bodyStart;
     this.mismatch = false;
     this.emitted = false;
-    if (head.contentLength > this.maxPartBytes) {
+    if (this.contentLength > this.maxPartBytes) {
       return this.enterSync(
         'part-too-large',
-        `a part of ${head.contentLength} bytes (limit ${this.maxPartBytes}) was skipped`,
+        `a part of ${this.contentLength} bytes (limit ${this.maxPartBytes}) was skipped`,
       );
     }
     this.state = BODY;
+    if (skippedLine > 0) {
+      const detail = `an over-long header line (${skippedLine} bytes) was skipped; the part was read`;
+      this.out.issue('malformed-part', detail, skippedLine);
+    }
     return true;
+  }
+
+  /**
+   * An over-long header line starts at head.lineStart: keep what the lines before it said, then
+   * skip it byte-free (SKIP_LINE) instead of dropping a part whose body may be fine.
+   */
+  private startSkippingLine(buf: Buffer): boolean {
+    const head = this.head;
+    if (head.typeStart >= 0) this.carriedType = buf.toString('latin1', head.typeStart, head.typeEnd);
+    if (head.contentLength >= 0) this.carriedLength = head.contentLength;
+    this.headersBefore = head.headers + 1; // the skipped line counts: a blank line now ends the head
+    this.headBytes += head.lineStart - this.at;
+    this.at = head.lineStart;
+    this.scanFrom = 0;
+    this.state = SKIP_LINE;
+    return true;
+  }
+
+  /** Up to and with the line break that ends the over-long line; nothing of it is kept. */
+  private skipLine(buf: Buffer): boolean {
+    const p = this.at;
+    if (p >= buf.length) return false;
+    const nl = buf.indexOf(LF, p);
+    const end = nl < 0 ? buf.length : nl + 1;
+    this.lineBytesSkipped += end - p;
+    this.at = end;
+    if (nl < 0) return false;
+    this.state = HEAD;
+    return true;
+  }
+
+  /**
+   * The head after a skipped line: facts from before it fill what the rest did not say.
+   * Returns how many bytes were skipped.
+   */
+  private useCarriedHead(): number {
+    const { carriedType, carriedLength, lineBytesSkipped } = this;
+    this.forgetHead();
+    if (this.out.typeStart < 0) this.out.typeText = carriedType;
+    if (this.contentLength < 0) this.contentLength = carriedLength;
+    return lineBytesSkipped;
+  }
+
+  private forgetHead(): void {
+    this.carriedType = '';
+    this.carriedLength = -1;
+    this.headersBefore = 0;
+    this.headBytes = 0;
+    this.lineBytesSkipped = 0;
+    this.out.typeText = '';
   }
 
   // --- BODY ---
@@ -482,8 +562,9 @@ export class AlertStreamParser {
       return;
     }
     const rest = buf.length - this.at;
-    if (this.state === HEAD && trimEnd(buf, this.at, buf.length) > this.at) {
-      this.out.issue('truncated-part', 'the stream ended inside a part header', rest);
+    const lost = this.headBytes + this.lineBytesSkipped + rest;
+    if (this.state === SKIP_LINE || (this.state === HEAD && trimEnd(buf, this.at, buf.length) > this.at)) {
+      this.out.issue('truncated-part', 'the stream ended inside a part header', lost);
     }
   }
 }

@@ -24,9 +24,12 @@ export class SkippedBytes {
     }
   }
 
-  /** A part is dropped: what is skipped from its first header byte on is reported as `kind`. */
-  dropPart(kind: ParseIssueKind, detail: string): void {
-    this.count = 0;
+  /**
+   * A part is dropped: what is skipped from here on, plus `alreadyLost` bytes of it consumed
+   * before, is reported as `kind`.
+   */
+  dropPart(kind: ParseIssueKind, detail: string, alreadyLost = 0): void {
+    this.count = alreadyLost;
     this.text = true;
     this.kind = kind;
     this.detail = detail;
