@@ -1,7 +1,12 @@
 /** Test tools for the MQTT suites: a recording subscriber, retained-message reads, a TCP proxy. */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { GatewayEvent } from '../../src/core/events.ts';
+import type { Store } from '../../src/core/store/types.ts';
+import { discoveryMessages } from '../../src/modules/mqtt/discovery.ts';
+import { buildView } from '../../src/modules/mqtt/entities.ts';
+import { Topics } from '../../src/modules/mqtt/topics.ts';
 
 export interface Received {
   topic: string;
@@ -70,21 +75,39 @@ export class Recorder {
   }
 }
 
-/** The retained messages under `filter` as a fresh subscriber sees them. */
-export async function retainedMessages(
-  broker: BrokerAccess,
-  filter: string,
-  settleMs = 400,
-): Promise<Map<string, Buffer>> {
+/**
+ * The retained messages under `filter` as a fresh subscriber sees them. No settling time: after
+ * subscribing, the client publishes a marker to itself, and the broker delivers it after every
+ * retained message that the subscription brought (one connection, one QoS 1 queue, in order).
+ */
+export async function retainedMessages(broker: BrokerAccess, filter: string): Promise<Map<string, Buffer>> {
   const client = await connectAsync(...clientOptions(broker, { protocolVersion: 4, reconnectPeriod: 0 }));
+  const marker = `hikbridge-test/marker/${randomUUID()}`;
   const found = new Map<string, Buffer>();
-  client.on('message', (topic, payload, packet) => {
-    if (packet.retain) found.set(topic, Buffer.from(payload));
+  let markerSeen: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    markerSeen = resolve;
   });
-  await client.subscribeAsync(filter, { qos: 1 });
-  await sleep(settleMs);
-  await client.endAsync();
+  client.on('message', (topic, payload, packet) => {
+    if (topic === marker) markerSeen();
+    else if (packet.retain) found.set(topic, Buffer.from(payload));
+  });
+  try {
+    await client.subscribeAsync([filter, marker], { qos: 1 });
+    await client.publishAsync(marker, 'end', { qos: 1 });
+    await withDeadline(done, 10_000, `the marker after the retained messages of ${filter} did not come back`);
+  } finally {
+    await client.endAsync();
+  }
   return found;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -151,6 +174,21 @@ export class TcpProxy {
     client.pipe(upstream);
     upstream.pipe(client);
   }
+}
+
+/** How many discovery configs a stored device's channels and entities make (for waits). */
+export async function expectedConfigCount(store: Store, deviceId: string): Promise<number> {
+  const [device, channels, entities] = await Promise.all([
+    store.devices.get(deviceId),
+    store.channels.listByDevice(deviceId),
+    store.entities.listByDevice(deviceId),
+  ]);
+  if (!device) throw new Error(`no device ${deviceId} in the store`);
+  const view = buildView(device, channels, entities);
+  return discoveryMessages(view, new Topics('hikbridge', 'homeassistant'), {
+    name: 'hikbridge',
+    sw_version: '0',
+  }).length;
 }
 
 let eventCounter = 0;

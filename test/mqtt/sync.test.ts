@@ -2,26 +2,29 @@
  * Keeping Home Assistant in line with the device list: a device added or removed touches only
  * its own discovery configs, and one removed while the MQTT side was off is cleared at the next
  * start. Real gateway, simulated cameras, a real Mosquitto.
+ *
+ * Each test starts its own gateway and cameras (one shared broker), so any one runs alone or in
+ * any order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimDevice, startSimDevice } from '../../sim/index.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.ts';
-import { Recorder, retainedMessages } from './helpers.ts';
+import { expectedConfigCount, Recorder, retainedMessages } from './helpers.ts';
 
 const DEVICE_PASSWORD = 'Dev1ce-Secret#sy';
 
 let broker: Mosquitto;
 let recorder: Recorder;
-let gw: TestGateway | undefined;
-let dataDir: string;
 const sims: SimDevice[] = [];
+const gateways: TestGateway[] = [];
 
 async function addCamera(gateway: TestGateway): Promise<string> {
   const sim = await startSimDevice({
     profile: 'camera',
     password: DEVICE_PASSWORD,
     serialNumber: `SY${sims.length}X${Date.now().toString(36).toUpperCase()}`,
+    snapshotDelayMs: 0,
   });
   sims.push(sim);
   const url = new URL(sim.url);
@@ -32,61 +35,79 @@ async function addCamera(gateway: TestGateway): Promise<string> {
   return answer.json.id as string;
 }
 
+/** A gateway stopped by afterAll if the test does not stop it itself. */
+async function gateway(options: Parameters<typeof startTestGateway>[0]): Promise<TestGateway> {
+  const started = await startTestGateway(options);
+  gateways.push(started);
+  return started;
+}
+
+async function stop(gw: TestGateway): Promise<void> {
+  gateways.splice(gateways.indexOf(gw), 1);
+  await gw.stop();
+}
+
 const configsOf = (deviceId: string) => `homeassistant/+/hikbridge_${deviceId}/#`;
 const isConfig = (topic: string) => topic.startsWith('homeassistant/') && topic.endsWith('/config');
+const configOfDevice = (deviceId: string) => (topic: string) =>
+  isConfig(topic) && topic.includes(`hikbridge_${deviceId}/`);
+
+/** Waits until the broker holds every discovery config the device has (the sync is done). */
+async function allConfigsOf(deviceId: string, count: number): Promise<void> {
+  await expect.poll(async () => (await retainedMessages(broker.url, configsOf(deviceId))).size).toBe(count);
+}
 
 beforeAll(async () => {
   broker = await startMosquitto();
   recorder = await Recorder.start(broker.url);
-  gw = await startTestGateway({ overrides: { mqtt: { url: broker.url } } });
-  dataDir = gw.dataDir;
 });
 
 afterAll(async () => {
-  await gw?.stop();
+  for (const gw of gateways.splice(0)) await gw.stop();
   await recorder?.stop();
   await Promise.all(sims.map((sim) => sim.close()));
   await broker?.stop();
 });
 
 describe('discovery follows the device list', () => {
-  let first: string;
-  let second: string;
-
   it('adding a device sends its configs and no other device’s again', async () => {
-    first = await addCamera(gw!);
-    await recorder.waitFor((m) => m.topic.includes(`hikbridge_${first}/`) && isConfig(m.topic));
+    const gw = await gateway({ overrides: { mqtt: { url: broker.url } } });
+    const first = await addCamera(gw);
+    const expected = await expectedConfigCount(gw.gateway.store, first);
+    expect(expected).toBeGreaterThan(5);
+    // Every config of the first camera is in before the second is added.
+    await allConfigsOf(first, expected);
     const from = recorder.messages.length;
-    second = await addCamera(gw!);
-    await recorder.waitFor((m) => m.topic.includes(`hikbridge_${second}/`) && isConfig(m.topic), from);
-    // Let the sync finish: every config of the second camera is in.
-    const expected = (await retainedMessages(broker.url, configsOf(first))).size;
+    const second = await addCamera(gw);
+    await allConfigsOf(second, expected);
     await recorder.waitFor(
-      () =>
-        recorder.messages
-          .slice(from)
-          .filter((m) => isConfig(m.topic) && m.topic.includes(`hikbridge_${second}/`)).length === expected,
+      () => recorder.messages.slice(from).filter((m) => configOfDevice(second)(m.topic)).length === expected,
       from,
     );
     const sent = recorder.messages.slice(from).filter((m) => isConfig(m.topic));
-    expect(sent.every((m) => m.topic.includes(`hikbridge_${second}/`))).toBe(true);
+    expect(sent.every((m) => configOfDevice(second)(m.topic))).toBe(true);
     expect(sent).toHaveLength(expected);
   });
 
   it('a device removed while MQTT was off is cleared at the next start; the others stay', async () => {
-    await gw!.stop();
-    gw = await startTestGateway({ dataDir });
-    expect((await gw.api('DELETE', `/api/v1/devices/${second}`)).status).toBe(204);
-    await gw.stop();
-    expect((await retainedMessages(broker.url, configsOf(second))).size).toBeGreaterThan(0);
+    let gw = await gateway({ overrides: { mqtt: { url: broker.url } } });
+    const kept = await addCamera(gw);
+    const removed = await addCamera(gw);
+    const expected = await expectedConfigCount(gw.gateway.store, removed);
+    await allConfigsOf(kept, expected);
+    await allConfigsOf(removed, expected);
+    const { dataDir } = gw;
+    await stop(gw);
 
-    gw = await startTestGateway({ dataDir, overrides: { mqtt: { url: broker.url } } });
-    await recorder.waitFor(() =>
-      recorder.messages.some((m) => m.topic.includes(`hikbridge_${second}/`) && m.payload.length === 0),
-    );
-    await expect
-      .poll(async () => (await retainedMessages(broker.url, configsOf(second))).size, { timeout: 10_000 })
-      .toBe(0);
-    expect((await retainedMessages(broker.url, configsOf(first))).size).toBeGreaterThan(5);
+    gw = await gateway({ dataDir });
+    expect((await gw.api('DELETE', `/api/v1/devices/${removed}`)).status).toBe(204);
+    await stop(gw);
+    expect((await retainedMessages(broker.url, configsOf(removed))).size).toBe(expected);
+
+    const from = recorder.messages.length;
+    await gateway({ dataDir, overrides: { mqtt: { url: broker.url } } });
+    await recorder.waitFor((m) => configOfDevice(removed)(m.topic) && m.payload.length === 0, from);
+    await allConfigsOf(removed, 0);
+    expect((await retainedMessages(broker.url, configsOf(kept))).size).toBe(expected);
   });
 });
