@@ -1,6 +1,8 @@
 /** startSimDevice / startSimFleet: wires profile, state, HTTP(S) listener and the SimDevice API. */
+
+import { X509Certificate } from 'node:crypto';
 import { AlertHub } from './alert-stream.ts';
-import { snapshotJpegs, tlsAssets } from './assets.ts';
+import { snapshotJpegs, type TlsAssets, tlsAssets } from './assets.ts';
 import { DeviceAuth } from './auth.ts';
 import { DeviceClock } from './clock.ts';
 import type { DeviceContext } from './context.ts';
@@ -178,7 +180,7 @@ async function startDevice(
     clock,
     closed: () => closed,
   };
-  const tls = https ? tlsAssets() : undefined;
+  const tls = https ? (options.certificate ? ownCertificate(options.certificate) : tlsAssets()) : undefined;
   let url = '';
   let port = 0;
   let closing: Promise<void> | undefined;
@@ -286,4 +288,10 @@ export async function startSimFleet(options: SimDeviceOptions[]): Promise<SimDev
     throw failed.reason;
   }
   return results.map((r) => (r as PromiseFulfilledResult<SimDevice>).value);
+}
+
+/** A certificate given by the caller, in the shape of the bundled one. */
+function ownCertificate(pem: { cert: string; key: string }): TlsAssets {
+  const fingerprint = new X509Certificate(pem.cert).fingerprint256.toUpperCase();
+  return { cert: Buffer.from(pem.cert), key: Buffer.from(pem.key), fingerprint };
 }

@@ -54,6 +54,11 @@ export interface SimDeviceOptions {
   username?: string;
   password?: string;
   https?: boolean;
+  /**
+   * Addition: with `https`, the certificate (PEM) to present instead of the bundled one, e.g. to
+   * play a device whose certificate was replaced.
+   */
+  certificate?: { cert: string; key: string };
   auth?: AuthMode;
   lockoutAfter?: number;
   lockoutSeconds?: number;
