@@ -116,8 +116,11 @@ describe('events from the alertStream', () => {
     camera.trigger({ type: 'IO', ioPort: 1 });
     const io = await eventually(async () => eventsOf(deviceId, 'alarm-input')[0]);
     expect(io.region).toBe(1);
-    // Heartbeats (videoloss inactive every 500 ms) are liveness, not events.
+    // Heartbeats (videoloss inactive every 500 ms) are liveness, not events. Let the device
+    // send a few, then a marker: once the marker is in, every heartbeat before it was handled.
     await new Promise((resolve) => setTimeout(resolve, 1200));
+    camera.trigger({ type: 'VMD', channel: 1 });
+    await eventually(async () => eventsOf(deviceId, 'motion')[0]);
     expect(eventsOf(deviceId, 'video-loss')).toHaveLength(0);
   });
 });
@@ -143,8 +146,10 @@ describe('doorbells', () => {
     doorbell.trigger({ type: 'AccessControllerEvent', major: 5, minor: 25, door: 2 });
     const opened = await eventually(async () => eventsOf(deviceId, 'door-open')[0]);
     expect(opened).toMatchObject({ state: 'pulse', region: 2 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(eventsOf(deviceId, 'door-open')).toHaveLength(1);
+    // A marker sent after both: once it is in, everything before it on the stream was handled.
+    doorbell.trigger({ type: 'AccessControllerEvent', major: 5, minor: 25, door: 1 });
+    await eventually(async () => eventsOf(deviceId, 'door-open').find((e) => e.region === 1));
+    expect(eventsOf(deviceId, 'door-open').map((e) => e.region)).toEqual([2, 1]);
   });
 
   it('door commands reach the device', async () => {
@@ -166,7 +171,9 @@ describe('old events', () => {
     });
     camera.trigger({ type: 'PIR', channel: 1 });
     await eventually(async () => eventsOf(deviceId, 'pir')[0]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A marker sent after both: once it is in, the replay before it was handled too.
+    camera.trigger({ type: 'IO', ioPort: 1 });
+    await eventually(async () => eventsOf(deviceId, 'alarm-input')[0]);
     expect(eventsOf(deviceId, 'pir').filter((e) => e.state === 'start')).toHaveLength(1);
     expect(eventsOf(deviceId, 'pir')[0]!.at.startsWith('2020')).toBe(false);
   });

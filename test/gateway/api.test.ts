@@ -264,12 +264,29 @@ describe('devices', () => {
   });
 
   it('metrics count devices by state', async () => {
-    const answer = await gw.api('GET', '/metrics');
+    await addDevice(await sim()); // at least one, whichever tests ran before
+    const listed = (await gw.api('GET', '/api/v1/devices')).json as Array<{ enabled: boolean }>;
+    const total = listed.filter((device) => device.enabled).length;
+    expect(total).toBeGreaterThanOrEqual(1);
+    // Every device here has its simulator running: all end up online, and the gauge counts each
+    // exactly once, under no other state.
+    const answer = await eventually(async () => {
+      const page = await gw.api('GET', '/metrics');
+      return deviceStates(page.text).online === total ? page : undefined;
+    });
     expect(answer.status).toBe(200);
-    expect(answer.text).toMatch(/hikbridge_devices\{state="online"\} \d+/);
+    expect(deviceStates(answer.text)).toEqual({ online: total });
     expect(answer.text).toContain('hikbridge_http_requests_total');
   });
 });
+
+/** The hikbridge_devices gauge of a metrics page: count by state. */
+function deviceStates(page: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [, state, value] of page.matchAll(/^hikbridge_devices\{state="([^"]+)"\} (\d+)$/gm))
+    counts[state!] = Number(value);
+  return counts;
+}
 
 describe('bad input changes nothing', () => {
   it('rejects wrong types, unknown fields, bad hosts and huge bodies with a clear 4xx', async () => {

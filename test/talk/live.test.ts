@@ -20,6 +20,7 @@ import {
   ffmpegChildren,
   harness,
   rms,
+  waitFor,
   watchArrivals,
 } from './support.ts';
 
@@ -36,31 +37,62 @@ function stop(child: ChildProcess | undefined): Promise<void> {
   });
 }
 
+/** Attempts at starting MediaMTX: another process may take the free port before it binds it. */
+const START_ATTEMPTS = 5;
+
+/**
+ * MediaMTX serving RTSP on a free port. MediaMTX cannot tell which port it got for port 0, so
+ * a port found free is used, and a new one tried when another process bound it first.
+ */
+async function startServer(): Promise<{ child: ChildProcess; port: number; log: () => string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = {
+      logLevel: 'info', // its "started with listeners" line says the port is bound
+      api: false,
+      rtspAddress: `127.0.0.1:${port}`,
+      rtspTransports: ['tcp'],
+      rtmp: false,
+      hls: false,
+      webrtc: false,
+      srt: false,
+      // MoQ would create auto.crt/auto.key in the working directory.
+      moq: false,
+      paths: { all_others: {} },
+    };
+    // YAML is a superset of JSON.
+    const file = join(dir, 'mediamtx.yml');
+    writeFileSync(file, JSON.stringify(config));
+    const child = spawn(await mediamtxBinary(), [file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    let log = '';
+    const listening = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 15_000);
+      const keep = (chunk: Buffer) => {
+        log = (log + chunk.toString()).slice(-4000);
+        if (log.includes('[RTSP] started with listeners')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (listening) return { child, port, log: () => log };
+    await stop(child);
+    if (!log.includes('address already in use') || attempt === START_ATTEMPTS)
+      throw new Error(`MediaMTX did not start listening on ${port}:\n${log}`);
+  }
+}
+
 beforeAll(async () => {
-  const rtspPort = await freePort();
-  const config = {
-    logLevel: 'warn',
-    api: false,
-    rtspAddress: `127.0.0.1:${rtspPort}`,
-    rtspTransports: ['tcp'],
-    rtmp: false,
-    hls: false,
-    webrtc: false,
-    srt: false,
-    // MoQ would create auto.crt/auto.key in the working directory.
-    moq: false,
-    paths: { all_others: {} },
-  };
-  // YAML is a superset of JSON.
-  const file = join(dir, 'mediamtx.yml');
-  writeFileSync(file, JSON.stringify(config));
-  server = spawn(await mediamtxBinary(), [file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  let serverLog = '';
-  const keep = (chunk: Buffer) => {
-    serverLog = (serverLog + chunk.toString()).slice(-2000);
-  };
-  server.stdout!.on('data', keep);
-  server.stderr!.on('data', keep);
+  const started = await startServer();
+  server = started.child;
+  const rtspPort = started.port;
+  const serverLog = started.log;
   micUrl = `rtsp://127.0.0.1:${rtspPort}/mic`;
   // The browser's part: Opus at 48 kHz, published in real time.
   publisher = spawn(
@@ -88,7 +120,7 @@ beforeAll(async () => {
       break;
     } catch (error) {
       if (performance.now() > deadline) {
-        throw new Error(`the microphone stream never became readable: ${error}\nMediaMTX: ${serverLog}`);
+        throw new Error(`the microphone stream never became readable: ${error}\nMediaMTX: ${serverLog()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -108,7 +140,10 @@ describe('talk: a live RTSP source', () => {
     const arrivals = watchArrivals(sim);
     const started = await h.talk.startSession({ deviceId, source: { url: micUrl } });
     expect(started.codec).toBe('mulaw');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Measure once audio has flowed for 2.6 s at the device, however long it took to start.
+    await waitFor(() => arrivals.reached(1) !== undefined, 20_000);
+    const flowing = arrivals.reached(1)!;
+    await waitFor(() => (arrivals.samples.at(-1)?.at ?? 0) >= flowing + 2600, 20_000);
     const ended = await h.talk.stopSession(started.sessionId);
     arrivals.stop();
     expect(ended.reason).toBe('stopped');
