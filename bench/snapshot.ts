@@ -1,6 +1,8 @@
 /**
  * Snapshot coalescing: C concurrent requests for one channel, R rounds, against a simulated
  * camera in another process. Reports device requests and latency, with and without coalescing.
+ * The camera takes `--delayMs` per picture (default: 438 ms, the one real measurement in the
+ * captures); without coalescing every request costs that, so that mode runs `--directRounds`.
  */
 import { performance } from 'node:perf_hooks';
 import { IsapiClient, parseDeviceUrl } from '../src/protocols/isapi/client.ts';
@@ -9,17 +11,25 @@ import { startSimProcess } from './sim-process.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
 export async function runSnapshotBench(args: string[]): Promise<void> {
-  const options = parseOptions(args, { concurrency: 100, rounds: 20, profile: 'camera' });
+  const options = parseOptions(args, {
+    concurrency: 100,
+    rounds: 20,
+    directRounds: 2,
+    delayMs: 438,
+    profile: 'camera',
+  });
   const sim = await startSimProcess(['--profile', String(options.profile)], 1);
   try {
     const address = parseDeviceUrl(sim.urls[0]!);
+    await setPictureDelay(address.baseUrl, Number(options.delayMs));
     for (const mode of ['coalesced', 'direct'] as const) {
+      const rounds = Number(mode === 'coalesced' ? options.rounds : options.directRounds);
       const client = new IsapiClient({ ...address, maxQueued: options.concurrency });
       const fetcher = new SnapshotFetcher(client, { cacheMs: 0 });
       const before = await countPictureRequests(address.baseUrl);
       const latencies: number[] = [];
       const started = performance.now();
-      for (let round = 0; round < options.rounds; round++) {
+      for (let round = 0; round < rounds; round++) {
         await Promise.all(
           Array.from({ length: options.concurrency }, async () => {
             const t0 = performance.now();
@@ -38,10 +48,11 @@ export async function runSnapshotBench(args: string[]): Promise<void> {
           bench: 'snapshot',
           mode,
           concurrency: options.concurrency,
-          rounds: options.rounds,
-          requests: options.concurrency * options.rounds,
+          rounds,
+          pictureDelayMs: Number(options.delayMs),
+          requests: Number(options.concurrency) * rounds,
           deviceRequests,
-          deviceRequestsPerRound: round(deviceRequests / options.rounds),
+          deviceRequestsPerRound: round(deviceRequests / rounds),
           p50Ms: round(percentile(latencies, 50)),
           p99Ms: round(percentile(latencies, 99)),
           maxMs: round(Math.max(...latencies)),
@@ -52,6 +63,16 @@ export async function runSnapshotBench(args: string[]): Promise<void> {
   } finally {
     await sim.stop();
   }
+}
+
+async function setPictureDelay(baseUrl: string, delayMs: number): Promise<void> {
+  const response = await fetch(`${baseUrl}/__sim/snapshot-delay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ snapshotDelayMs: delayMs }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`the simulator refused the picture delay: ${await response.text()}`);
 }
 
 async function countPictureRequests(baseUrl: string): Promise<number> {
