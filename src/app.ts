@@ -1,7 +1,8 @@
 /**
- * The gateway: loads the configuration, opens the store, starts the modules in order and stops
- * them in reverse. Modules only meet through the bus and the store (and the few operations the
- * devices module offers).
+ * The gateway, the composition root: loads the configuration, opens the store, builds the
+ * modules from one list (each gets its settings slice and the modules before it), starts them in
+ * order and stops them in reverse. Modules meet through the bus, the store and the operations
+ * one module looks up on another (see docs/architecture.md).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
@@ -117,22 +118,21 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     all: () => [...built.values()],
   };
-  for (const definition of MODULES) {
-    const module = await definition.create({
-      settings: definition.settings(config),
-      store,
-      bus,
-      logger: logger.forModule(definition.name),
-      loggerFor: (name) => logger.forModule(name),
-      metrics,
-      gateway,
-      modules,
-    });
-    if (module) built.set(definition.name, module);
-  }
-
   const started: Module[] = [];
   try {
+    for (const definition of MODULES) {
+      const module = await definition.create({
+        settings: definition.settings(config),
+        store,
+        bus,
+        logger: logger.forModule(definition.name),
+        loggerFor: (name) => logger.forModule(name),
+        metrics,
+        gateway,
+        modules,
+      });
+      if (module) built.set(definition.name, module);
+    }
     for (const module of built.values()) {
       await module.start();
       started.push(module);
