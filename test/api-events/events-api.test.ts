@@ -186,9 +186,11 @@ describe('resuming with Last-Event-ID', () => {
     gw.gateway.bus.emit('event', stored[4]!);
     const fresh = makeEvent(306);
     gw.gateway.bus.emit('event', fresh);
-    await until(() => reader.ids().includes(fresh.id), 3000, 'the live event');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(reader.ids()).toEqual([...stored.slice(2).map((event) => event.id), fresh.id]);
+    // A marker after both: a duplicate of the stored one would have been sent before it.
+    const marker = makeEvent(307);
+    gw.gateway.bus.emit('event', marker);
+    await until(() => reader.ids().includes(marker.id), 3000, 'the marker event');
+    expect(reader.ids()).toEqual([...stored.slice(2).map((event) => event.id), fresh.id, marker.id]);
     expect(reader.events()[0]).toEqual(stored[2]);
 
     const filtered = await sse(`?deviceId=dev-9&lastEventId=${stored[0]!.id}`);

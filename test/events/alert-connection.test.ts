@@ -17,14 +17,24 @@ afterEach(async () => {
 });
 
 /** A device that answers the alertStream after `delayMs`, then keeps it open without a byte. */
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function slowDevice(
   delayMs: number,
-): Promise<{ url: string; open: () => number; requests: () => number }> {
+): Promise<{ url: string; open: () => number; requests: () => number; answerTimes: () => number }> {
   const responses = new Set<ServerResponse>();
   let requests = 0;
+  let answerTimes = 0;
   const server: Server = createServer((_req, res) => {
     requests++;
     setTimeout(() => {
+      answerTimes++;
       if (!res.socket || res.socket.destroyed) return; // the client gave up before the answer
       res.writeHead(200, { 'content-type': 'multipart/mixed; boundary=boundary' });
       res.flushHeaders();
@@ -41,11 +51,18 @@ async function slowDevice(
       }),
   );
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, open: () => responses.size, requests: () => requests };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    open: () => responses.size,
+    requests: () => requests,
+    /** How many answers came due (sent, or not because the client had gone). */
+    answerTimes: () => answerTimes,
+  };
 }
 
 it('stop() while the stream is being opened ends it at once, not at the idle timeout', async () => {
-  const device = await slowDevice(300);
+  // Answers after 3 s: long enough that stop() surely comes first, even on a loaded machine.
+  const device = await slowDevice(3000);
   const client = new IsapiClient({ baseUrl: device.url, auth: 'none' });
   cleanups.push(() => client.http.close());
   const connected: Array<number | null> = [];
@@ -61,12 +78,13 @@ it('stop() while the stream is being opened ends it at once, not at the idle tim
     createLogger({ level: 'warn', destination: new PassThrough().resume() }),
   );
   connection.start();
-  await new Promise((resolve) => setTimeout(resolve, 100)); // the request is out, no answer yet
-  expect(device.requests()).toBe(1);
+  await waitUntil(() => device.requests() === 1); // the request is out, no answer yet
+  expect(device.answerTimes()).toBe(0);
   const started = Date.now();
   await connection.stop();
-  expect(Date.now() - started).toBeLessThan(2000);
-  await new Promise((resolve) => setTimeout(resolve, 400)); // past the device's answer
-  expect(device.open()).toBe(0);
+  // Far from the 30 s idle timeout, with room for a loaded machine.
+  expect(Date.now() - started).toBeLessThan(10_000);
+  await waitUntil(() => device.answerTimes() === 1, 10_000); // the device's answer came due...
+  expect(device.open()).toBe(0); // ...and found no one to answer
   expect(connected).toEqual([]);
 });

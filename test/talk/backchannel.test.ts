@@ -435,7 +435,8 @@ describe('RTSP backchannel client (scripted server)', () => {
     );
     expect(failure).toBeInstanceOf(RtspTimeoutError);
     expect((failure as Error).message).toMatch(/did not answer RTSP DESCRIBE within 300 ms/);
-    expect(performance.now() - startedAt).toBeLessThan(1500);
+    // Not hanging on: the time the message states, plus room for a loaded machine.
+    expect(performance.now() - startedAt).toBeLessThan(5000);
   });
 
   it('nothing on the RTSP port is "unreachable"', async () => {
@@ -832,7 +833,8 @@ describe('talk over the ONVIF backchannel (simulator)', () => {
     await waitFor(() => sim.backchannelStats.bytes >= 4000);
     const stopAt = performance.now();
     const ended = await h.talk.stopSession(started.sessionId);
-    expect(performance.now() - stopAt).toBeLessThan(1500);
+    // A minute of audio was queued: stopping takes far less, even on a loaded machine.
+    expect(performance.now() - stopAt).toBeLessThan(5000);
     expect(ended.reason).toBe('stopped');
     expect(rtspLog(sim).at(-1)).toBe('TEARDOWN 200');
     expect(sim.backchannelStats.teardowns).toBe(1);

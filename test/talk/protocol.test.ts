@@ -250,7 +250,8 @@ describe('a device that answers the upload at once', () => {
     const started = performance.now();
     const end = await session.send(paced(500, controller.signal), { signal: controller.signal });
     expect(end).toBe('aborted');
-    expect(performance.now() - started).toBeLessThan(1000);
+    // The source holds 10 s of audio: well under that, with room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(5000);
     await session.close();
   });
 });

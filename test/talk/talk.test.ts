@@ -109,7 +109,8 @@ describe('talk: stopping', () => {
 
     const stopAt = performance.now();
     const ended = await h.talk.stopSession(started.sessionId);
-    expect(performance.now() - stopAt).toBeLessThan(1500);
+    // A minute of audio was queued: stopping takes far less, even on a loaded machine.
+    expect(performance.now() - stopAt).toBeLessThan(5000);
     expect(ended.reason).toBe('stopped');
     expect(ffmpegChildren()).toEqual([]);
     expect(audioRequests(sim).at(-1)).toBe('PUT close 200');
@@ -128,8 +129,9 @@ describe('talk: stopping', () => {
     const ended = await started.ended;
     expect(ended.reason).toBe('max-duration');
     expect(ended.durationMs).toBeGreaterThan(900);
-    expect(ended.durationMs).toBeLessThan(2000);
-    expect(sim.audioReceived(1).length).toBeLessThan(16_000);
+    // Ended by the 1 s limit, not by the 10 s source (with room for a loaded machine).
+    expect(ended.durationMs).toBeLessThan(5000);
+    expect(sim.audioReceived(1).length).toBeLessThan(5 * 8000);
     expect(audioRequests(sim).at(-1)).toBe('PUT close 200');
     expect(ffmpegChildren()).toEqual([]);
   });

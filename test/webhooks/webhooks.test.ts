@@ -150,11 +150,18 @@ describe('delivery', () => {
     bus.emit('event', gatewayEvent(3, { deviceId: 'dev-2', channelId: 'ch-9' }));
     bus.emit('event', gatewayEvent(4, { deviceId: 'dev-2', channelId: 'ch-9', state: 'end' }));
     bus.emit('event', gatewayEvent(5, { deviceId: 'dev-2', channelId: null }));
-    await waitFor(() => server.delivered('/all').length === 5);
-    await waitFor(() => server.delivered('/yard').length === 1 && server.delivered('/rings').length === 1);
-    await sleep(100);
-    expect(server.delivered('/rings')).toEqual(['ev000002']);
-    expect(server.delivered('/yard')).toEqual(['ev000003']);
+    // A marker every filter selects: each subscription delivers in order, so once it is in,
+    // anything a filter wrongly let through would be in before it.
+    bus.emit(
+      'event',
+      gatewayEvent(6, { kind: 'doorbell-ring', state: 'pulse', deviceId: 'dev-2', channelId: 'ch-9' }),
+    );
+    await waitFor(() =>
+      ['/all', '/rings', '/yard'].every((path) => server.delivered(path).includes('ev000006')),
+    );
+    expect(server.delivered('/all')).toHaveLength(6);
+    expect(server.delivered('/rings')).toEqual(['ev000002', 'ev000006']);
+    expect(server.delivered('/yard')).toEqual(['ev000003', 'ev000006']);
   });
 
   it('retries failures in order: a failed event holds back the later ones of its subscription only', async () => {
@@ -191,8 +198,9 @@ describe('delivery', () => {
     await waitFor(() => server.delivered().length === 3);
     await server.stop();
     const during = emit(bus, 4, 10);
-    await sleep(600);
-    expect(await store.webhooks.list('crm')).toHaveLength(10);
+    // Kept while deliveries fail: judged once an attempt has failed, not after a guessed time.
+    await waitFor(() => /ECONNREFUSED/.test(logs()), 5000, 'a failed attempt');
+    await waitFor(async () => (await store.webhooks.list('crm')).length === 10, 5000, 'all ten queued');
     await server.start();
     await waitFor(() => server.delivered().length === 13, 5000, 'delivery after the outage');
     expect(server.delivered()).toEqual([...before, ...during]);
@@ -338,9 +346,10 @@ describe('the persistent queue', () => {
       { maxQueuedPerSubscription: 4, minBackoffMs: 100, maxBackoffMs: 100 },
     );
     const ids = emit(bus, 1, 10);
-    await waitFor(async () => (await store.webhooks.list('crm')).length === 4, 2000, 'trimmed queue');
-    await sleep(100);
-    expect((await store.webhooks.list('crm')).map((entry) => entry.eventId)).toEqual(ids.slice(-4));
+    const queued = async () => (await store.webhooks.list('crm')).map((entry) => entry.eventId);
+    // Every event was queued and the oldest dropped: exactly the newest four are left.
+    await waitFor(async () => (await queued()).join() === ids.slice(-4).join(), 5000, 'trimmed queue');
+    expect(await queued()).toEqual(ids.slice(-4));
     expect(logs()).toContain('webhook queue full; dropped the oldest deliveries');
     await server.start();
     await waitFor(() => server.delivered().length === 4, 5000, 'delivery of the kept rows');
