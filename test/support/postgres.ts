@@ -115,8 +115,7 @@ export async function startPrivatePostgres(): Promise<PostgresServer> {
   if (asRoot) chownForPostgres(dir);
   const exec = (command: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args);
-  const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=${DEFAULT_HOST} -c fsync=off -c full_page_writes=off`;
+  let port = 0;
   const pgCtl = join(bin, 'pg_ctl');
   try {
     await exec(join(bin, 'initdb'), [
@@ -131,7 +130,20 @@ export async function startPrivatePostgres(): Promise<PostgresServer> {
       '--locale=C',
       '--no-sync',
     ]);
-    await exec(pgCtl, ['-D', data, '-l', log, '-w', '-t', '30', '-o', options, 'start']);
+    // A port found free may be taken by another process before the server binds it: try another.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      const options = `-p ${port} -k ${dir} -c listen_addresses=${DEFAULT_HOST} -c fsync=off -c full_page_writes=off`;
+      try {
+        await exec(pgCtl, ['-D', data, '-l', log, '-w', '-t', '30', '-o', options, 'start']);
+        break;
+      } catch (error) {
+        const portTaken =
+          existsSync(log) && /could not bind|Address already in use/.test(readFileSync(log, 'utf8'));
+        if (!portTaken || attempt === 5) throw error;
+        rmSync(log, { force: true });
+      }
+    }
   } catch (error) {
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8').slice(-2_000) : '';
     rmSync(dir, { recursive: true, force: true });
