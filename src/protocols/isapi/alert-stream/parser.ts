@@ -12,10 +12,11 @@
  * whether the stream ended; when a decision needs bytes that have not arrived, the parser waits.
  * Offsets kept between chunks (`scanFrom`) only save rescanning.
  *
- * The byte-level recognizers are in framing.ts; what a framed part becomes (alert, picture,
+ * Chunk handling is in chunked.ts, a skipped over-long header line in header-line.ts, the
+ * byte-level recognizers in framing.ts; what a framed part becomes (alert, picture,
  * issue) is decided in delivery.ts.
  */
-import { ByteAccumulator } from './accumulator.ts';
+import { ChunkedReader } from './chunked.ts';
 import { PartDelivery, WHOLE_IMAGE } from './delivery.ts';
 import type { Extracted } from './extract-xml.ts';
 import {
@@ -42,6 +43,7 @@ import {
   readHead,
   trimEnd,
 } from './framing.ts';
+import { LongHeaderLine } from './header-line.ts';
 import { SkippedBytes } from './skipped.ts';
 import type { AlertStreamParserOptions, ParseIssueKind } from './types.ts';
 
@@ -56,10 +58,9 @@ const SKIP_LINE = 3; // skipping an over-long header line, held nowhere, then ba
 
 const DASHES = Buffer.from('--');
 
-export class AlertStreamParser {
+export class AlertStreamParser extends ChunkedReader {
   private readonly maxPartBytes: number;
   private readonly out: PartDelivery;
-  private readonly acc = new ByteAccumulator();
   private readonly head: PartHead = {
     bodyStart: 0,
     typeStart: -1,
@@ -76,8 +77,6 @@ export class AlertStreamParser {
   /** `--boundary` as it appears in the stream; learnt from the first delimiter line. */
   private needle: Buffer | null = null;
   private state = SYNC;
-  /** Position in the buffer being read: everything before it is consumed. */
-  private at = 0;
   /** Where the next delimiter search starts, relative to `at`. */
   private scanFrom = 0;
 
@@ -89,23 +88,15 @@ export class AlertStreamParser {
   /** The alert was already delivered (its body was complete before the delimiter arrived). */
   private emitted = false;
 
-  /**
-   * What the header lines before an over-long one said (their bytes are gone once it is
-   * skipped), and what was consumed of the part's head: only set when a line is skipped.
-   */
-  private carriedType = '';
-  private carriedLength = -1;
-  private headersBefore = 0;
-  private headBytes = 0;
-  private lineBytesSkipped = 0;
+  /** An over-long header line being skipped, and what the lines before it said. */
+  private readonly longLine = new LongHeaderLine();
 
   private readonly skipped = new SkippedBytes();
   /** The byte before `at` while skipping: tells whether a `--` starts a line. */
   private prevByte = LF;
 
-  private seen = 0;
-
   constructor(options: AlertStreamParserOptions) {
+    super();
     const max = options.maxPartBytes ?? DEFAULT_MAX_PART_BYTES;
     if (!Number.isInteger(max) || max < 1) throw new RangeError('maxPartBytes must be a positive integer');
     this.maxPartBytes = max;
@@ -113,102 +104,36 @@ export class AlertStreamParser {
     this.advertised = options.boundary ? Buffer.from(`--${options.boundary}`, 'latin1') : null;
   }
 
-  get bytesSeen(): number {
-    return this.seen;
-  }
-
   get alertsSeen(): number {
     return this.out.alerts;
   }
 
-  /** Bytes held between pushes (never above maxPartBytes + WINDOW_BYTES). */
-  get bufferedBytes(): number {
-    return this.acc.length;
+  protected readingCopy(reused: boolean): void {
+    this.out.bufferReused = reused;
   }
 
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.seen += chunk.length;
-    let from = 0;
-    if (this.acc.length > 0) {
-      from = this.feedAccumulator(chunk);
-      if (from >= chunk.length) return;
-    }
-    try {
-      this.run(chunk, from, false);
-    } finally {
-      // Also when a callback threw: the parser stays consistent for the next push.
-      if (this.at < chunk.length) this.acc.append(chunk, this.at, chunk.length, this.expectedBytes());
-    }
+  protected reset(): void {
+    this.state = SYNC;
+    this.scanFrom = 0;
+    this.out.forgetAlert();
+    this.prevByte = LF;
+    this.forgetHead();
   }
 
-  /** The stream ended: delivers or reports what is left. */
-  end(): void {
-    const buf = this.acc.view();
-    this.out.bufferReused = true;
-    try {
-      this.run(buf, 0, true);
-      this.finishStream(buf);
-    } finally {
-      this.out.bufferReused = false;
-      this.acc.clear();
-      this.state = SYNC;
-      this.at = 0;
-      this.scanFrom = 0;
-      this.out.forgetAlert();
-      this.prevByte = LF;
-      this.forgetHead();
-    }
-  }
-
-  /**
-   * Completes the item carried over from earlier chunks with as few bytes of `chunk` as it
-   * needs; returns where direct parsing of `chunk` continues.
-   */
-  private feedAccumulator(chunk: Buffer): number {
-    let c = 0;
-    while (c < chunk.length) {
-      const before = this.acc.length;
-      const take = Math.min(chunk.length - c, Math.max(64, this.wanted(chunk, c)));
-      this.acc.append(chunk, c, c + take, this.expectedBytes());
-      c += take;
-      let at: number;
-      this.out.bufferReused = true;
-      try {
-        at = this.run(this.acc.view(), 0, false);
-      } catch (error) {
-        this.acc.consume(this.at);
-        this.acc.append(chunk, c, chunk.length);
-        throw error;
-      } finally {
-        this.out.bufferReused = false;
-      }
-      if (at >= before) {
-        // Everything carried over is consumed: go back to reading the chunk in place.
-        const back = this.acc.length - at;
-        this.acc.clear();
-        return c - back;
-      }
-      this.acc.consume(at);
-    }
-    return c;
-  }
-
-  /** How many more bytes the current item probably needs (only affects copying, not results). */
-  private wanted(chunk: Buffer, c: number): number {
+  protected wanted(chunk: Buffer, c: number): number {
     if (this.state === HEAD || this.state === SKIP_LINE) return 512;
     if (this.state === SYNC || this.needle === null) return 256;
-    if (this.contentLength >= 0 && !this.mismatch) return this.expectedBytes() - this.acc.length;
+    if (this.contentLength >= 0 && !this.mismatch) return this.expectedBytes() - this.carried;
     const j = chunk.indexOf(this.needle, c);
     return j < 0 ? chunk.length - c : j - c + this.needle.length + 8;
   }
 
-  private expectedBytes(): number {
+  protected expectedBytes(): number {
     if (this.state !== BODY || this.contentLength < 0 || this.mismatch) return 0;
     return this.bodyStart + this.contentLength + (this.needle?.length ?? 0) + 8;
   }
 
-  private run(buf: Buffer, from: number, final: boolean): number {
+  protected run(buf: Buffer, from: number, final: boolean): number {
     this.at = from;
     for (;;) {
       const progressed =
@@ -312,7 +237,7 @@ export class AlertStreamParser {
   private enterSync(kind: ParseIssueKind, detail: string): boolean {
     this.state = SYNC;
     // Header bytes already consumed (before and of a skipped line) are lost with the part.
-    this.skipped.dropPart(kind, detail, this.headBytes + this.lineBytesSkipped);
+    this.skipped.dropPart(kind, detail, this.longLine.lost);
     this.forgetHead();
     this.prevByte = LF;
     this.emitted = false;
@@ -326,7 +251,7 @@ export class AlertStreamParser {
   private readHead(buf: Buffer, final: boolean): boolean {
     const p = this.at;
     if (p >= buf.length) return false;
-    const result = readHead(buf, p, final, this.head, this.headersBefore);
+    const result = readHead(buf, p, final, this.head, this.longLine.headersBefore);
     if (result === HEAD_MORE || (final && result === HEAD_BAD)) return false;
     if (result === HEAD_LONG_LINE) return this.startSkippingLine(buf);
     if (result === HEAD_BAD) {
@@ -337,7 +262,7 @@ export class AlertStreamParser {
     this.out.typeStart = head.typeStart < 0 ? -1 : head.typeStart - p;
     this.out.typeEnd = head.typeEnd - p;
     this.contentLength = head.contentLength;
-    const skippedLine = this.headersBefore > 0 ? this.useCarriedHead() : 0;
+    const skippedLine = this.longLine.headersBefore > 0 ? this.useCarriedHead() : 0;
     this.bodyStart = head.bodyStart - p;
     this.scanFrom = this.bodyStart;
     this.mismatch = false;
@@ -361,48 +286,32 @@ export class AlertStreamParser {
    * skip it byte-free (SKIP_LINE) instead of dropping a part whose body may be fine.
    */
   private startSkippingLine(buf: Buffer): boolean {
-    const head = this.head;
-    if (head.typeStart >= 0) this.carriedType = buf.toString('latin1', head.typeStart, head.typeEnd);
-    if (head.contentLength >= 0) this.carriedLength = head.contentLength;
-    this.headersBefore = head.headers + 1; // the skipped line counts: a blank line now ends the head
-    this.headBytes += head.lineStart - this.at;
-    this.at = head.lineStart;
+    this.at = this.longLine.begin(buf, this.head, this.at);
     this.scanFrom = 0;
     this.state = SKIP_LINE;
     return true;
   }
 
-  /** Up to and with the line break that ends the over-long line; nothing of it is kept. */
   private skipLine(buf: Buffer): boolean {
-    const p = this.at;
-    if (p >= buf.length) return false;
-    const nl = buf.indexOf(LF, p);
-    const end = nl < 0 ? buf.length : nl + 1;
-    this.lineBytesSkipped += end - p;
-    this.at = end;
-    if (nl < 0) return false;
+    if (this.at >= buf.length) return false;
+    const next = this.longLine.skip(buf, this.at);
+    this.at = next < 0 ? -next - 1 : next;
+    if (next < 0) return false;
     this.state = HEAD;
     return true;
   }
 
-  /**
-   * The head after a skipped line: facts from before it fill what the rest did not say.
-   * Returns how many bytes were skipped.
-   */
+  /** The head after a skipped line: facts from before it fill what the rest did not say. */
   private useCarriedHead(): number {
-    const { carriedType, carriedLength, lineBytesSkipped } = this;
+    const { type, length, bytesSkipped } = this.longLine;
     this.forgetHead();
-    if (this.out.typeStart < 0) this.out.typeText = carriedType;
-    if (this.contentLength < 0) this.contentLength = carriedLength;
-    return lineBytesSkipped;
+    if (this.out.typeStart < 0) this.out.typeText = type;
+    if (this.contentLength < 0) this.contentLength = length;
+    return bytesSkipped;
   }
 
   private forgetHead(): void {
-    this.carriedType = '';
-    this.carriedLength = -1;
-    this.headersBefore = 0;
-    this.headBytes = 0;
-    this.lineBytesSkipped = 0;
+    this.longLine.forget();
     this.out.typeText = '';
   }
 
@@ -555,14 +464,14 @@ export class AlertStreamParser {
     if (lost) this.out.issue(lost.kind, lost.detail, lost.bytesSkipped);
   }
 
-  private finishStream(buf: Buffer): void {
+  protected finishStream(buf: Buffer): void {
     if (this.state === SYNC) {
       this.skipTo(buf, buf.length);
       this.reportSkipped();
       return;
     }
     const rest = buf.length - this.at;
-    const lost = this.headBytes + this.lineBytesSkipped + rest;
+    const lost = this.longLine.lost + rest;
     if (this.state === SKIP_LINE || (this.state === HEAD && trimEnd(buf, this.at, buf.length) > this.at)) {
       this.out.issue('truncated-part', 'the stream ended inside a part header', lost);
     }
