@@ -8,41 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../sim/clock.ts';
-import { type SimDevice, type SimDeviceOptions, startSimDevice } from '../../sim/index.ts';
+import type { SimDevice, SimDeviceOptions } from '../../sim/index.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 import { readDeviceClock } from '../../src/protocols/isapi/clock.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { SimFleet } from './sim-fleet.ts';
 
 const PASSWORD = 'Cl0ck-Pass';
 const HOUR = 3_600_000;
 const TWO_HOURS_BEHIND = -2 * HOUR;
 let gw: TestGateway;
 const received: GatewayEvent[] = [];
-const sims: SimDevice[] = [];
-
-async function sim(options: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {
-  const device = await startSimDevice({
-    profile: 'camera',
-    password: PASSWORD,
-    serialNumber: `CLK${sims.length}${Date.now().toString(36)}`,
-    heartbeatMs: 500,
-    snapshotDelayMs: 0,
-    ...options,
-  });
-  sims.push(device);
-  return device;
-}
-
-async function add(device: SimDevice): Promise<string> {
-  const url = new URL(device.url);
-  const answer = await gw.api('POST', '/api/v1/devices', {
-    body: { host: url.hostname, port: Number(url.port), password: PASSWORD },
-  });
-  expect(answer.status, answer.text).toBe(201);
-  await eventually(async () => device.openAlertStreams > 0);
-  return answer.json.id;
-}
+const fleet = new SimFleet({ password: PASSWORD, serialPrefix: 'CLK', snapshotDelayMs: 0 });
+const sim = (options: Partial<SimDeviceOptions> = {}) => fleet.start(options);
+const add = (device: SimDevice) => fleet.add(gw, device);
 
 function eventsOf(deviceId: string, kind: string): GatewayEvent[] {
   return received.filter((e) => e.deviceId === deviceId && e.kind === kind);
@@ -95,7 +75,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.stop();
-  await Promise.all(sims.map((device) => device.close()));
+  await fleet.closeAll();
 });
 
 describe('a camera whose clock is 2 hours behind', () => {

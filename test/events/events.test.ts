@@ -7,38 +7,18 @@ import { readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../sim/clock.ts';
-import { type SimDevice, type SimDeviceOptions, startSimDevice } from '../../sim/index.ts';
+import type { SimDevice, SimDeviceOptions } from '../../sim/index.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { SimFleet } from './sim-fleet.ts';
 
 const PASSWORD = 'Ev3nts-Pass';
 let gw: TestGateway;
 const received: GatewayEvent[] = [];
 const pictures: Array<{ eventId: string; snapshotRef: string }> = [];
-const sims: SimDevice[] = [];
-
-async function sim(options: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {
-  const device = await startSimDevice({
-    profile: 'camera',
-    password: PASSWORD,
-    serialNumber: `EVT${sims.length}${Date.now().toString(36)}`,
-    heartbeatMs: 500,
-    ...options,
-  });
-  sims.push(device);
-  return device;
-}
-
-async function add(device: SimDevice): Promise<string> {
-  const url = new URL(device.url);
-  const answer = await gw.api('POST', '/api/v1/devices', {
-    body: { host: url.hostname, port: Number(url.port), password: PASSWORD },
-  });
-  expect(answer.status, answer.text).toBe(201);
-  // The stream is open once the simulator sees it.
-  await eventually(async () => device.openAlertStreams > 0);
-  return answer.json.id;
-}
+const fleet = new SimFleet({ password: PASSWORD, serialPrefix: 'EVT' });
+const sim = (options: Partial<SimDeviceOptions> = {}) => fleet.start(options);
+const add = (device: SimDevice) => fleet.add(gw, device);
 
 function eventsOf(deviceId: string, kind?: string): GatewayEvent[] {
   return received.filter((e) => e.deviceId === deviceId && (!kind || e.kind === kind));
@@ -60,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.stop();
-  await Promise.all(sims.map((device) => device.close()));
+  await fleet.closeAll();
 });
 
 describe('events from the alertStream', () => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AlertTiming, replayReason } from '../../src/modules/events/replays.ts';
+import { emptyAlert } from '../../src/protocols/isapi/alert-stream/fields.ts';
 import type { RawAlert } from '../../src/protocols/isapi/alert-stream/index.ts';
 
 const NOW = Date.parse('2025-03-01T12:00:00Z');
@@ -12,24 +13,7 @@ const HOUR = 3_600_000;
 const BEHIND = -2 * HOUR;
 
 function alert(change: Partial<RawAlert> = {}): RawAlert {
-  return {
-    format: 'xml',
-    eventType: 'VMD',
-    relationEvent: null,
-    eventState: 'active',
-    channelId: 1,
-    inputPortId: null,
-    dateTime: null,
-    activePostCount: 1,
-    description: null,
-    channelName: null,
-    ipAddress: null,
-    macAddress: null,
-    detections: [],
-    access: null,
-    extra: {},
-    ...change,
-  };
+  return { ...emptyAlert('xml'), eventType: 'VMD', channelId: 1, activePostCount: 1, ...change };
 }
 
 /** A camera 2 h behind whose stream opened a minute ago; `realMs` is when the alert happened. */
