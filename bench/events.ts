@@ -19,6 +19,7 @@ import {
   checkoutOf,
   cpuTimeMs,
   type GatewayProcess,
+  loginToGateway,
   residentMb,
   startGatewayProcess,
   THIS_CHECKOUT,
@@ -111,7 +112,12 @@ export async function runEventsBench(args: string[]): Promise<void> {
     if (options.register === 'restart') {
       const first = await start((text) => new StreamLog().read(text));
       try {
-        deviceIds = await registerAll(first, await login(first), sim, options.concurrency);
+        deviceIds = await registerAll(
+          first,
+          await loginToGateway(first, ADMIN_PASSWORD),
+          sim,
+          options.concurrency,
+        );
       } finally {
         await first.stop();
       }
@@ -122,7 +128,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     const gateway = await start((text) => streams.read(text), nodeArgs);
     const gatewayStarted = Date.now();
     cleanups.push(() => gateway.stop());
-    const token = await login(gateway);
+    const token = await loginToGateway(gateway, ADMIN_PASSWORD);
     if (options.register === 'registry') {
       const addStarted = performance.now();
       deviceIds = await registerAll(gateway, token, sim, options.concurrency);
@@ -465,17 +471,6 @@ function simControl<T>(device: URL, method: string, name: string, body?: unknown
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-async function login(gateway: GatewayProcess): Promise<string> {
-  const response = await fetch(`${gateway.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!response.ok) throw new Error(`login failed: HTTP ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
 }
 
 async function mapLimited<T, R>(

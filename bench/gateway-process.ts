@@ -133,3 +133,15 @@ export function residentMb(pid: number): { rssMb: number; peakRssMb: number } {
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
+
+/** Logs in to a benchmark gateway as its admin; returns the session token. */
+export async function loginToGateway(gateway: GatewayProcess, password: string): Promise<string> {
+  const response = await fetch(`${gateway.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`login failed: HTTP ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}

@@ -22,6 +22,7 @@ import {
   childPid,
   cpuTimeMs,
   type GatewayProcess,
+  loginToGateway,
   residentMb,
   startGatewayProcess,
   THIS_CHECKOUT,
@@ -133,14 +134,7 @@ class GatewayApi {
   ) {}
 
   static async login(gateway: GatewayProcess): Promise<GatewayApi> {
-    const response = await fetch(`${gateway.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`login failed: HTTP ${response.status}`);
-    return new GatewayApi(gateway.url, ((await response.json()) as { token: string }).token);
+    return new GatewayApi(gateway.url, await loginToGateway(gateway, ADMIN_PASSWORD));
   }
 
   /** Adds the simulated camera; answers its first channel's id. */
