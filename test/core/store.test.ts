@@ -521,40 +521,34 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
   });
 
   describe('cloud', () => {
+    const facts = (accountId: string, name: string, online = true) => ({
+      accountId,
+      deviceSerial: 'F12345678',
+      channelNo: 1,
+      resourceId: 'res-1',
+      name,
+      online,
+      attributes: { area: 'Site' },
+    });
+
     it('accounts and cameras: upsert keeps the id, delete cascades', async () => {
       const account = await store.cloud.insertAccount({
         name: 'Site A',
         appKey: 'key-a',
         appSecret: 'app-secret-A',
       });
+      expect(account).toMatchObject({ baseUrl: '', quality: 'main', enabled: true, lastSync: null });
       const other = await store.cloud.insertAccount({ name: 'Site B', appKey: 'key-b', appSecret: '' });
       expect((await store.cloud.listAccounts()).map((each) => each.appSecret).sort()).toEqual([
         '',
         'app-secret-A',
       ]);
 
-      const camera = await store.cloud.upsertCamera({
-        accountId: account.id,
-        deviceSerial: 'F12345678',
-        channelNo: 1,
-        name: 'Yard',
-        attributes: { online: true },
-      });
-      await store.cloud.upsertCamera({
-        accountId: other.id,
-        deviceSerial: 'F12345678',
-        channelNo: 1,
-        name: 'Elsewhere',
-        attributes: {},
-      });
-      const again = await store.cloud.upsertCamera({
-        accountId: account.id,
-        deviceSerial: 'F12345678',
-        channelNo: 1,
-        name: 'Back yard',
-        attributes: { online: false },
-      });
-      expect(again).toMatchObject({ id: camera.id, name: 'Back yard', attributes: { online: false } });
+      const camera = await store.cloud.upsertCamera(facts(account.id, 'Yard'));
+      expect(camera).toMatchObject({ status: 'pending', enabled: true, url: null, renewFailures: 0 });
+      await store.cloud.upsertCamera(facts(other.id, 'Elsewhere'));
+      const again = await store.cloud.upsertCamera(facts(account.id, 'Back yard', false));
+      expect(again).toMatchObject({ id: camera.id, name: 'Back yard', online: false });
       expect(again.createdAt).toBe(camera.createdAt);
       expect(again.updatedAt >= camera.updatedAt).toBe(true);
       expect(await store.cloud.listCameras(account.id)).toEqual([again]);
@@ -564,6 +558,39 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
       expect(await store.cloud.deleteAccount(account.id)).toBe(false);
       expect(await store.cloud.listCameras(account.id)).toEqual([]);
       expect((await store.cloud.listCameras()).map((each) => each.name)).toEqual(['Elsewhere']);
+    });
+
+    it('a re-import keeps the URL, status and user choices, and brings a removed camera back', async () => {
+      const account = await store.cloud.insertAccount({ name: 'A', appKey: 'k', appSecret: 's' });
+      const camera = await store.cloud.upsertCamera(facts(account.id, 'Gate'));
+      const expires = new Date(Date.now() + 86_400_000).toISOString();
+      await store.cloud.updateCamera(camera.id, {
+        url: 'rtmp://cloud/v3/openlive/F12345678_1_1?expire=1&t=key',
+        urlExpiresAt: expires,
+        nextRenewalAt: expires,
+        status: 'removed',
+        removedAt: new Date().toISOString(),
+        enabled: false,
+        quality: 'sub',
+        streamCode: 'ABCDEF',
+      });
+      const back = await store.cloud.upsertCamera(facts(account.id, 'Gate 2'));
+      expect(back).toMatchObject({
+        id: camera.id,
+        name: 'Gate 2',
+        url: 'rtmp://cloud/v3/openlive/F12345678_1_1?expire=1&t=key',
+        urlExpiresAt: expires,
+        enabled: false,
+        quality: 'sub',
+        streamCode: 'ABCDEF',
+        removedAt: null,
+      });
+      expect(await store.cloud.updateCamera('missing', { name: 'x' })).toBeUndefined();
+      const renamed = await store.cloud.updateAccount(account.id, { name: 'B', quality: 'sub' });
+      expect(renamed).toMatchObject({ name: 'B', quality: 'sub', appSecret: 's' });
+      expect(renamed!.updatedAt).not.toBeNull();
+      expect(await store.cloud.deleteCamera(camera.id)).toBe(true);
+      expect(await store.cloud.getCamera(camera.id)).toBeUndefined();
     });
   });
 
@@ -609,8 +636,21 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
       const device = await store.devices.insert(deviceInput({ password: 'Sup3r-Secret-Cam!' }));
       const account = await store.cloud.insertAccount({
         name: 'A',
-        appKey: 'k',
+        appKey: 'Cloud-App-Key-17',
         appSecret: 'Cloud-App-Secret-42',
+      });
+      const camera = await store.cloud.upsertCamera({
+        accountId: account.id,
+        deviceSerial: 'F1',
+        channelNo: 1,
+        resourceId: 'r',
+        name: 'Cam',
+        online: true,
+        attributes: {},
+      });
+      await store.cloud.updateCamera(camera.id, {
+        url: 'rtmp://cloud/v3/openlive/F1_1_1?expire=9&t=Live-Url-Key-99',
+        streamCode: 'Stream-Code-55',
       });
 
       const [deviceRow] = await harness.raw(url, 'select * from devices where id = $1', [device.id]);
@@ -621,6 +661,11 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
       const [accountRow] = await harness.raw(url, 'select * from cloud_accounts where id = $1', [account.id]);
       expect(JSON.stringify(accountRow)).not.toContain('Cloud-App-Secret-42');
       expect(decryptSecret(secretKey, accountRow!.app_secret_enc as string)).toBe('Cloud-App-Secret-42');
+      expect(JSON.stringify(accountRow)).not.toContain('Cloud-App-Key-17');
+      const [cameraRow] = await harness.raw(url, 'select * from cloud_cameras where id = $1', [camera.id]);
+      expect(JSON.stringify(cameraRow)).not.toContain('Live-Url-Key-99');
+      expect(JSON.stringify(cameraRow)).not.toContain('Stream-Code-55');
+      expect((await store.cloud.getCamera(camera.id))!.url).toContain('Live-Url-Key-99');
 
       await store.devices.update(device.id, { password: 'Rotated-Pass-7' });
       const [rotated] = await harness.raw(url, 'select password_enc from devices where id = $1', [device.id]);

@@ -94,9 +94,15 @@ export interface TokensTable {
 export interface CloudAccountsTable {
   id: string;
   name: string;
+  /** Encrypted, like the secret: the issue asks that neither ever shows. */
   app_key: string;
   app_secret_enc: string;
+  base_url: string;
+  quality: string;
+  enabled: BoolColumn;
+  last_sync: JsonColumn | null;
   created_at: TimeColumn;
+  updated_at: TimeColumn | null;
 }
 
 export interface CloudCamerasTable {
@@ -106,6 +112,18 @@ export interface CloudCamerasTable {
   channel_no: number;
   name: string;
   attributes: JsonColumn;
+  resource_id: string;
+  online: BoolColumn;
+  enabled: BoolColumn;
+  status: string;
+  last_error: string | null;
+  quality: string | null;
+  url_enc: string | null;
+  url_expires_at: TimeColumn | null;
+  next_renewal_at: TimeColumn | null;
+  renew_failures: number;
+  stream_code_enc: string | null;
+  removed_at: TimeColumn | null;
   created_at: TimeColumn;
   updated_at: TimeColumn;
 }

@@ -110,24 +110,84 @@ export interface TokenRecord {
   expiresAt: string | null;
 }
 
+export type CloudQuality = 'main' | 'sub';
+
+/**
+ * - `pending`: imported, no live URL yet;
+ * - `ok`: a live URL that has not expired;
+ * - `offline`: the cloud says the camera or its device is offline (renewal backs off);
+ * - `error`: the cloud refused its live URL (lastError says why and how to fix it);
+ * - `removed`: gone from the cloud at the last sync (kept, disabled, until the user deletes it);
+ * - `disabled`: the user turned it off.
+ */
+export type CloudCameraStatus = 'pending' | 'ok' | 'offline' | 'error' | 'removed' | 'disabled';
+
+/** How the last sync of an account went. */
+export interface CloudSyncOutcome {
+  startedAt: string;
+  finishedAt: string;
+  ok: boolean;
+  /** In words, when it failed (the last good camera list was kept). */
+  error: string | null;
+  devices: number;
+  cameras: number;
+  added: number;
+  updated: number;
+  removed: number;
+  /** Cameras whose live URL could not be fetched. */
+  failed: number;
+  calls: number;
+}
+
 export interface CloudCameraRecord {
   id: string;
   accountId: string;
   deviceSerial: string;
   channelNo: number;
+  /** The cloud's id of the camera, which the live-address call wants. */
+  resourceId: string;
   name: string;
+  online: boolean;
+  enabled: boolean;
+  status: CloudCameraStatus;
+  lastError: string | null;
+  /** Overrides the account's quality when set. */
+  quality: CloudQuality | null;
+  /** The RTMP live URL: its query is the key to the stream, so it is encrypted at rest. */
+  url: string | null;
+  urlExpiresAt: string | null;
+  nextRenewalAt: string | null;
+  /** Renewals failed in a row (offline cameras back off). */
+  renewFailures: number;
+  /** The device's verification code, for stream encryption; encrypted at rest. */
+  streamCode: string | null;
+  removedAt: string | null;
+  /** Cloud facts worth showing: area, device name, category. */
   attributes: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
 }
 
+/** What a sync learns of a camera from the cloud; upserting it keeps everything else. */
+export type CloudCameraFacts = Pick<
+  CloudCameraRecord,
+  'accountId' | 'deviceSerial' | 'channelNo' | 'resourceId' | 'name' | 'online' | 'attributes'
+>;
+
 export interface CloudAccountRecord {
   id: string;
   name: string;
+  /** Plain in memory, encrypted at rest (like the secret). */
   appKey: string;
   /** Plain in memory, encrypted at rest. */
   appSecret: string;
+  /** The region's bootstrap address; empty = the configured default. */
+  baseUrl: string;
+  quality: CloudQuality;
+  enabled: boolean;
+  lastSync: CloudSyncOutcome | null;
   createdAt: string;
+  updatedAt: string | null;
 }
 
 export interface EventRecord {
@@ -211,10 +271,22 @@ export interface TokenRepository {
 
 export interface CloudRepository {
   listAccounts(): Promise<CloudAccountRecord[]>;
-  insertAccount(account: Insert<CloudAccountRecord>): Promise<CloudAccountRecord>;
+  getAccount(id: string): Promise<CloudAccountRecord | undefined>;
+  insertAccount(
+    account: Omit<Insert<CloudAccountRecord>, 'baseUrl' | 'quality' | 'enabled' | 'lastSync'> &
+      Partial<Pick<CloudAccountRecord, 'baseUrl' | 'quality' | 'enabled' | 'lastSync'>>,
+  ): Promise<CloudAccountRecord>;
+  updateAccount(id: string, patch: Patch<CloudAccountRecord>): Promise<CloudAccountRecord | undefined>;
   deleteAccount(id: string): Promise<boolean>;
   listCameras(accountId?: string): Promise<CloudCameraRecord[]>;
-  upsertCamera(camera: Insert<CloudCameraRecord>): Promise<CloudCameraRecord>;
+  getCamera(id: string): Promise<CloudCameraRecord | undefined>;
+  /**
+   * Matched on (account, serial, channel): a re-import keeps the camera's id, creation time, URL,
+   * status and the user's choices, and brings a removed camera back.
+   */
+  upsertCamera(camera: CloudCameraFacts & { id?: string }): Promise<CloudCameraRecord>;
+  updateCamera(id: string, patch: Patch<CloudCameraRecord>): Promise<CloudCameraRecord | undefined>;
+  deleteCamera(id: string): Promise<boolean>;
 }
 
 export interface EventQuery {

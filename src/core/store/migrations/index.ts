@@ -9,6 +9,7 @@ import { auth } from './0002_auth.ts';
 import { cloud } from './0003_cloud.ts';
 import { events } from './0004_events.ts';
 import { webhooks } from './0005_webhooks.ts';
+import { cloudImport } from './0006_cloud_import.ts';
 import { columnTypes, type StoreMigration } from './columns.ts';
 
 const MIGRATIONS: Record<string, StoreMigration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, StoreMigration> = {
   '0003_cloud': cloud,
   '0004_events': events,
   '0005_webhooks': webhooks,
+  '0006_cloud_import': cloudImport,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
