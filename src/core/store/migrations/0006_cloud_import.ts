@@ -11,16 +11,22 @@ export const cloudImport: StoreMigration = {
     const yes = t.bool === 'integer' ? 1 : true;
     const accounts = [
       db.schema.alterTable('cloud_accounts').addColumn('base_url', 'text', (c) => c.notNull().defaultTo('')),
-      db.schema.alterTable('cloud_accounts').addColumn('quality', 'text', (c) => c.notNull().defaultTo('main')),
+      db.schema
+        .alterTable('cloud_accounts')
+        .addColumn('quality', 'text', (c) => c.notNull().defaultTo('main')),
       db.schema.alterTable('cloud_accounts').addColumn('enabled', t.bool, (c) => c.notNull().defaultTo(yes)),
       db.schema.alterTable('cloud_accounts').addColumn('last_sync', t.json),
       db.schema.alterTable('cloud_accounts').addColumn('updated_at', t.time),
     ];
     const cameras = [
-      db.schema.alterTable('cloud_cameras').addColumn('resource_id', 'text', (c) => c.notNull().defaultTo('')),
+      db.schema
+        .alterTable('cloud_cameras')
+        .addColumn('resource_id', 'text', (c) => c.notNull().defaultTo('')),
       db.schema.alterTable('cloud_cameras').addColumn('online', t.bool, (c) => c.notNull().defaultTo(yes)),
       db.schema.alterTable('cloud_cameras').addColumn('enabled', t.bool, (c) => c.notNull().defaultTo(yes)),
-      db.schema.alterTable('cloud_cameras').addColumn('status', 'text', (c) => c.notNull().defaultTo('pending')),
+      db.schema
+        .alterTable('cloud_cameras')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending')),
       db.schema.alterTable('cloud_cameras').addColumn('last_error', 'text'),
       db.schema.alterTable('cloud_cameras').addColumn('quality', 'text'),
       db.schema.alterTable('cloud_cameras').addColumn('url_enc', 'text'),
