@@ -3,7 +3,24 @@
  * built from captured device answers. See sim/README.md.
  */
 
-export { type SimCloud, type SimCloudDevice, type SimCloudOptions, startSimCloud } from './cloud.ts';
+export {
+  type IssuedAddress,
+  type PlayVerdict,
+  RATE_LIMIT_ERROR,
+  type SimCloud,
+  type SimCloudCall,
+  type SimCloudCamera,
+  type SimCloudDevice,
+  type SimCloudOptions,
+  startSimCloud,
+} from './cloud.ts';
+export { CLOUD_CONTROL_PREFIX } from './cloud-control.ts';
+export {
+  type CloudOrigin,
+  type CloudOriginOptions,
+  type OriginPlay,
+  startCloudOrigin,
+} from './cloud-origin.ts';
 export { startSimDevice, startSimFleet } from './device.ts';
 export { INVENTED, INVENTED_HEADER } from './invented.ts';
 export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';
