@@ -47,6 +47,7 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
   let hangs = 0;
   let unreachable = false;
   let origin: CloudOrigin | undefined;
+  let closing: Promise<void> | undefined;
   const live = new LiveAddresses(account, now, () => origin?.rtmpHost ?? options.rtmpHost);
 
   /** What every API call goes through before its own endpoint; false when it is already dealt with. */
@@ -122,9 +123,13 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     },
     validatePlay: (path, query) => live.checkPlay(path, query).accepted,
     explainPlay: (path, query) => live.checkPlay(path, query),
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      await Promise.all([bootstrap.close(), area.close(), origin?.stop()]);
+    close: () => {
+      // Once: a test's cleanup may close what the test closed already.
+      closing ??= (async () => {
+        for (const res of hanging) res.destroy();
+        await Promise.all([bootstrap.close(), area.close(), origin?.stop()]);
+      })();
+      return closing;
     },
   };
 
