@@ -65,10 +65,23 @@ program
     parseCount,
     1,
   )
-  .action(async (options) => {
+  .option(
+    '--cloud',
+    'serve a simulated HikCentral Connect cloud too (alone unless --profile is given); prints its URL and keys',
+  )
+  .option('--cloud-devices <n>', 'devices in the simulated cloud account', parseCount, 3)
+  .option(
+    '--cloud-cameras <n>',
+    'cameras in the simulated cloud account, spread over its devices',
+    parseCount,
+    20,
+  )
+  .action(async (options, command: Command) => {
     // Loaded on use: the gateway and simulator pull in much more than probe/doctor need.
     const { runSim } = await import('./sim.ts');
-    await runSim(options);
+    // `--cloud` alone serves the cloud only; the default --profile applies without --cloud, or when given.
+    const profileGiven = command.getOptionValueSource('profile') !== 'default';
+    await runSim({ ...options, profile: options.cloud && !profileGiven ? [] : options.profile });
   });
 
 program
