@@ -20,6 +20,12 @@ export interface SimCloudOptions {
    * arrival, and arrival jitters on a loaded machine although the client sends them evenly.
    */
   rateLimitToleranceMs?: number;
+  /**
+   * Addition: live URLs last at most this long (seconds), whatever was asked, so tests cross
+   * several lifetimes in seconds. The answer's `expireTime` says the granted lifetime, as the
+   * real cloud's does. Default: what was asked.
+   */
+  maxUrlLifetimeSeconds?: number;
   /** Start a real RTMP origin (sim/cloud-origin.ts) that plays the addresses this cloud hands out. */
   origin?: { mediamtx: string; ffmpeg?: string };
 }

@@ -16,6 +16,7 @@ import { createStore, describeStoreUrl } from './core/store/index.ts';
 import type { Store } from './core/store/types.ts';
 import { apiModule } from './modules/api/server.ts';
 import { type AuthService, authModule } from './modules/auth/index.ts';
+import { type CloudModule, cloudModule } from './modules/cloud/index.ts';
 import { type DevicesModule, devicesModule } from './modules/devices/index.ts';
 import { type EventsModule, eventsModule } from './modules/events/index.ts';
 import { type MediaModule, mediaModule } from './modules/media/index.ts';
@@ -36,6 +37,7 @@ const MODULES: readonly AnyModuleDefinition[] = [
   eventsModule,
   mediaModule,
   talkModule,
+  cloudModule,
   apiModule,
 ];
 
@@ -60,6 +62,7 @@ export interface Gateway {
   readonly devices: DevicesModule;
   readonly events: EventsModule;
   readonly media: MediaModule;
+  readonly cloud: CloudModule;
   readonly auth: AuthService;
   /** Where the HTTP API listens. */
   readonly address: { host: string; port: number };
@@ -153,6 +156,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     devices: modules.get(devicesModule),
     events: modules.get(eventsModule),
     media: modules.get(mediaModule),
+    cloud: modules.get(cloudModule),
     auth: modules.get(authModule).service,
     address: api.address!,
     stop: () => {

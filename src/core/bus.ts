@@ -66,6 +66,8 @@ export interface BusEvents {
   'device.removed': { deviceId: string };
   'device.health': DeviceHealth;
   'channels.changed': { deviceId: string };
+  /** Cloud cameras of an account were added, renamed, switched, removed or changed status. */
+  'cloud.cameras.changed': { accountId: string };
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */

@@ -66,7 +66,7 @@ it('hikbridge sim --cloud prints a URL and keys that get a token, and stops on S
     /^cloud: device SIMC000001 "Cloud site 1" \(NVR, 2 cameras, stream encryption off\)$/m,
   );
   expect(output).toMatch(
-    /^cloud: device SIMC000002 "Cloud site 2" \(IPC, 1 camera, verification code [A-Z]{6}\)$/m,
+    /^cloud: device SIMC000002 "Cloud site 2" \(IPC, 1 camera, stream encryption off\)$/m,
   );
   // --cloud alone: no simulated ISAPI device.
   expect(output).not.toContain('Control API:');

@@ -4,6 +4,7 @@
  * added here is immediately settable, validated and documented.
  */
 import { z } from 'zod';
+import { cloudSection } from './sections/cloud.ts';
 import { devicesSection, eventsSection } from './sections/devices.ts';
 import { mediaSection, talkSection } from './sections/media.ts';
 import { mqttSection, webhooksSection } from './sections/outputs.ts';
@@ -45,4 +46,5 @@ export const configSchema = z.strictObject({
   media: mediaSection,
   talk: talkSection,
   mqtt: mqttSection,
+  cloud: cloudSection,
 });

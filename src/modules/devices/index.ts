@@ -18,15 +18,25 @@ import { loginBlockedError } from './login-policy.ts';
 import { registerDeviceMetrics } from './metrics.ts';
 import { DeviceRegistry } from './registry.ts';
 import { deviceRoutes } from './routes/index.ts';
+import type { ChannelViewType } from './routes/schemas.ts';
 import { migrateDeviceSettings } from './settings-version.ts';
 import { DeviceSupervisor, type SupervisorSettings } from './supervisor.ts';
 import type { DeviceSnapshot, DoorCommand } from './types.ts';
 
 export type { DeviceInput, DevicePatch } from './input.ts';
 export { DeviceRegistry } from './registry.ts';
+export type { ChannelViewType } from './routes/schemas.ts';
 export { preferredStream } from './routes/views.ts';
 export { DeviceSupervisor } from './supervisor.ts';
 export type { DeviceSnapshot, DoorCommand } from './types.ts';
+
+/** Channels another module owns (cloud cameras), as the channel routes show them. */
+export interface ExternalChannels {
+  list(): Promise<ChannelViewType[]>;
+  get(channelId: string): Promise<ChannelViewType | undefined>;
+  setEnabled(channelId: string, enabled: boolean): Promise<ChannelViewType>;
+  snapshot(channelId: string): Promise<DeviceSnapshot>;
+}
 
 export type DevicesSettings = Config['devices'];
 
@@ -57,6 +67,7 @@ export class DevicesModule implements Module {
   readonly supervisor: DeviceSupervisor;
   readonly routes;
   private snapshotFallback: ((channelId: string) => Promise<Buffer>) | undefined;
+  private readonly externalChannels: ExternalChannels[] = [];
 
   constructor(private readonly deps: DevicesModuleDeps) {
     const settings = supervisorSettings(deps.settings);
@@ -120,10 +131,38 @@ export class DevicesModule implements Module {
     });
   }
 
+  /**
+   * Cameras that are channels without being a device's (cloud cameras): listed, shown, switched
+   * and pictured through the channel routes like the devices' own.
+   */
+  addExternalChannels(source: ExternalChannels): void {
+    this.externalChannels.push(source);
+  }
+
+  /** The external source that has `channelId`, if any. */
+  async externalChannel(
+    channelId: string,
+  ): Promise<{ source: ExternalChannels; view: ChannelViewType } | undefined> {
+    for (const source of this.externalChannels) {
+      const view = await source.get(channelId);
+      if (view) return { source, view };
+    }
+    return undefined;
+  }
+
+  /** Every external channel, in the order their sources were added. */
+  async listExternalChannels(): Promise<ChannelViewType[]> {
+    return (await Promise.all(this.externalChannels.map((source) => source.list()))).flat();
+  }
+
   /** A JPEG of the channel, coalesced with concurrent requests for the same picture. */
   async snapshot(channelId: string, size: { width?: number; height?: number } = {}): Promise<DeviceSnapshot> {
     const channel = await this.deps.store.channels.get(channelId);
-    if (!channel) throw new NotFoundError('channel', channelId);
+    if (!channel) {
+      const external = await this.externalChannel(channelId);
+      if (external) return external.source.snapshot(channelId);
+      throw new NotFoundError('channel', channelId);
+    }
     const device = await this.registry.get(channel.deviceId);
     let fetcher = this.supervisor.snapshots(device.id);
     if (!fetcher && device.enabled) {

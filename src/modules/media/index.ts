@@ -20,7 +20,14 @@ import { writeMediamtxConfig } from './config-file.ts';
 import { MediamtxEngine } from './engine.ts';
 import { grabFrame } from './frame-grab.ts';
 import { registerMediaMetrics } from './metrics.ts';
-import { loadStreamPaths, PATH_NAMES_KEY, type StreamPath, streamSuffix, TALK_PREFIX } from './paths.ts';
+import {
+  type ExternalCamera,
+  loadStreamPaths,
+  PATH_NAMES_KEY,
+  type StreamPath,
+  streamSuffix,
+  TALK_PREFIX,
+} from './paths.ts';
 import { MEDIAMTX_VERSION, MediamtxUnavailableError, provisionMediamtx } from './provision.ts';
 import { PathReconciler } from './reconcile.ts';
 import { mediaRoutes } from './routes.ts';
@@ -28,6 +35,7 @@ import type { MediaSettings, MediaState, MediaStatus, StreamView, TalkPath } fro
 import { browserPlayable, streamUrls } from './urls.ts';
 import { signViewerToken, viewerTokenKey } from './viewer-token.ts';
 
+export type { ExternalCamera } from './paths.ts';
 export type { MediaSettings, MediaState, MediaStatus, StreamView, TalkPath } from './types.ts';
 
 export interface MediaModuleDeps {
@@ -73,6 +81,8 @@ export class MediaModule implements Module {
   private lastError: string | null = null;
   private streamPaths: StreamPath[] = [];
   private readonly talkPaths = new Set<string>();
+  private readonly externalSources: Array<() => Promise<ExternalCamera[]>> = [];
+  private externalChannels = new Set<string>();
   /** Devices whose paths are out because the gateway must not log in to them now. */
   private readonly heldDevices = new Set<string>();
   /**
@@ -333,11 +343,46 @@ export class MediaModule implements Module {
 
   private async refreshStreamPaths(): Promise<void> {
     const { settings } = this.deps;
-    this.streamPaths = await loadStreamPaths(this.deps.store, {
-      rtspTransport: settings.rtspTransport,
-      startTimeoutSeconds: settings.onDemandStartTimeoutSeconds,
-      closeAfterSeconds: settings.onDemandCloseAfterSeconds,
-    });
+    const external = (await Promise.all(this.externalSources.map((list) => list()))).flat();
+    this.externalChannels = new Set(external.map((camera) => camera.channelId));
+    this.streamPaths = await loadStreamPaths(
+      this.deps.store,
+      {
+        rtspTransport: settings.rtspTransport,
+        startTimeoutSeconds: settings.onDemandStartTimeoutSeconds,
+        closeAfterSeconds: settings.onDemandCloseAfterSeconds,
+      },
+      external,
+    );
+  }
+
+  /**
+   * Cameras another module owns (cloud cameras): listed at every sync, named and served like a
+   * device's channels. The owner calls requestSync() when its list or a source changes.
+   */
+  addExternalCameras(list: () => Promise<ExternalCamera[]>): void {
+    this.externalSources.push(list);
+  }
+
+  /** Whether `channelId` is one of the external cameras of the last sync. */
+  hasExternalChannel(channelId: string): boolean {
+    return this.externalChannels.has(channelId);
+  }
+
+  /** Applies changes soon; a burst of requests costs one pass. */
+  requestSync(): void {
+    if (this.deps.settings.enabled) this.scheduleSync();
+  }
+
+  /**
+   * Who watches what now, by path name (MediaMTX's live view). Empty when MediaMTX is off or
+   * not answering: callers treat unknown as "not watched".
+   */
+  async watchers(): Promise<Map<string, { ready: boolean; readers: number }>> {
+    const state = this.status().state;
+    if (state !== 'running' && state !== 'external') return new Map();
+    const live = await this.api.listPaths().catch(() => []);
+    return new Map(live.map((path) => [path.name, { ready: path.ready, readers: path.readers.length }]));
   }
 
   /** Re-syncs when a device's logins go on hold or come off it. */

@@ -5,7 +5,7 @@
  */
 import type { ChannelRecord, DeviceRecord, Store, StreamRecord } from '../../core/store/types.ts';
 import { buildRtspUrl } from '../../protocols/isapi/rtsp.ts';
-import { cameraPath, type PathConfig, slugify } from '../../protocols/mediamtx/config.ts';
+import { cameraPath, type PathConfig, rtmpPath, slugify } from '../../protocols/mediamtx/config.ts';
 
 /** Settings key holding `{channelId: slug}`; the store is the single owner of path names. */
 export const PATH_NAMES_KEY = 'media.pathNames';
@@ -17,6 +17,22 @@ export interface PathTuning {
   rtspTransport: 'tcp' | 'udp' | 'automatic';
   startTimeoutSeconds: number;
   closeAfterSeconds: number;
+}
+
+/**
+ * A camera that is not a device's channel (a cloud camera): one stream, whose path config its
+ * module decides. Named, listed and served like any channel's stream.
+ */
+export interface ExternalCamera {
+  channelId: string;
+  /** Stands for the device in contact holds; the cloud account's id. */
+  ownerId: string;
+  /** What the path name is made of, once (a rename keeps the path, like a device's). */
+  name: string;
+  createdAt: string;
+  stream: StreamRecord;
+  /** Where MediaMTX gets it (an RTMP URL); null = no path now (no live URL, disabled, removed). */
+  source: string | null;
 }
 
 export interface StreamPath {
@@ -49,8 +65,9 @@ export function assignPathNames(
   existing: Record<string, string>,
   devices: DeviceRecord[],
   channels: ChannelRecord[],
+  external: ExternalCamera[] = [],
 ): { names: Record<string, string>; changed: boolean } {
-  const live = new Set(channels.map((channel) => channel.id));
+  const live = new Set([...channels.map((channel) => channel.id), ...external.map((each) => each.channelId)]);
   const names: Record<string, string> = {};
   let changed = false;
   for (const [channelId, slug] of Object.entries(existing)) {
@@ -62,19 +79,31 @@ export function assignPathNames(
   const countByDevice = new Map<string, number>();
   for (const channel of channels)
     countByDevice.set(channel.deviceId, (countByDevice.get(channel.deviceId) ?? 0) + 1);
+  const wanted: Array<{ id: string; createdAt: string; base: () => string | undefined }> = [
+    ...channels.map((channel) => ({
+      id: channel.id,
+      createdAt: channel.createdAt,
+      base: () => {
+        const device = byDevice.get(channel.deviceId);
+        return device && baseSlug(device, channel, countByDevice.get(channel.deviceId) ?? 1);
+      },
+    })),
+    ...external.map((camera) => ({
+      id: camera.channelId,
+      createdAt: camera.createdAt,
+      base: () => slugify(camera.name),
+    })),
+  ];
   // Stable order: the same store gives the same names on every instance.
-  const ordered = [...channels].sort(
-    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-  );
-  for (const channel of ordered) {
-    if (names[channel.id]) continue;
-    const device = byDevice.get(channel.deviceId);
-    if (!device) continue;
-    const base = baseSlug(device, channel, countByDevice.get(channel.deviceId) ?? 1);
+  wanted.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  for (const { id, base: baseOf } of wanted) {
+    if (names[id]) continue;
+    const base = baseOf();
+    if (!base) continue;
     let slug = base;
     // `talk` itself is the prefix of talk-session paths (`talk/<id>`); `talk-2` is fine.
     for (let suffix = 2; taken.has(slug) || slug === 'talk'; suffix += 1) slug = `${base}-${suffix}`;
-    names[channel.id] = slug;
+    names[id] = slug;
     taken.add(slug);
     changed = true;
   }
@@ -117,14 +146,47 @@ export function desiredStreamPaths(
   return paths;
 }
 
-/** Reads the store and returns the desired paths, saving newly assigned names. */
-export async function loadStreamPaths(store: Store, tuning: PathTuning): Promise<StreamPath[]> {
+export function externalStreamPaths(
+  external: ExternalCamera[],
+  names: Record<string, string>,
+  tuning: PathTuning,
+): StreamPath[] {
+  const paths: StreamPath[] = [];
+  for (const camera of external) {
+    const slug = names[camera.channelId];
+    if (!slug || !camera.source) continue;
+    paths.push({
+      name: `${slug}/${streamSuffix(camera.stream.streamNo)}`,
+      deviceId: camera.ownerId,
+      channelId: camera.channelId,
+      stream: camera.stream,
+      config: /^rtmps?:/i.test(camera.source)
+        ? rtmpPath({ source: camera.source, ...tuning })
+        : cameraPath({ source: camera.source, ...tuning }),
+      preferredStream: null,
+    });
+  }
+  return paths;
+}
+
+/**
+ * Reads the store and returns the desired paths, saving newly assigned names. External cameras
+ * (cloud) are named in the same space, so no two paths ever share a name.
+ */
+export async function loadStreamPaths(
+  store: Store,
+  tuning: PathTuning,
+  external: ExternalCamera[] = [],
+): Promise<StreamPath[]> {
   const [devices, channels, stored] = await Promise.all([
     store.devices.list(),
     store.channels.list(),
     store.settings.get<Record<string, string>>(PATH_NAMES_KEY),
   ]);
-  const { names, changed } = assignPathNames(stored ?? {}, devices, channels);
+  const { names, changed } = assignPathNames(stored ?? {}, devices, channels, external);
   if (changed) await store.settings.set(PATH_NAMES_KEY, names);
-  return desiredStreamPaths(devices, channels, names, tuning);
+  return [
+    ...desiredStreamPaths(devices, channels, names, tuning),
+    ...externalStreamPaths(external, names, tuning),
+  ];
 }

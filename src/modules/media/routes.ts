@@ -11,6 +11,7 @@ export interface MediaOperations {
   status(): MediaStatus;
   streams(channelId: string, requestHost: string): StreamView[];
   sync(): Promise<void>;
+  hasExternalChannel(channelId: string): boolean;
 }
 
 const MediaStatusView = Type.Object(
@@ -80,8 +81,11 @@ export function mediaRoutes(media: MediaOperations, store: Store): RoutePlugin {
         },
       },
       async (request) => {
-        const channel = await store.channels.get(request.params.id);
-        if (!channel) throw new NotFoundError('channel', request.params.id);
+        const { id } = request.params;
+        // A cloud camera is a channel too; its module says where its stream comes from.
+        if (media.hasExternalChannel(id)) return media.streams(id, request.host);
+        const channel = await store.channels.get(id);
+        if (!channel) throw new NotFoundError('channel', id);
         const streams = media.streams(channel.id, request.host);
         if (streams.length > 0 || !channel.enabled || !media.status().enabled) return streams;
         // A device added a moment ago: the media module applies changes after a short debounce.

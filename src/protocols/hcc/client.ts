@@ -6,6 +6,7 @@
  * every wait line a bound, and no secret appears in an error or a log line.
  */
 import { type Dispatcher, request } from 'undici';
+import { type Clock, realClock } from './clock.ts';
 import { HccError } from './errors.ts';
 import { RateLimiter } from './rate-limit.ts';
 import {
@@ -34,7 +35,8 @@ export interface HccClientOptions {
   retryBaseMs?: number;
   /** undici dispatcher (tests, proxies). */
   dispatcher?: Dispatcher;
-  now?: () => number;
+  /** Real time unless given (a benchmark runs on simulated time). */
+  clock?: Clock;
 }
 
 interface Token {
@@ -62,6 +64,8 @@ const QUALITIES = { main: '1', sub: '2' } as const;
 
 export class HccClient {
   private readonly settings: Required<Omit<HccClientOptions, 'dispatcher'>>;
+  /** Calls sent, token calls included (what counts against the account's limit). */
+  private sent = 0;
   private readonly limiter: RateLimiter;
   private token: Token | undefined;
   private tokenPending: Promise<Token> | undefined;
@@ -79,9 +83,24 @@ export class HccClient {
       maxQueued: options.maxQueued ?? 1000,
       maxAttempts: options.maxAttempts ?? 3,
       retryBaseMs: options.retryBaseMs ?? 500,
-      now: options.now ?? Date.now,
+      clock: options.clock ?? realClock,
     };
-    this.limiter = new RateLimiter(this.settings.requestsPerSecond, this.settings.maxQueued);
+    this.limiter = new RateLimiter(
+      this.settings.requestsPerSecond,
+      this.settings.maxQueued,
+      this.settings.clock,
+    );
+  }
+
+  /** Calls sent so far, token calls included. */
+  get callCount(): number {
+    return this.sent;
+  }
+
+  /** Gets a fresh token: proves the key, the secret and the address (one call). */
+  async verify(): Promise<void> {
+    this.token = undefined;
+    await this.validToken('signing in to HikCentral Connect');
   }
 
   /** Every device of the account (all pages). */
@@ -147,7 +166,9 @@ export class HccClient {
           continue;
         }
         if (!error.retryable || attempt >= this.settings.maxAttempts) throw error;
-        await sleep(this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+        await this.settings.clock.sleep(
+          this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
+        );
       }
     }
   }
@@ -171,7 +192,7 @@ export class HccClient {
 
   private async validToken(what: string): Promise<Token> {
     const token = this.token;
-    if (token && this.settings.now() < token.expiresAt - RENEW_BEFORE_MS) return token;
+    if (token && this.settings.clock.now() < token.expiresAt - RENEW_BEFORE_MS) return token;
     // One token request at a time, however many calls need it.
     this.tokenPending ??= this.fetchToken(what).finally(() => {
       this.tokenPending = undefined;
@@ -203,6 +224,7 @@ export class HccClient {
       () => new HccError('queue_full', 'transient', `${what}: too many calls waiting`),
     );
     const { timeoutMs } = this.settings;
+    this.sent++;
     let text: string;
     let status: number;
     try {
@@ -278,8 +300,4 @@ function transportError(error: unknown, what: string, timeoutMs: number): HccErr
 function withScheme(address: string): string {
   const trimmed = address.replace(/\/+$/, '');
   return /^https?:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,36 +1,60 @@
 /**
- * Spaces calls evenly, `perSecond` at most in any second: the cloud's limit is per account, so
- * every call of one client (token calls included) takes a slot. Waiting callers are bounded.
+ * Keeps one account under the cloud's limit of `perSecond` calls per second, token calls
+ * included. Calls are spaced evenly, and no more than `perSecond` are ever let out within one
+ * second plus a guard, measured on the times they were actually let out: a caller the event loop
+ * woke late must not let the next one follow too closely. Callers go in arrival order; the line
+ * of waiting callers is bounded.
  */
+import { type Clock, realClock } from './clock.ts';
+
+/** Room for the cloud timing calls on arrival, which jitters with load on either side. */
+const WINDOW_GUARD_MS = 50;
+
 export class RateLimiter {
   private readonly spacingMs: number;
-  /** When the latest granted slot starts (epoch ms). */
-  private lastSlotAt = Number.NEGATIVE_INFINITY;
+  private readonly perWindow: number;
+  /** When the latest calls were let out (epoch ms), oldest first; at most `perWindow`. */
+  private readonly sent: number[] = [];
+  private line: Promise<void> = Promise.resolve();
   private waiting = 0;
 
   constructor(
     perSecond: number,
     private readonly maxWaiting: number,
+    private readonly clock: Clock = realClock,
   ) {
     if (!(perSecond > 0)) throw new RangeError('perSecond must be positive');
     this.spacingMs = 1000 / perSecond;
+    this.perWindow = Math.max(1, Math.floor(perSecond));
   }
 
   /** Resolves when the caller may send; throws `tooMany()` when the waiting line is full. */
-  async acquire(tooMany: () => Error): Promise<void> {
-    const now = Date.now();
-    const slot = Math.max(now, this.lastSlotAt + this.spacingMs);
-    if (slot <= now) {
-      this.lastSlotAt = now;
-      return;
-    }
-    if (this.waiting >= this.maxWaiting) throw tooMany();
-    this.lastSlotAt = slot;
+  acquire(tooMany: () => Error): Promise<void> {
+    if (this.waiting >= this.maxWaiting) return Promise.reject(tooMany());
     this.waiting++;
-    try {
-      await new Promise((resolve) => setTimeout(resolve, slot - now));
-    } finally {
+    const turn = this.line.then(() => this.waitForSlot());
+    this.line = turn;
+    return turn.finally(() => {
       this.waiting--;
+    });
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const wait = this.earliest() - now;
+      if (wait <= 0) break;
+      await this.clock.sleep(wait);
     }
+    this.sent.push(this.clock.now());
+    if (this.sent.length > this.perWindow) this.sent.shift();
+  }
+
+  private earliest(): number {
+    const last = this.sent.at(-1);
+    const spaced = last === undefined ? Number.NEGATIVE_INFINITY : last + this.spacingMs;
+    const windowFull = this.sent.length >= this.perWindow;
+    const windowed = windowFull ? this.sent[0]! + 1000 + WINDOW_GUARD_MS : Number.NEGATIVE_INFINITY;
+    return Math.max(spaced, windowed);
   }
 }

@@ -88,6 +88,37 @@ export function cameraPath(options: CameraPathOptions): PathConfig {
   };
 }
 
+export interface RtmpPathOptions {
+  /** An RTMP(S) URL whose last segment is the stream name, maybe with a query (cloud live URLs). */
+  source: string;
+  startTimeoutSeconds: number;
+  closeAfterSeconds: number;
+}
+
+/** An on-demand relay of an RTMP stream (a cloud camera's live URL). */
+export function rtmpPath(options: RtmpPathOptions): PathConfig {
+  return {
+    source: rtmpStreamKeySource(options.source),
+    sourceOnDemand: true,
+    sourceOnDemandStartTimeout: `${options.startTimeoutSeconds}s`,
+    sourceOnDemandCloseAfter: `${options.closeAfterSeconds}s`,
+  };
+}
+
+/**
+ * MediaMTX 1.20+ takes the RTMP stream key from what follows `#`; without it, a URL with a query
+ * (`.../openlive/SN_1_2?expire=…`) would not reach the stream. `rtmp://host/app/KEY?q` becomes
+ * `rtmp://host/app#KEY?q`, which is what the origin receives as app `app` and key `KEY?q`.
+ */
+export function rtmpStreamKeySource(url: string): string {
+  if (url.includes('#')) return url;
+  const queryAt = url.indexOf('?');
+  const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
+  const slash = pathPart.lastIndexOf('/');
+  if (slash <= pathPart.indexOf('//') + 1) return url;
+  return `${url.slice(0, slash)}#${url.slice(slash + 1)}`;
+}
+
 /** A path a client publishes into (WHIP from a browser microphone for two-way audio). */
 export function publisherPath(): PathConfig {
   return { source: 'publisher' };

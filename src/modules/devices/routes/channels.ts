@@ -1,12 +1,31 @@
 import { Type } from 'typebox';
-import { NotFoundError } from '../../../core/errors.ts';
+import { InputError, NotFoundError } from '../../../core/errors.ts';
 import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
 import { checkSnapshotUrl, keepStoredPassword } from '../input.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
-import { ChannelPatchBody, ChannelView, SnapshotQuery } from './schemas.ts';
+import {
+  ChannelPatchBody,
+  type ChannelPatchBodyType,
+  ChannelView,
+  type ChannelViewType,
+  SnapshotQuery,
+} from './schemas.ts';
 import { channelView } from './views.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
+
+type External = NonNullable<Awaited<ReturnType<DeviceRoutesDeps['devices']['externalChannel']>>>;
+
+/** A cloud camera can be switched on and off here; its other settings are its module's. */
+async function patchExternal(external: External, body: ChannelPatchBodyType): Promise<ChannelViewType> {
+  const { enabled, ...rest } = body;
+  const other = Object.keys(rest)[0];
+  if (other) {
+    throw new InputError(`${other}: not a setting of a ${external.view.source} camera`, other);
+  }
+  if (enabled === undefined || enabled === external.view.enabled) return external.view;
+  return external.source.setEnabled(external.view.id, enabled);
+}
 
 export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): void {
   const { store, devices } = deps;
@@ -28,7 +47,10 @@ export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): voi
     },
     async () => {
       const byId = new Map((await devices.registry.list()).map((device) => [device.id, device]));
-      return (await store.channels.list()).map((channel) => channelView(channel, byId.get(channel.deviceId)));
+      const own = (await store.channels.list()).map((channel) =>
+        channelView(channel, byId.get(channel.deviceId)),
+      );
+      return [...own, ...(await devices.listExternalChannels())];
     },
   );
 
@@ -36,6 +58,8 @@ export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): voi
     '/api/v1/channels/:id',
     { schema: { tags: ['channels'], params: IdParams, response: { 200: ChannelView, ...errors } } },
     async (request) => {
+      const external = await devices.externalChannel(request.params.id);
+      if (external) return external.view;
       const { channel, device } = await load(request.params.id);
       return channelView(channel, device);
     },
@@ -53,8 +77,10 @@ export function registerChannelRoutes(app: HttpApp, deps: DeviceRoutesDeps): voi
       },
     },
     async (request) => {
-      const { channel, device } = await load(request.params.id);
       const body = request.body;
+      const external = await devices.externalChannel(request.params.id);
+      if (external) return patchExternal(external, body);
+      const { channel, device } = await load(request.params.id);
       if (body.snapshotUrlOverride) checkSnapshotUrl(body.snapshotUrlOverride);
       if (body.enabled !== undefined && body.enabled !== channel.enabled) {
         await devices.registry.setChannelEnabled(channel.id, body.enabled);

@@ -4,6 +4,7 @@ import type { DeviceRecord, Store } from '../../../core/store/types.ts';
 import type { DoctorReport } from '../../../diagnostics/doctor.ts';
 import type { DeviceRegistry } from '../registry.ts';
 import type { DeviceSnapshot } from '../types.ts';
+import type { ChannelViewType } from './schemas.ts';
 
 /** What the routes need of the devices module. */
 export interface DeviceOperations {
@@ -13,6 +14,15 @@ export interface DeviceOperations {
   doctor(deviceId: string): Promise<DoctorReport>;
   refresh(deviceId: string): Promise<DeviceRecord>;
   retryLogin(deviceId: string): Promise<DeviceHealth>;
+  /** Channels of other modules (cloud cameras). */
+  listExternalChannels(): Promise<ChannelViewType[]>;
+  externalChannel(channelId: string): Promise<
+    | {
+        source: { setEnabled(channelId: string, enabled: boolean): Promise<ChannelViewType> };
+        view: ChannelViewType;
+      }
+    | undefined
+  >;
 }
 
 export interface DeviceRoutesDeps {

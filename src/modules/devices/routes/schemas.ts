@@ -112,6 +112,17 @@ export const ChannelView = Type.Object(
     preferredStream: Nullable(Type.String()),
     streams: Type.Array(Stream),
     snapshotUrl: Type.String(),
+    /** Cloud cameras only (`source: cloud`; `deviceId` is then the cloud account's id). */
+    cloud: Type.Optional(
+      Type.Object({
+        accountId: Type.String(),
+        deviceSerial: Type.String(),
+        resourceId: Type.String(),
+        status: Type.String(),
+        lastError: Nullable(Type.String()),
+        urlExpiresAt: Nullable(Type.String()),
+      }),
+    ),
   },
   { $id: 'Channel' },
 );
@@ -158,3 +169,4 @@ export type DeviceCreateBody = Static<typeof DeviceCreate>;
 export type DevicePatchBodyType = Static<typeof DevicePatchBody>;
 export type DeviceViewType = Static<typeof DeviceView>;
 export type ChannelViewType = Static<typeof ChannelView>;
+export type ChannelPatchBodyType = Static<typeof ChannelPatchBody>;
