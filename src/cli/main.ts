@@ -1,5 +1,6 @@
 /** The `hikbridge` command. Each subcommand lives in its own file; this one only wires them. */
 import { Command, Option } from 'commander';
+import { registerCloudCommand } from './cloud.ts';
 import { registerDoctorCommand } from './doctor.ts';
 import { parseChannelList, parseCount, parseFingerprint, parsePort, parseTimeoutMs } from './options.ts';
 import { describeFailure, EXIT, exitCodeFor, formatProbeText, probe } from './probe.ts';
@@ -101,5 +102,8 @@ program
     const { runStart } = await import('./start.ts');
     await runStart(options);
   });
+
+// HikCentral Connect accounts through the running gateway's API (add, list, sync with progress).
+registerCloudCommand(program);
 
 await program.parseAsync(process.argv);
