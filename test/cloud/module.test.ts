@@ -34,7 +34,7 @@ class MediaRecorder implements CloudMediaPort {
     this.syncRequests++;
   }
   async watchers() {
-    return new Map([...this.watched].map((id) => [`path-${id}`, { ready: true, readers: 1 }]));
+    return new Map([...this.watched].map((id) => [`path-${id}`, { ready: true, readers: 1, busy: true }]));
   }
   pathName(channelId: string): string {
     return `path-${channelId}`;

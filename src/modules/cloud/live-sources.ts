@@ -10,8 +10,10 @@ import type { Logger } from '../../core/logger.ts';
 export interface CloudMedia {
   /** Applies the cameras' current sources soon. */
   requestSync(): void;
-  /** Readers and readiness per path name; empty when unknown. */
-  watchers(): Promise<Map<string, { ready: boolean; readers: number }>>;
+  /**
+   * Per path name: readers, readiness, and `busy` (readers, or the stream up); empty when unknown.
+   */
+  watchers(): Promise<Map<string, { ready: boolean; readers: number; busy: boolean }>>;
   /** The path name of a camera's stream, once it has one. */
   pathName(channelId: string): string | undefined;
 }
@@ -45,14 +47,15 @@ export class LiveSources {
     return storedUrl;
   }
 
-  /** Whether anyone watches each camera now (by camera id). */
+  /**
+   * Whether anyone watches each camera now (by camera id): readers, or its stream still up.
+   */
   async watched(cameraIds: Iterable<string>): Promise<Set<string>> {
     const watchers = await this.media.watchers();
     const result = new Set<string>();
     for (const id of cameraIds) {
       const path = this.media.pathName(id);
-      const state = path ? watchers.get(path) : undefined;
-      if (state && state.readers > 0 && state.ready) result.add(id);
+      if (path && watchers.get(path)?.busy) result.add(id);
     }
     return result;
   }

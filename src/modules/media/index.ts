@@ -375,14 +375,21 @@ export class MediaModule implements Module {
   }
 
   /**
-   * Who watches what now, by path name (MediaMTX's live view). Empty when MediaMTX is off or
-   * not answering: callers treat unknown as "not watched".
+   * Who watches what now, by path name (MediaMTX's live view). `busy`: readers, or the stream up
+   * (a viewer just left and the on-demand source has not closed yet). MediaMTX lists a static
+   * source whether it runs or not, so a source still connecting for a first viewer is not seen.
+   * Empty when MediaMTX is off or not answering: callers treat unknown as "not watched".
    */
-  async watchers(): Promise<Map<string, { ready: boolean; readers: number }>> {
+  async watchers(): Promise<Map<string, { ready: boolean; readers: number; busy: boolean }>> {
     const state = this.status().state;
     if (state !== 'running' && state !== 'external') return new Map();
     const live = await this.api.listPaths().catch(() => []);
-    return new Map(live.map((path) => [path.name, { ready: path.ready, readers: path.readers.length }]));
+    return new Map(
+      live.map((path) => [
+        path.name,
+        { ready: path.ready, readers: path.readers.length, busy: path.readers.length > 0 || path.ready },
+      ]),
+    );
   }
 
   /** Re-syncs when a device's logins go on hold or come off it. */

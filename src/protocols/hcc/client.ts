@@ -43,6 +43,8 @@ interface Token {
   value: string;
   /** Epoch ms. */
   expiresAt: number;
+  /** When to fetch the next one (epoch ms), before it expires. */
+  renewAt: number;
   /** Where every call but the token call goes. */
   apiBase: string;
 }
@@ -51,7 +53,10 @@ const TOKEN_PATH = '/api/hccgw/platform/v1/token/get';
 const DEVICES_PATH = '/api/hccgw/resource/v1/devices/get';
 const CAMERAS_PATH = '/api/hccgw/resource/v1/areas/cameras/get';
 const LIVE_ADDRESS_PATH = '/api/hccgw/video/v1/live/address/get';
-/** A token is renewed this long before the cloud says it expires (it lives 7 days). */
+/**
+ * A token is renewed this long before the cloud says it expires (it lives 7 days), or a tenth of
+ * its lifetime before when that is shorter.
+ */
 const RENEW_BEFORE_MS = 10 * 60_000;
 const PAGE_SIZE = 500;
 /** 500 pages of 500: far beyond any account; a paging bug must not loop forever. */
@@ -192,7 +197,7 @@ export class HccClient {
 
   private async validToken(what: string): Promise<Token> {
     const token = this.token;
-    if (token && this.settings.clock.now() < token.expiresAt - RENEW_BEFORE_MS) return token;
+    if (token && this.settings.clock.now() < token.renewAt) return token;
     // One token request at a time, however many calls need it.
     this.tokenPending ??= this.fetchToken(what).finally(() => {
       this.tokenPending = undefined;
@@ -209,7 +214,10 @@ export class HccClient {
       throw new HccError('bad_response', 'api', `${what}: HikCentral Connect answered no access token`);
     const area =
       typeof data.areaDomain === 'string' && data.areaDomain ? withScheme(data.areaDomain) : baseUrl;
-    this.token = { value, expiresAt: expireSeconds * 1000, apiBase: area };
+    const expiresAt = expireSeconds * 1000;
+    const lifetime = Math.max(0, expiresAt - this.settings.clock.now());
+    const renewAt = expiresAt - Math.min(RENEW_BEFORE_MS, lifetime / 10);
+    this.token = { value, expiresAt, renewAt, apiBase: area };
     return this.token;
   }
 
