@@ -109,7 +109,7 @@ describe('hikbridge start', () => {
     expect(started.output()).not.toContain('Readme-Pass-1');
   });
 
-  it('--demo adds simulated devices whose cameras play live video', async () => {
+  it('--demo adds simulated devices and a cloud account whose cameras play live video', async () => {
     requireTool('ffmpeg', 'ffmpeg');
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-demo-'));
     const started = await startCli(['--demo', '--data', dataDir, '--port', '0'], {
@@ -143,10 +143,40 @@ describe('hikbridge start', () => {
     );
     expect(probe.stdout.trim()).toBe('h264');
 
+    // The demo cloud account: five cameras, one of them offline, the others playing.
+    type CloudCamera = { id: string; name: string; status: string };
+    let cameras: CloudCamera[] = [];
+    await until(
+      async () => {
+        cameras = await get('/api/v1/cloud/cameras');
+        return cameras.length === 5 && cameras.every((camera) => camera.status !== 'pending');
+      },
+      30_000,
+      () => `demo cloud cameras: ${JSON.stringify(cameras)}`,
+    );
+    expect(cameras.map((camera) => camera.status).sort()).toEqual(['offline', 'ok', 'ok', 'ok', 'ok']);
+    const kiosk = cameras.find((camera) => camera.name === 'Kiosk')!;
+    const kioskStreams = await get(`/api/v1/channels/${kiosk.id}/streams`);
+    const cloudProbe = await run(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-show_entries',
+        'stream=codec_name',
+        '-of',
+        'csv=p=0',
+      ].concat(kioskStreams[0].urls.rtsp),
+      { timeout: 30_000 },
+    );
+    expect(cloudProbe.stdout.trim()).toBe('h264');
+
     const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it('prints every configuration problem and exits 2', async () => {
     const proc = spawn(process.execPath, [BIN, 'start'], {
