@@ -1,6 +1,7 @@
 /**
- * Commands from MQTT (`<base>/<deviceId>/<key>/set`): lock/unlock/open a door, take a snapshot,
- * retry the login after the credentials were fixed on the device.
+ * Commands from MQTT (`<base>/<deviceId>/<key>/set`, `<base>/cloud/<cameraId>/<key>/set`):
+ * lock/unlock/open a door, take a snapshot, retry the login after the credentials were fixed on
+ * the device.
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
 import type { Logger } from '../../core/logger.ts';
@@ -34,7 +35,10 @@ export function lockCommandFor(listed: readonly string[] | undefined): DoorComma
   };
 }
 
-export function parseCommand(view: DeviceView, key: string, payload: string): Command | string {
+/** What a command addresses: a device, or a cloud camera (which has a snapshot button only). */
+export type CommandTarget = Pick<DeviceView, 'entities'>;
+
+export function parseCommand(view: CommandTarget, key: string, payload: string): Command | string {
   const entity = view.entities.find((candidate) => candidate.key === key);
   if (!entity) return `no entity "${key}" on this device`;
   const text = payload.trim();
@@ -55,7 +59,8 @@ export function parseCommand(view: DeviceView, key: string, payload: string): Co
 export interface CommandDeps {
   topics: Topics;
   logger: Logger;
-  view: (deviceId: string) => DeviceView | undefined;
+  /** The entities of a node: a device id, or `cloud/<cameraId>` (Topics.parseCommand). */
+  view: (deviceId: string) => CommandTarget | undefined;
   doorCommand: (deviceId: string, door: number, command: DoorCommand) => Promise<void>;
   /** The door commands the device lists, undefined when it does not say (DevicesModule.doorCommands). */
   doorCommands: (deviceId: string) => Promise<readonly string[] | undefined>;

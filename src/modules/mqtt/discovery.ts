@@ -3,7 +3,7 @@
  * `<discoveryPrefix>/<component>/<nodeId>/<key>/config`, and the bookkeeping that removes
  * configs (and retained states) of entities that no longer exist.
  */
-import type { DeviceRecord } from '../../core/store/types.ts';
+import type { CloudCameraStatus, DeviceRecord } from '../../core/store/types.ts';
 import type { DeviceView, EntitySpec } from './entities.ts';
 import type { Topics } from './topics.ts';
 
@@ -76,8 +76,21 @@ function availabilityOf(deviceId: string, entity: EntitySpec, topics: Topics): A
   return [bridge, { topic: topics.availability(deviceId) }];
 }
 
-/** The component-specific part: topics, payloads and device classes. */
-function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics): Record<string, unknown> {
+/** Every status word a cloud camera may have: the options of its HA `enum` sensor. */
+const CLOUD_STATUS_WORDS: Record<CloudCameraStatus, true> = {
+  pending: true,
+  ok: true,
+  offline: true,
+  error: true,
+  removed: true,
+  disabled: true,
+};
+
+/**
+ * The component-specific part: topics, payloads and device classes. `deviceId` is the node the
+ * entity's topics hang under (a device id, or `cloud/<cameraId>`).
+ */
+export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics): Record<string, unknown> {
   const state = topics.state(deviceId, entity.key);
   const attributes = topics.attributes(deviceId, entity.key);
   const sensor = { state_topic: state, json_attributes_topic: attributes, ...ON_OFF };
@@ -127,6 +140,17 @@ function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics): Recor
         retain: false,
         icon: 'mdi:account-key',
         entity_category: 'config',
+      };
+    case 'connectivity':
+      return { state_topic: state, ...ON_OFF, device_class: 'connectivity', entity_category: 'diagnostic' };
+    case 'cloud-status':
+      return {
+        state_topic: state,
+        json_attributes_topic: attributes,
+        device_class: 'enum',
+        options: Object.keys(CLOUD_STATUS_WORDS),
+        entity_category: 'diagnostic',
+        icon: 'mdi:cloud-check-variant',
       };
   }
 }

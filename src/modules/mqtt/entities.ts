@@ -4,7 +4,7 @@
  */
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../core/store/types.ts';
 
-export type Component = 'binary_sensor' | 'event' | 'lock' | 'image' | 'button';
+export type Component = 'binary_sensor' | 'event' | 'lock' | 'image' | 'button' | 'sensor';
 
 /** Binary sensors every camera channel has, by key suffix. */
 export const CHANNEL_SENSORS = ['motion', 'line_crossing', 'intrusion', 'tamper', 'video_loss'] as const;
@@ -21,7 +21,11 @@ export type EntityRole =
   | { type: 'tamper' }
   | { type: 'alarm-input'; port: number }
   /** Lifts the login hold after the credentials were fixed on the device (usable while it is offline). */
-  | { type: 'retry-login' };
+  | { type: 'retry-login' }
+  /** A cloud camera's `online` as the cloud reports it. */
+  | { type: 'connectivity' }
+  /** A cloud camera's status word (pending, ok, offline, error...), its last error as an attribute. */
+  | { type: 'cloud-status' };
 
 export interface EntitySpec {
   /** Topic segment and discovery object id: `ch1_motion`, `door_1`, `ring`... */

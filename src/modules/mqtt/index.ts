@@ -7,7 +7,8 @@ export * from './module.ts';
 
 export const mqttModule = defineModule({
   name: 'mqtt',
-  settings: (config) => config.mqtt,
+  // cloud.enabled too: with it off, cloud cameras are shown unavailable rather than as if served.
+  settings: (config) => ({ ...config.mqtt, cloudEnabled: config.cloud.enabled }),
   create: ({ modules, gateway, settings, ...context }) => {
     if (!settings.url) return undefined;
     return new MqttModule({

@@ -1,7 +1,8 @@
 /**
- * The MQTT module: publishes devices to Home Assistant (discovery), device events as entity
- * states, pictures on snapshot topics, and carries out lock and snapshot commands. It reads the
- * store and listens on the bus; it owns nothing but what it published to the broker.
+ * The MQTT module: publishes devices and cloud cameras to Home Assistant (discovery), device
+ * events and cloud camera status as entity states, pictures on snapshot topics, and carries out
+ * lock and snapshot commands. It reads the store and listens on the bus (never the cloud module
+ * itself); it owns nothing but what it published to the broker.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -11,9 +12,18 @@ import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import type { DevicesModule } from '../devices/index.ts';
+import {
+  buildCloudAccountView,
+  type CloudAccountView,
+  type CloudCameraView,
+  cloudDiscoveryMessages,
+  cloudRetainedTopics,
+  cloudStates,
+} from './cloud.ts';
 import { CommandHandler } from './commands.ts';
 import { type ConnectionStatus, MqttConnection, readCaFile } from './connection.ts';
 import {
+  type DiscoveryMessage,
   discoveryMessages,
   type Origin,
   PUBLISHED_KEY,
@@ -46,6 +56,8 @@ export interface MqttSettings {
   version: string;
   /** The gateway's public address (server.publicUrl), shown as `origin.support_url`. */
   supportUrl?: string | undefined;
+  /** `cloud.enabled`: when off, cloud cameras stay in Home Assistant as unavailable (default on). */
+  cloudEnabled?: boolean;
   /** Reconnect back-off bounds (tests shorten them). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -78,6 +90,12 @@ export class MqttModule implements Module {
   private views = new Map<string, DeviceView>();
   /** Last state per topic, sent again when Home Assistant or the connection comes back. */
   private readonly stateCache = new Map<string, Outgoing>();
+  /** Cloud accounts as published, by account id. */
+  private cloudViews = new Map<string, CloudAccountView>();
+  /** Published cloud cameras by node (`cloud/<cameraId>`): commands and pictures find them here. */
+  private readonly cloudNodes = new Map<string, CloudCameraView>();
+  /** Availability last sent per cloud camera node on the current connection. */
+  private readonly cloudAvailability = new Map<string, boolean>();
   /**
    * Digests of the discovery configs sent on the current connection, to send only what changed
    * (a digest instead of the JSON: about 8 MB less at 1000 devices).
@@ -87,7 +105,10 @@ export class MqttModule implements Module {
   private readonly sentAvailability = new Set<string>();
   /** Lasting-state topics already reset to OFF by this process (see initialStates). */
   private readonly initialised = new Set<string>();
-  /** Topics published per device on the current connection: what to clear when it changes. */
+  /**
+   * Topics published per device (and per cloud account, as `cloud:<accountId>`) on the current
+   * connection: what to clear when it changes.
+   */
   private readonly published = new Map<string, PublishedTopics>();
   private readonly unsubscribers: Array<() => void> = [];
   private syncing: Promise<void> | undefined;
@@ -95,6 +116,8 @@ export class MqttModule implements Module {
   private fullSyncPending = false;
   /** Devices changed since the last sync (added, updated, removed, channels changed). */
   private readonly changedDevices = new Set<string>();
+  /** Cloud accounts whose cameras changed since the last sync. */
+  private readonly changedAccounts = new Set<string>();
   private stopping = false;
 
   constructor(private readonly deps: MqttModuleDeps) {
@@ -114,7 +137,7 @@ export class MqttModule implements Module {
     this.commands = new CommandHandler({
       topics: this.topics,
       logger,
-      view: (deviceId) => this.views.get(deviceId),
+      view: (node) => this.views.get(node) ?? this.cloudNodes.get(node),
       doorCommand: (deviceId, door, command) => deps.devices.doorCommand(deviceId, door, command),
       doorCommands: (deviceId) => deps.devices.doorCommands(deviceId),
       retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
@@ -130,6 +153,7 @@ export class MqttModule implements Module {
     const ca = caFile ? await readCaFile(caFile) : undefined;
     // Entities are known before the first event; their states are sent at connect (syncAll).
     await this.reloadViews();
+    await this.reloadCloudViews();
     const { bus } = this.deps;
     this.unsubscribers.push(
       bus.on('event', (event) => this.onEvent(event)),
@@ -138,6 +162,7 @@ export class MqttModule implements Module {
       bus.on('device.updated', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('device.removed', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('channels.changed', ({ deviceId }) => void this.requestSync(deviceId)),
+      bus.on('cloud.cameras.changed', ({ accountId }) => void this.requestCloudSync(accountId)),
     );
     // Not awaited: the gateway runs without its broker and keeps trying in the background.
     this.connection.start(ca);
@@ -184,7 +209,11 @@ export class MqttModule implements Module {
 
   private onConnect(): void {
     this.send(this.topics.bridgeState(), ONLINE, true, 'availability');
-    this.connection.subscribe([this.topics.commandFilter(), this.topics.homeAssistantStatus()]);
+    this.connection.subscribe([
+      this.topics.commandFilter(),
+      this.topics.cloudCommandFilter(),
+      this.topics.homeAssistantStatus(),
+    ]);
     void this.requestSync('full');
   }
 
@@ -237,14 +266,26 @@ export class MqttModule implements Module {
     }
   }
 
-  /**
-   * Runs syncs one at a time; requests made during a sync cause one more run after it. A full
-   * sync (connect, Home Assistant back online) brings every device in line; otherwise only the
-   * devices changed since the last run are, so adding 1000 devices stays linear.
-   */
+  /** A full sync, or one of a device (added, changed, removed, its channels changed). */
   private requestSync(scope: 'full' | string): Promise<void> {
     if (scope === 'full') this.fullSyncPending = true;
     else this.changedDevices.add(scope);
+    return this.runSyncs();
+  }
+
+  /** The cameras of a cloud account were added, changed or removed (or the account itself). */
+  private requestCloudSync(accountId: string): Promise<void> {
+    this.changedAccounts.add(accountId);
+    return this.runSyncs();
+  }
+
+  /**
+   * Runs syncs one at a time; requests made during a sync cause one more run after it. A full
+   * sync (connect, Home Assistant back online) brings every device and cloud camera in line;
+   * otherwise only the devices and cloud accounts changed since the last run are, so adding
+   * 1000 devices stays linear.
+   */
+  private runSyncs(): Promise<void> {
     if (this.syncing) {
       this.syncAgain = true;
       return this.syncing;
@@ -254,11 +295,16 @@ export class MqttModule implements Module {
         this.syncAgain = false;
         const fullRun = this.fullSyncPending;
         const changed = [...this.changedDevices];
+        const accounts = [...this.changedAccounts];
         this.fullSyncPending = false;
         this.changedDevices.clear();
+        this.changedAccounts.clear();
         const started = performance.now();
         if (fullRun) await this.syncAll();
-        else await this.syncDevices(changed);
+        else {
+          if (changed.length > 0) await this.syncDevices(changed);
+          if (accounts.length > 0) await this.syncCloudAccounts(accounts);
+        }
         // While devices are added in bulk, requests keep coming: leave the event loop twice the
         // sync's time before the next one, so events never wait behind back-to-back syncs.
         if (this.syncAgain && !this.stopping)
@@ -280,16 +326,26 @@ export class MqttModule implements Module {
    */
   private async syncAll(): Promise<void> {
     await this.reloadViews();
+    await this.reloadCloudViews();
     if (!this.connection.connected) return; // the connect handler asks for a full sync
     this.sentConfigs.clear();
     this.sentAvailability.clear();
+    this.cloudAvailability.clear();
     this.published.clear();
     for (const view of this.views.values()) this.published.set(view.device.id, this.publishDiscovery(view));
+    for (const account of this.cloudViews.values()) {
+      this.published.set(cloudKey(account.accountId), this.publishCloudDiscovery(account));
+    }
     const previous = parsePublished(await this.deps.store.settings.get(PUBLISHED_KEY));
     // Also what went away while hikbridge was not running.
     this.clearStale(staleTopics(previous, this.allPublished()));
     await this.savePublished(previous);
     for (const deviceId of this.views.keys()) this.publishAvailabilityOnce(deviceId);
+    for (const account of this.cloudViews.values()) {
+      this.publishCloudAvailability(account);
+      // Into the cache only: the loop below sends every cached state.
+      this.updateCloudStates(account, false);
+    }
     for (const message of this.stateCache.values()) this.connection.publish(message);
   }
 
@@ -311,12 +367,46 @@ export class MqttModule implements Module {
     await this.savePublished(before);
   }
 
+  /** Brings the changed cloud accounts in line: their cameras' configs, availability, states. */
+  private async syncCloudAccounts(accountIds: string[]): Promise<void> {
+    for (const accountId of accountIds) await this.reloadCloudAccount(accountId);
+    if (!this.connection.connected) return; // the connect handler asks for a full sync
+    const before = this.allPublished();
+    for (const accountId of accountIds) {
+      const key = cloudKey(accountId);
+      const account = this.cloudViews.get(accountId);
+      const previous = this.published.get(key) ?? NOTHING_PUBLISHED;
+      const current = account ? this.publishCloudDiscovery(account) : NOTHING_PUBLISHED;
+      this.clearStale(staleTopics(previous, current));
+      if (account) {
+        this.published.set(key, current);
+        this.publishCloudAvailability(account);
+        this.updateCloudStates(account, true);
+      } else this.published.delete(key);
+    }
+    await this.savePublished(before);
+  }
+
   /** Sends the device's discovery configs that changed; returns every topic it publishes. */
   private publishDiscovery(view: DeviceView): PublishedTopics {
+    return this.publishConfigs(retainedTopics(view, this.topics), () =>
+      discoveryMessages(view, this.topics, this.origin),
+    );
+  }
+
+  /** The same for the cameras of a cloud account. */
+  private publishCloudDiscovery(account: CloudAccountView): PublishedTopics {
+    return this.publishConfigs(
+      account.cameras.flatMap((camera) => cloudRetainedTopics(camera, this.topics)),
+      () => account.cameras.flatMap((camera) => cloudDiscoveryMessages(camera, this.topics, this.origin)),
+    );
+  }
+
+  /** `messages` is only built when discovery is on. */
+  private publishConfigs(retained: string[], messages: () => DiscoveryMessage[]): PublishedTopics {
     const configs: string[] = [];
-    const retained = retainedTopics(view, this.topics);
     if (!this.deps.settings.discovery) return { configs, retained };
-    for (const message of discoveryMessages(view, this.topics, this.origin)) {
+    for (const message of messages()) {
       configs.push(message.topic);
       const json = JSON.stringify(message.payload);
       const digest = configDigest(json);
@@ -371,6 +461,46 @@ export class MqttModule implements Module {
     for (const view of views.values()) this.publishInitialStates(view);
   }
 
+  private async reloadCloudViews(): Promise<void> {
+    const { cloud } = this.deps.store;
+    const [accounts, cameras] = await Promise.all([cloud.listAccounts(), cloud.listCameras()]);
+    const current = new Set(accounts.map((account) => account.id));
+    for (const accountId of [...this.cloudViews.keys()]) {
+      if (!current.has(accountId)) this.applyCloudView(accountId, undefined);
+    }
+    for (const account of accounts) {
+      const own = cameras.filter((camera) => camera.accountId === account.id);
+      this.applyCloudView(account.id, this.buildCloudView(account, own));
+    }
+  }
+
+  private async reloadCloudAccount(accountId: string): Promise<void> {
+    const { cloud } = this.deps.store;
+    const [account, cameras] = await Promise.all([cloud.getAccount(accountId), cloud.listCameras(accountId)]);
+    this.applyCloudView(accountId, account ? this.buildCloudView(account, cameras) : undefined);
+  }
+
+  private buildCloudView(
+    account: Parameters<typeof buildCloudAccountView>[0],
+    cameras: Parameters<typeof buildCloudAccountView>[1],
+  ): CloudAccountView {
+    return buildCloudAccountView(account, cameras, this.deps.settings.cloudEnabled !== false, this.topics);
+  }
+
+  /** Replaces an account's view; cameras no longer in it are forgotten (the broker side is cleared by sync). */
+  private applyCloudView(accountId: string, account: CloudAccountView | undefined): void {
+    const kept = new Set(account?.cameras.map((camera) => camera.node));
+    for (const camera of this.cloudViews.get(accountId)?.cameras ?? []) {
+      if (kept.has(camera.node)) continue;
+      this.cloudNodes.delete(camera.node);
+      this.cloudAvailability.delete(camera.node);
+      this.forget(camera.node);
+    }
+    for (const camera of account?.cameras ?? []) this.cloudNodes.set(camera.node, camera);
+    if (account) this.cloudViews.set(accountId, account);
+    else this.cloudViews.delete(accountId);
+  }
+
   private async reloadView(deviceId: string): Promise<void> {
     const { store } = this.deps;
     const [device, channels, entities] = await Promise.all([
@@ -403,7 +533,10 @@ export class MqttModule implements Module {
     }
   }
 
-  /** Drops what this process remembers of a removed device (the broker side is cleared by sync). */
+  /**
+   * Drops what this process remembers of a removed device or cloud camera node (the broker side
+   * is cleared by sync).
+   */
   private forget(deviceId: string): void {
     const prefix = this.topics.devicePrefix(deviceId);
     for (const topic of [...this.stateCache.keys()])
@@ -422,26 +555,59 @@ export class MqttModule implements Module {
     this.send(this.topics.availability(deviceId), online ? ONLINE : OFFLINE, true, 'availability');
   }
 
+  /** Availability of an account's cameras, sent when it changed (or not yet on this connection). */
+  private publishCloudAvailability(account: CloudAccountView): void {
+    for (const camera of account.cameras) {
+      if (this.cloudAvailability.get(camera.node) === account.available) continue;
+      this.cloudAvailability.set(camera.node, account.available);
+      this.send(
+        this.topics.availability(camera.node),
+        account.available ? ONLINE : OFFLINE,
+        true,
+        'availability',
+      );
+    }
+  }
+
+  /** The cameras' online/status states into the cache; with `send`, those that changed go out too. */
+  private updateCloudStates(account: CloudAccountView, send: boolean): void {
+    for (const camera of account.cameras) {
+      for (const { topic, payload } of cloudStates(camera, this.topics)) {
+        if (!send) this.stateCache.set(topic, this.stateMessage(topic, payload));
+        else if (this.stateCache.get(topic)?.payload !== payload) this.publishState(topic, payload);
+      }
+    }
+  }
+
+  private stateMessage(topic: string, payload: string): Outgoing {
+    return { topic, payload, retain: this.deps.settings.retainStates, kind: 'state' };
+  }
+
   private publishState(topic: string, payload: string): void {
-    const message: Outgoing = { topic, payload, retain: this.deps.settings.retainStates, kind: 'state' };
+    const message = this.stateMessage(topic, payload);
     this.stateCache.set(topic, message);
     this.connection.publish(message);
   }
 
   private publishPicture(target: SnapshotTarget, jpeg: Buffer): void {
-    // A picture of a device removed while it was being taken must not come back as a retained topic.
-    if (!this.views.has(target.deviceId)) return;
-    this.send(
-      this.topics.plainSnapshot(target.deviceId, target.channelNo),
-      jpeg,
-      this.deps.settings.retainStates,
-      'image',
-    );
+    const retain = this.deps.settings.retainStates;
+    // A picture of a device or cloud camera removed while it was being taken must not come back
+    // as a retained topic.
+    const cloud = this.cloudNodes.get(target.deviceId);
+    if (cloud) this.send(this.topics.cloudSnapshot(cloud.camera.id), jpeg, retain, 'image');
+    else if (this.views.has(target.deviceId)) {
+      this.send(this.topics.plainSnapshot(target.deviceId, target.channelNo), jpeg, retain, 'image');
+    }
   }
 
   private send(topic: string, payload: string | Buffer, retain: boolean, kind: MessageKind): void {
     this.connection.publish({ topic, payload, retain, kind });
   }
+}
+
+/** The `published` key of a cloud account (device ids are UUIDs: no clash). */
+function cloudKey(accountId: string): string {
+  return `cloud:${accountId}`;
 }
 
 function configDigest(json: string): string {

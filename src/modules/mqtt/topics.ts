@@ -7,7 +7,13 @@
 
 /** The segment after the base topic that belongs to the bridge itself (device ids are UUIDs). */
 const BRIDGE = 'bridge';
+/** The segment under which cloud cameras hang: `<base>/cloud/<cameraId>/...` (no device id is `cloud`). */
+const CLOUD = 'cloud';
 
+/**
+ * The `deviceId` parameters below take a node: a device's store id, or `cloud/<cameraId>` for a
+ * cloud camera (see cloudNode), so every entity topic has one shape: `<base>/<node>/<key>/...`.
+ */
 export class Topics {
   constructor(
     readonly base: string,
@@ -55,6 +61,21 @@ export class Topics {
     return `${this.base}/${deviceId}/${channelNo}/snapshot`;
   }
 
+  /** The node of a cloud camera: its topics are `<base>/cloud/<cameraId>/...`. */
+  cloudNode(cameraId: string): string {
+    return `${CLOUD}/${cameraId}`;
+  }
+
+  /** Raw JPEG of a cloud camera; also the `image_topic` of its HA image entity. */
+  cloudSnapshot(cameraId: string): string {
+    return `${this.base}/${CLOUD}/${cameraId}/snapshot`;
+  }
+
+  /** Commands to cloud camera entities (one level deeper than the devices' `commandFilter`). */
+  cloudCommandFilter(): string {
+    return `${this.base}/${CLOUD}/+/+/set`;
+  }
+
   discoveryConfig(component: string, nodeId: string, objectId: string): string {
     return `${this.discoveryPrefix}/${component}/${nodeId}/${objectId}/config`;
   }
@@ -64,12 +85,19 @@ export class Topics {
     return `${this.discoveryPrefix}/status`;
   }
 
-  /** `<base>/<deviceId>/<key>/set` → its parts; undefined for anything else. */
+  /**
+   * `<base>/<deviceId>/<key>/set` or `<base>/cloud/<cameraId>/<key>/set` → the node (the
+   * device id, or `cloud/<cameraId>`) and the key; undefined for anything else.
+   */
   parseCommand(topic: string): { deviceId: string; key: string } | undefined {
     const prefix = `${this.base}/`;
     if (!topic.startsWith(prefix) || !topic.endsWith('/set')) return undefined;
     const parts = topic.slice(prefix.length, -'/set'.length).split('/');
-    if (parts.length !== 2 || !parts[0] || !parts[1] || parts[0] === BRIDGE) return undefined;
-    return { deviceId: parts[0], key: parts[1] };
+    const [first, second, third] = parts;
+    if (parts.length === 3 && first === CLOUD && second && third) {
+      return { deviceId: this.cloudNode(second), key: third };
+    }
+    if (parts.length !== 2 || !first || !second || first === BRIDGE || first === CLOUD) return undefined;
+    return { deviceId: first, key: second };
   }
 }
