@@ -119,7 +119,9 @@ async function setup(): Promise<Setup> {
           },
           doorCommands: async () => undefined,
           health: () => undefined,
-          retryLogin: async () => undefined,
+          retryLogin: async () => {
+            throw new Error('no devices here');
+          },
         },
         settings: {
           url: broker.url,
