@@ -93,11 +93,14 @@ export function formatDuration(seconds: number): string {
 /** One line on what a sync did, e.g. `gate: synced 6 cameras from 2 devices (6 added, ...), 9 calls, 2.1 s`. */
 export function formatOutcome(label: string, outcome: SyncOutcome): string {
   const seconds = Math.max(0, Date.parse(outcome.finishedAt) - Date.parse(outcome.startedAt)) / 1000;
+  const cost = `${plural(outcome.calls, 'call')}, ${seconds.toFixed(1)} s`;
+  // Failed before the lists arrived: no counts, which would read as an empty account.
+  if (!outcome.ok && outcome.devices === 0 && outcome.cameras === 0) return `${label}: sync failed, ${cost}`;
   const verdict = outcome.ok ? 'synced' : 'sync failed:';
   return (
     `${label}: ${verdict} ${plural(outcome.cameras, 'camera')} from ${plural(outcome.devices, 'device')} ` +
     `(${outcome.added} added, ${outcome.updated} updated, ${outcome.removed} removed, ${outcome.failed} failed), ` +
-    `${plural(outcome.calls, 'call')}, ${seconds.toFixed(1)} s`
+    cost
   );
 }
 

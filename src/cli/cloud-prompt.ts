@@ -37,6 +37,8 @@ export function applyKeys(value: string, chunk: string): HiddenInput {
 export function promptHidden(question: string): Promise<string> {
   const input = process.stdin;
   if (!input.isTTY) throw new CliError(`cannot ask for ${question}: the input is not a terminal`, 2);
+  // Echo off before the question shows: whatever is typed once it is there must not be echoed.
+  input.setRawMode(true);
   process.stderr.write(`${question}: `);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -53,7 +55,6 @@ export function promptHidden(question: string): Promise<string> {
       if (next.cancelled) finish(() => reject(new CliError('cancelled', 130)));
       else if (next.done) finish(() => resolve(value));
     };
-    input.setRawMode(true);
     input.on('data', onData);
     input.resume();
   });

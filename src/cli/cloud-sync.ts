@@ -53,8 +53,9 @@ export class ProgressDisplay {
   }
 
   private redraw(progress: SyncProgress | null): void {
-    // One column short: a line that fills the terminal wraps on some of them.
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    // One column short: a line that fills the terminal wraps on some of them. A terminal that
+    // does not know its size says 0 columns.
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     const line = this.clean(renderProgressLine(progress, { width, label: this.label }));
     if (line === this.drawn) return;
     this.drawn = line;
