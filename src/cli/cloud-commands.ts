@@ -84,7 +84,8 @@ export function runCloudSync(account: string | undefined, options: ConnectionOpt
   });
 }
 
-function pickAccounts(accounts: CloudAccount[], wanted: string | undefined): CloudAccount[] {
+/** The accounts `cloud sync [ACCOUNT]` means: by id, by name (exact, then any case), or every enabled one. */
+export function pickAccounts(accounts: CloudAccount[], wanted: string | undefined): CloudAccount[] {
   if (wanted === undefined) {
     const enabled = accounts.filter((account) => account.enabled);
     if (enabled.length === 0) {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimCloud, type SimCloudDevice, startSimCloud } from '../../sim/index.ts';
 import { type CloudAccount, parseGatewayUrl, Secrets, type SyncProgress } from '../../src/cli/cloud-api.ts';
+import { pickAccounts } from '../../src/cli/cloud-commands.ts';
 import { gatewayUrlFromConfig } from '../../src/cli/cloud-connect.ts';
 import { formatOutcome, relativeTime, renderProgressLine } from '../../src/cli/cloud-format.ts';
 import { applyKeys } from '../../src/cli/cloud-prompt.ts';
@@ -440,6 +441,21 @@ describe('summary, times, prompt keys and the gateway address', () => {
     expect(applyKeys('abc', '\u0003')).toEqual({ value: '', done: false, cancelled: true });
     expect(applyKeys('', '\u0004')).toMatchObject({ cancelled: true });
     expect(applyKeys('pw', '\u0004')).toEqual({ value: 'pw', done: true, cancelled: false });
+  });
+
+  it('picks the accounts to sync by id, by name in any case, or every enabled one', () => {
+    const account = (id: string, name: string, enabled = true) => ({ id, name, enabled }) as CloudAccount;
+    const accounts = [account('a1', 'Office'), account('a2', 'office'), account('a3', 'Shop', false)];
+    expect(pickAccounts(accounts, 'a3').map((a) => a.id)).toEqual(['a3']);
+    expect(pickAccounts(accounts, 'office').map((a) => a.id)).toEqual(['a2']);
+    expect(pickAccounts(accounts, 'SHOP').map((a) => a.id)).toEqual(['a3']);
+    expect(() => pickAccounts(accounts, 'OFFICE')).toThrow(/several cloud accounts .* a1, a2/);
+    expect(() => pickAccounts(accounts, 'Yard')).toThrow(/no cloud account is named "Yard"/);
+    expect(pickAccounts(accounts, undefined).map((a) => a.id)).toEqual(['a1', 'a2']);
+    expect(() => pickAccounts([account('a3', 'Shop', false)], undefined)).toThrow(
+      /every cloud account is disabled/,
+    );
+    expect(() => pickAccounts([], undefined)).toThrow(/no cloud account yet/);
   });
 
   it('finds the gateway at the configured port on loopback; --url must be a plain address', () => {
