@@ -11,6 +11,9 @@ import type { SyncProgress } from '../modules/cloud/index.ts';
 import { withoutPassword } from './credentials.ts';
 
 export type { SyncProgress };
+
+/** Deadline of each request to the gateway unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 export type SyncOutcome = CloudSyncOutcome;
 
 export interface CloudAccount {

@@ -5,8 +5,7 @@
  * ended when the command is done, so no session outlives it.
  */
 import { ConfigError, loadConfig } from '../core/config/index.ts';
-import { DEFAULT_TIMEOUT_MS } from './cloud.ts';
-import { CliError, GatewayClient, parseGatewayUrl, Secrets } from './cloud-api.ts';
+import { CliError, DEFAULT_TIMEOUT_MS, GatewayClient, parseGatewayUrl, Secrets } from './cloud-api.ts';
 import { promptHidden } from './cloud-prompt.ts';
 
 export interface ConnectionOptions {

@@ -1,12 +1,10 @@
 /**
- * `hikbridge cloud add|list|sync`: the command definitions. Light on purpose (commander only):
- * main.ts loads it for every command, and the work itself (cloud-commands.ts) is loaded on use.
+ * `hikbridge cloud add|list|sync`: the command definitions. Light on purpose: main.ts loads it
+ * for every command, and the work itself (cloud-commands.ts, the config loader) is loaded on use.
  */
 import { type Command, Option } from 'commander';
+import { DEFAULT_TIMEOUT_MS } from './cloud-api.ts';
 import { parseTimeoutMs } from './options.ts';
-
-/** Deadline of each request to the gateway unless --timeout says otherwise. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
 
 const CONNECTION_HELP = `
 Reaching the gateway (it must be running; the CLI never calls the cloud itself):
