@@ -15,6 +15,10 @@ export const NON_CONFIG_ENV: Readonly<Record<string, string>> = {
   HIKBRIDGE_DATA:
     'Data directory, an alias of `HIKBRIDGE_DATA_DIR` (the `--data` flag as a variable, handy in container ' +
     'images). Setting both to different values is an error.',
+  HIKBRIDGE_TOKEN: 'API token the `hikbridge cloud` commands send to the gateway (not read by `start`).',
+  HIKBRIDGE_PASSWORD:
+    'Password the `hikbridge cloud` commands log in with when no token is given (not read by `start`).',
+  HIKBRIDGE_CLOUD_SECRET: 'SecretKey `hikbridge cloud add` sends for the new account (not read by `start`).',
 };
 
 /** `['auth', 'login', 'maxAttempts']` → `HIKBRIDGE_AUTH_LOGIN_MAX_ATTEMPTS`. */

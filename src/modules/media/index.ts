@@ -364,9 +364,14 @@ export class MediaModule implements Module {
     this.externalSources.push(list);
   }
 
-  /** Whether `channelId` is one of the external cameras of the last sync. */
-  hasExternalChannel(channelId: string): boolean {
-    return this.externalChannels.has(channelId);
+  /**
+   * Whether `channelId` is an external camera: known from the last sync, else asked of the
+   * owners now (a camera imported a moment ago, or live video off and no sync ever ran).
+   */
+  async hasExternalChannel(channelId: string): Promise<boolean> {
+    if (this.externalChannels.has(channelId)) return true;
+    const external = (await Promise.all(this.externalSources.map((list) => list()))).flat();
+    return external.some((camera) => camera.channelId === channelId);
   }
 
   /** Applies changes soon; a burst of requests costs one pass. */

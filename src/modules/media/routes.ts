@@ -11,7 +11,7 @@ export interface MediaOperations {
   status(): MediaStatus;
   streams(channelId: string, requestHost: string): StreamView[];
   sync(): Promise<void>;
-  hasExternalChannel(channelId: string): boolean;
+  hasExternalChannel(channelId: string): Promise<boolean>;
 }
 
 const MediaStatusView = Type.Object(
@@ -83,7 +83,7 @@ export function mediaRoutes(media: MediaOperations, store: Store): RoutePlugin {
       async (request) => {
         const { id } = request.params;
         // A cloud camera is a channel too; its module says where its stream comes from.
-        if (media.hasExternalChannel(id)) return media.streams(id, request.host);
+        if (await media.hasExternalChannel(id)) return media.streams(id, request.host);
         const channel = await store.channels.get(id);
         if (!channel) throw new NotFoundError('channel', id);
         const streams = media.streams(channel.id, request.host);

@@ -102,10 +102,21 @@ export class HccClient {
     return this.sent;
   }
 
-  /** Gets a fresh token: proves the key, the secret and the address (one call). */
+  /**
+   * Gets a fresh token: proves the key, the secret and the address (one call, retried like any
+   * other when the cloud is overloaded or out of reach).
+   */
   async verify(): Promise<void> {
-    this.token = undefined;
-    await this.validToken('signing in to HikCentral Connect');
+    for (let attempt = 1; ; attempt++) {
+      this.token = undefined;
+      try {
+        await this.validToken('signing in to HikCentral Connect');
+        return;
+      } catch (error) {
+        if (!(error instanceof HccError) || !error.retryable || attempt >= this.settings.maxAttempts) throw error;
+        await this.backOff(attempt);
+      }
+    }
   }
 
   /** Every device of the account (all pages). */
@@ -171,11 +182,14 @@ export class HccClient {
           continue;
         }
         if (!error.retryable || attempt >= this.settings.maxAttempts) throw error;
-        await this.settings.clock.sleep(
-          this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
-        );
+        await this.backOff(attempt);
       }
     }
+  }
+
+  /** Waits before try `attempt + 1`: doubling from retryBaseMs, with a random spread. */
+  private backOff(attempt: number): Promise<void> {
+    return this.settings.clock.sleep(this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
   }
 
   private async allPages(
