@@ -307,7 +307,9 @@ describe('cloud module', () => {
     const account = await addAccount(cloud);
     await cloud.sync(account.id);
     sim.revokeTokens();
-    sim.failNext('VMS001001', 2);
+    // Overloaded, then over the rate limit: both are retried with back-off.
+    sim.failNext('VMS000009');
+    sim.failNext('VMS001001');
     const yard = (await cloud.listCameras(account.id)).find((camera) => camera.name === 'Yard')!;
     await cloud.updateCamera(yard.id, { quality: 'sub' });
     await until(

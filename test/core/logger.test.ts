@@ -108,6 +108,20 @@ describe('redaction', () => {
     expect(text()).not.toMatch(/(field|msg|arg)-pass/);
   });
 
+  it('masks cloud live-URL keys and cloud credentials', () => {
+    const { logger, text } = capture();
+    logger.info(
+      { appKey: 'key-17', secretKey: 'sec-42', streamCode: 'ABCDEF' },
+      'pulling rtmp://vtm.ezvizlife.com:1935/v3/openlive#SN1_1_2?expire=1&id=a1&c=c2&t=t3secret&ev=100 now',
+    );
+    logger.info('token call with appKey=key-18&secretKey=sec-43');
+    const said = text();
+    expect(said).toContain('/v3/openlive#SN1_1_2?***');
+    for (const secret of ['t3secret', 'key-17', 'sec-42', 'ABCDEF', 'key-18', 'sec-43']) {
+      expect(said).not.toContain(secret);
+    }
+  });
+
   it('masks URL credentials in error messages and stacks', () => {
     const { logger, text, records } = capture();
     const failure = new Error('connect failed for http://admin:stack-pass@192.168.1.64/ISAPI');

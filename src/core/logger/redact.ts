@@ -18,6 +18,9 @@ export const SECRET_KEY_NAMES = [
   'adminPassword',
   'secret',
   'appSecret',
+  'appKey',
+  'secretKey',
+  'streamCode',
   'token',
   'apiToken',
   'accessToken',
@@ -42,8 +45,12 @@ export function secretKeyRedactPaths(): string[] {
 // end it so that masking never swallows the surrounding JSON or code.
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#"'\\]*):([^\s/?#"'\\]*)@/gi;
 
-// `password=…`, `access_token=…`, `appSecret=…` in query strings and key=value text.
-const SECRET_ASSIGNMENT = /\b([\w.-]*(?:password|passwd|pwd|secret|token|api[_-]?key)|pass)=([^&\s"',;]+)/gi;
+// `password=…`, `access_token=…`, `appSecret=…`, `secretKey=…` in query strings and key=value text.
+const SECRET_ASSIGNMENT =
+  /\b([\w.-]*(?:password|passwd|pwd|secret|secretkey|token|api[_-]?key|app[_-]?key)|pass)=([^&\s"',;]+)/gi;
+
+// A cloud live URL's query (`…/openlive/SN_1_2?expire=…&id=…&t=…`) is the key to the stream.
+const CLOUD_LIVE_QUERY = /(\/openlive[/#][^\s?"'\\]*\?)[^\s"'\\]+/gi;
 
 // `"password":"…"` as it appears in JSON bodies quoted in error messages.
 const SECRET_JSON_FIELD =
@@ -58,10 +65,14 @@ const AUTHORIZATION_TOKEN = /(authorization["']?\s*[:=]\s*["']?)(basic|bearer)\s
 // `Cookie: session=…` header lines.
 const COOKIE_HEADER = /\b((?:set-)?cookie\s*:\s*)[^\r\n]+/gi;
 
-/** Masks URL credentials, `password=`/`token=` values, Authorization and Cookie header values. */
+/**
+ * Masks URL credentials, `password=`/`token=` values, cloud live-URL queries, Authorization and
+ * Cookie header values.
+ */
 export function redactSecretsInText(text: string): string {
   return text
     .replace(URL_CREDENTIALS, `$1$2:${MASK}@`)
+    .replace(CLOUD_LIVE_QUERY, `$1${MASK}`)
     .replace(SECRET_JSON_FIELD, `$1${MASK}"`)
     .replace(SECRET_ASSIGNMENT, `$1=${MASK}`)
     .replace(AUTHORIZATION_DIGEST, `$1$2 ${MASK}`)
