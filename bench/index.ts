@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   parse: async () => (await import('./parse.ts')).runParseBench,
   events: async () => (await import('./events.ts')).runEventsBench,
   live: async () => (await import('./live.ts')).runLiveBench,
+  cloud: async () => (await import('./cloud.ts')).runCloudBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
