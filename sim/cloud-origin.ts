@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { isLoopback } from './cloud-http.ts';
 import type { PlayVerdict } from './cloud-live.ts';
 import { freePort } from './net.ts';
+import { stopChild } from './process.ts';
 
 export interface CloudOriginOptions {
   /** The MediaMTX executable. */
@@ -251,15 +252,6 @@ function tail(child: ChildProcess): () => string {
     });
   }
   return () => log;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-  });
 }
 
 /** Polls `check` until it holds; fails at the deadline or as soon as MediaMTX has exited. */

@@ -35,3 +35,14 @@ export class SlidingWindowLimit {
     return true;
   }
 }
+
+/** The most calls that arrived within any one second of a call log (times in ms, any order). */
+export function callsInBusiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let last = 0, first = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= WINDOW_MS) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}

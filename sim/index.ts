@@ -21,6 +21,7 @@ export {
   type OriginPlay,
   startCloudOrigin,
 } from './cloud-origin.ts';
+export { callsInBusiestSecond } from './cloud-rate.ts';
 export { startSimDevice, startSimFleet } from './device.ts';
 export { INVENTED, INVENTED_HEADER } from './invented.ts';
 export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './net.ts';
+import { stopChild } from './process.ts';
 
 export interface SimVideoOptions {
   /** The MediaMTX executable. */
@@ -135,15 +136,6 @@ function publishPattern(ffmpeg: string, url: string, size: PatternSize): ChildPr
   args.push(...encoder, '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(size.fps));
   args.push('-pix_fmt', 'yuv420p', '-f', 'rtsp', '-rtsp_transport', 'tcp', url);
   return spawn(ffmpeg, args, { stdio: 'ignore' });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-  });
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, detail: () => string): Promise<void> {

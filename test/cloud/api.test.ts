@@ -19,7 +19,11 @@ beforeAll(async () => {
     appKey: APP_KEY,
     secretKey: SECRET,
     devices: [
-      { serialNumber: 'A30000001', name: 'Depot', cameras: [1, 2].map((n) => ({ name: `Depot ${n}`, channelNo: n })) },
+      {
+        serialNumber: 'A30000001',
+        name: 'Depot',
+        cameras: [1, 2].map((n) => ({ name: `Depot ${n}`, channelNo: n })),
+      },
       { serialNumber: 'A30000002', name: 'Lobby', cameras: [{ name: 'Lobby', channelNo: 1 }] },
     ],
   });
@@ -28,7 +32,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const issued of sim?.issued ?? []) gw?.scan.addSecret(new URL(issued.url).searchParams.get('t') ?? undefined);
+  for (const issued of sim?.issued ?? [])
+    gw?.scan.addSecret(new URL(issued.url).searchParams.get('t') ?? undefined);
   await gw?.stop();
   await sim?.close();
 });
@@ -57,7 +62,12 @@ describe('cloud API', () => {
     expect(unreachable.status).toBe(502);
     expect(unreachable.json.error.message).toMatch(/could not be reached.*Nothing was saved/s);
     const withPassword = await gw.api('POST', '/api/v1/cloud/accounts', {
-      body: { name: 'x', appKey: APP_KEY, secretKey: SECRET, baseUrl: 'https://user:pw@ieu.hikcentralconnect.com' },
+      body: {
+        name: 'x',
+        appKey: APP_KEY,
+        secretKey: SECRET,
+        baseUrl: 'https://user:pw@ieu.hikcentralconnect.com',
+      },
     });
     expect(withPassword.status).toBe(400);
     expect(withPassword.json.error.message).toMatch(/must not contain a user name or password/);
@@ -104,9 +114,13 @@ describe('cloud API', () => {
     expect((await gw.api('GET', `/api/v1/cloud/cameras/${lobby.id}`)).json.status).toBe('disabled');
     await gw.api('PATCH', `/api/v1/channels/${lobby.id}`, { body: { enabled: true } });
 
-    const renamed = await gw.api('PATCH', `/api/v1/cloud/accounts/${id}`, { body: { name: 'Depot and lobby' } });
+    const renamed = await gw.api('PATCH', `/api/v1/cloud/accounts/${id}`, {
+      body: { name: 'Depot and lobby' },
+    });
     expect(renamed.json.name).toBe('Depot and lobby');
-    const badSecret = await gw.api('PATCH', `/api/v1/cloud/accounts/${id}`, { body: { secretKey: 'Not-The-Secret-1' } });
+    const badSecret = await gw.api('PATCH', `/api/v1/cloud/accounts/${id}`, {
+      body: { secretKey: 'Not-The-Secret-1' },
+    });
     expect(badSecret.status).toBe(400);
     expect((await gw.api('POST', `/api/v1/cloud/accounts/${id}/sync?wait=true`)).json.ok).toBe(true);
 

@@ -4,16 +4,14 @@
  * a gateway with its own MediaMTX, ffmpeg/ffprobe over RTSP and headless Chromium over WebRTC.
  * URLs and tokens live seconds here, so a viewer's session crosses several of each.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimCloud, type SimCloudDevice, startSimCloud } from '../../sim/index.ts';
+import { callsInBusiestSecond, type SimCloud, type SimCloudDevice, startSimCloud } from '../../sim/index.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { launchChromium } from '../support/browser.ts';
-import { mediamtxBinary, mediaPorts, until } from '../support/mediamtx.ts';
+import { mediamtxBinary, mediaPorts, probeFrames, until } from '../support/mediamtx.ts';
 import { requireTool } from '../support/system-tools.ts';
 
-const run = promisify(execFile);
 const APP_KEY = 'LiveTestAppKey-7c1d';
 const SECRET = 'LiveTestSecret-5e2a9';
 // 20 cameras renewed every 0.7 x 16 s: under 2 calls a second, well inside the account's 5.
@@ -36,42 +34,13 @@ function fleet(): SimCloudDevice[] {
 
 /** The most calls the cloud saw within any one second. */
 function maxCallsInAnySecond(): number {
-  const times = sim.calls.map((call) => call.at).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
+  return callsInBusiestSecond(sim.calls.map((call) => call.at));
 }
 
 async function streamsOf(channelId: string) {
   const answer = await gw.api('GET', `/api/v1/channels/${channelId}/streams`);
   expect(answer.status).toBe(200);
   return answer.json as Array<{ path: string; codec: string; urls: Record<string, string> }>;
-}
-
-/** Decoded frames ffprobe reads in about two seconds. */
-async function probeFrames(url: string): Promise<{ codec: string; frames: number }> {
-  const ffprobe = requireTool('ffprobe', 'ffmpeg');
-  const answer = await run(
-    ffprobe,
-    [
-      '-v',
-      'error',
-      '-rtsp_transport',
-      'tcp',
-      '-select_streams',
-      'v:0',
-      '-read_intervals',
-      '%+2',
-      '-count_frames',
-    ].concat(['-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', url]),
-    { timeout: 30_000 },
-  );
-  const stream = (JSON.parse(answer.stdout) as { streams: Array<Record<string, string | number>> })
-    .streams[0]!;
-  return { codec: String(stream.codec_name), frames: Number(stream.nb_read_frames) };
 }
 
 /** A viewer that keeps reading: ffmpeg decoding to nowhere, reporting its frame count. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SimCloud, type SimCloudDevice, startSimCloud } from '../../sim/index.ts';
+import { callsInBusiestSecond, type SimCloud, type SimCloudDevice, startSimCloud } from '../../sim/index.ts';
 import { Bus } from '../../src/core/bus.ts';
 import { createStore, type Store } from '../../src/core/store/index.ts';
 import { type CloudMediaPort, CloudModule } from '../../src/modules/cloud/index.ts';
@@ -136,15 +136,9 @@ async function addAccount(cloud: CloudModule) {
   return cloud.addAccount({ name: 'Site', appKey: APP_KEY, secretKey: SECRET }, { sync: false });
 }
 
-/** At most `limit` calls in any second of the sim's log. */
+/** The most calls the cloud saw within any one second. */
 function maxCallsPerSecond(sim: SimCloud): number {
-  const times = sim.calls.map((call) => call.at).sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
+  return callsInBusiestSecond(sim.calls.map((call) => call.at));
 }
 
 describe('cloud module', () => {

@@ -14,7 +14,7 @@ import type { SimDevice } from '../../sim/types.ts';
 import { API_USER } from '../../src/modules/media/auth-hook.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { launchChromium } from '../support/browser.ts';
-import { type CameraVideo, mediaPorts, startCameraVideo, until } from '../support/mediamtx.ts';
+import { type CameraVideo, mediaPorts, probeFrames, startCameraVideo, until } from '../support/mediamtx.ts';
 import { requireTool } from '../support/system-tools.ts';
 
 const run = promisify(execFile);
@@ -26,38 +26,6 @@ let sim: SimDevice;
 let gw: TestGateway;
 let ports: Awaited<ReturnType<typeof mediaPorts>>;
 let channelId: string;
-
-/** Decoded video frames ffprobe reads from `url` in about two seconds. */
-async function probeFrames(url: string): Promise<{ codec: string; width: number; frames: number }> {
-  const ffprobe = requireTool('ffprobe', 'ffmpeg');
-  const answer = await run(
-    ffprobe,
-    [
-      '-v',
-      'error',
-      '-rtsp_transport',
-      'tcp',
-      '-select_streams',
-      'v:0',
-      '-read_intervals',
-      '%+2',
-      '-count_frames',
-      '-show_entries',
-      'stream=codec_name,width,nb_read_frames',
-      '-of',
-      'json',
-      url,
-    ],
-    { timeout: 20_000 },
-  );
-  const stream = (JSON.parse(answer.stdout) as { streams: Array<Record<string, string | number>> })
-    .streams[0]!;
-  return {
-    codec: String(stream.codec_name),
-    width: Number(stream.width),
-    frames: Number(stream.nb_read_frames),
-  };
-}
 
 async function probeRefused(url: string): Promise<string> {
   const ffprobe = requireTool('ffprobe', 'ffmpeg');

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { ErrorBody, IdParams, Nullable, type RoutePlugin } from '../../core/http.ts';
 import type { CloudAccountRecord, CloudSyncOutcome } from '../../core/store/types.ts';
 import type { StreamView } from '../media/index.ts';
+import { startingProgress } from './sync.ts';
 import type { AccountInput, CameraPatch, SyncProgress } from './types.ts';
 import type { AccountViewType, CameraViewType } from './views.ts';
 
@@ -260,7 +261,7 @@ export function cloudRoutes(cloud: CloudOperations): RoutePlugin {
         await cloud.getAccount(request.params.id);
         cloud.startSync(request.params.id);
         reply.code(202);
-        return cloud.progress(request.params.id) ?? emptyProgress();
+        return cloud.progress(request.params.id) ?? startingProgress(new Date().toISOString());
       },
     );
 
@@ -390,19 +391,5 @@ export function cloudRoutes(cloud: CloudOperations): RoutePlugin {
         };
       },
     );
-  };
-}
-
-function emptyProgress() {
-  return {
-    phase: 'devices',
-    startedAt: new Date().toISOString(),
-    devices: 0,
-    cameras: 0,
-    addressesTotal: 0,
-    addressesDone: 0,
-    calls: 0,
-    etaSeconds: null,
-    error: null,
   };
 }

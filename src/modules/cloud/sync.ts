@@ -28,11 +28,9 @@ export interface SyncDeps {
   stopped(): boolean;
 }
 
-export async function syncAccount(account: CloudAccountRecord, deps: SyncDeps): Promise<CloudSyncOutcome> {
-  const { clock, client, store } = deps;
-  const startedAt = new Date(clock.now()).toISOString();
-  const callsBefore = client.callCount;
-  const progress: SyncProgress = {
+/** A sync that has just begun. */
+export function startingProgress(startedAt: string): SyncProgress {
+  return {
     phase: 'devices',
     startedAt,
     devices: 0,
@@ -43,6 +41,13 @@ export async function syncAccount(account: CloudAccountRecord, deps: SyncDeps): 
     etaSeconds: null,
     error: null,
   };
+}
+
+export async function syncAccount(account: CloudAccountRecord, deps: SyncDeps): Promise<CloudSyncOutcome> {
+  const { clock, client, store } = deps;
+  const startedAt = new Date(clock.now()).toISOString();
+  const callsBefore = client.callCount;
+  const progress = startingProgress(startedAt);
   const report = (change: Partial<SyncProgress>) => {
     Object.assign(progress, change, { calls: client.callCount - callsBefore });
     const left = progress.addressesTotal - progress.addressesDone;
