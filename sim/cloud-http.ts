@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 /** Bodies above this are not API calls; the socket is dropped rather than buffered. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export type CloudHandler = (req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) => void;
+/** `arrivedAt`: when the request's head arrived (the clock given to listen), before its body was read. */
+export type CloudHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Record<string, unknown>,
+  arrivedAt: number,
+) => void;
 
 export interface Listener {
   url: string;
@@ -42,13 +48,15 @@ export function isLoopback(address: string | undefined): boolean {
  * A server on 127.0.0.1 (free port) that reads each JSON body before calling `handler`; a body
  * that is not a JSON object is answered like the cloud answers a bad parameter.
  */
-export async function listen(handler: CloudHandler): Promise<Listener> {
+export async function listen(handler: CloudHandler, now: () => number = Date.now): Promise<Listener> {
   const server: Server = createServer((req, res) => {
+    // Calls are timed when they arrive: reading the body can wait behind other work.
+    const arrivedAt = now();
     readBody(req).then(
       (text) => {
         const body = parseObject(text);
         if (!body) return replyEnvelope(res, 'OPEN000010');
-        handler(req, res, body);
+        handler(req, res, body, arrivedAt);
       },
       () => req.socket.destroy(),
     );

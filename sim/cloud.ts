@@ -57,9 +57,10 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     res: ServerResponse,
     body: Record<string, unknown>,
     token: string | undefined,
+    arrivedAt: number,
   ): Answer | undefined {
     const log = (errorCode: string) =>
-      calls.push({ host, path: req.url ?? '', body, token, errorCode, at: now() });
+      calls.push({ host, path: req.url ?? '', body, token, errorCode, at: arrivedAt });
     if (unreachable) {
       log('unreachable');
       req.socket.destroy();
@@ -69,7 +70,7 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
       log(errorCode);
       replyEnvelope(res, errorCode, data);
     };
-    if (!limit.tryAcquire(now())) {
+    if (!limit.tryAcquire(arrivedAt)) {
       answer(RATE_LIMIT_ERROR);
       return undefined;
     }
@@ -83,9 +84,9 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     return answer;
   }
 
-  const area = await listen((req, res, body) => {
+  const area = await listen((req, res, body, arrivedAt) => {
     const token = header(req, 'token');
-    const answer = admit('area', req, res, body, token);
+    const answer = admit('area', req, res, body, token, arrivedAt);
     if (!answer) return;
     if (!token) return answer('OPEN000007');
     const expireTime = tokens.get(token);
@@ -94,7 +95,7 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     const failure = failures.shift();
     if (failure) return answer(failure);
     serveArea(req.url ?? '', body, answer);
-  });
+  }, now);
 
   const cloud: SimCloud = {
     url: '',
@@ -133,9 +134,9 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     },
   };
 
-  const bootstrap: Listener = await listen((req, res, body) => {
+  const bootstrap: Listener = await listen((req, res, body, arrivedAt) => {
     if ((req.url ?? '').startsWith(CLOUD_CONTROL_PREFIX)) return handleCloudControl(cloud, req, res, body);
-    const answer = admit('bootstrap', req, res, body, undefined);
+    const answer = admit('bootstrap', req, res, body, undefined, arrivedAt);
     if (!answer) return;
     if (req.url !== TOKEN_PATH) return answer('OPEN000010');
     if (body.appKey !== credentials.appKey) return answer('OPEN000001');
@@ -144,7 +145,7 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     const expireTime = Math.floor(now() / 1000) + (options.tokenLifetimeSeconds ?? 7 * 86_400);
     tokens.set(accessToken, expireTime);
     answer('0', { accessToken, expireTime, userId: 'sim-user', areaDomain: area.url });
-  });
+  }, now);
   cloud.url = bootstrap.url;
 
   if (options.origin) {

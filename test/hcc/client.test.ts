@@ -85,12 +85,20 @@ describe('token', () => {
   });
 
   it('is renewed before it expires, not after a failed call', async () => {
-    // The cloud says the token lives 5 minutes: inside the renewal margin, so every call renews.
-    const cloud = await cloudWith([site(1)], { tokenLifetimeSeconds: 300 });
-    const hcc = client(cloud);
+    // A 5-minute token (shorter than the 10-minute margin) is renewed a tenth of its life early.
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    const cloud = await cloudWith([site(1)], { tokenLifetimeSeconds: 300, now });
+    const hcc = client(cloud, {
+      clock: { now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    });
     await hcc.listDevices();
+    offsetMs = 265_000;
     await hcc.listDevices();
-    expect(cloud.calls.map((call) => call.host)).toEqual(['bootstrap', 'area', 'bootstrap', 'area']);
+    expect(cloud.calls.map((call) => call.host)).toEqual(['bootstrap', 'area', 'area']);
+    offsetMs = 275_000;
+    await hcc.listDevices();
+    expect(cloud.calls.map((call) => call.host)).toEqual(['bootstrap', 'area', 'area', 'bootstrap', 'area']);
     expect(cloud.calls.every((call) => call.errorCode === '0')).toBe(true);
   });
 
