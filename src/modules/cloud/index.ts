@@ -264,18 +264,19 @@ export class CloudModule implements Module {
 
   // What other modules see
 
-  /** The cameras media serves: active ones with a live URL. */
+  /** Every cloud camera for media: the ones to serve with their live URL, the others without. */
   async externalCameras(): Promise<ExternalCamera[]> {
     const [accounts, cameras] = await Promise.all([
       this.deps.store.cloud.listAccounts(),
       this.deps.store.cloud.listCameras(),
     ]);
-    const active = new Map(accounts.filter((a) => a.enabled).map((account) => [account.id, account]));
+    const byId = new Map(accounts.map((account) => [account.id, account]));
     const result: ExternalCamera[] = [];
+    // Every camera is listed, served or not, so its path name is kept while it is off.
     for (const camera of cameras) {
-      const account = active.get(camera.accountId);
+      const account = byId.get(camera.accountId);
       if (!account) continue;
-      const serve = camera.enabled && !camera.removedAt && this.deps.settings.enabled;
+      const serve = account.enabled && camera.enabled && !camera.removedAt && this.deps.settings.enabled;
       result.push({
         channelId: camera.id,
         ownerId: camera.accountId,

@@ -113,7 +113,8 @@ export class HccClient {
         await this.validToken('signing in to HikCentral Connect');
         return;
       } catch (error) {
-        if (!(error instanceof HccError) || !error.retryable || attempt >= this.settings.maxAttempts) throw error;
+        if (!(error instanceof HccError) || !error.retryable || attempt >= this.settings.maxAttempts)
+          throw error;
         await this.backOff(attempt);
       }
     }
@@ -189,7 +190,9 @@ export class HccClient {
 
   /** Waits before try `attempt + 1`: doubling from retryBaseMs, with a random spread. */
   private backOff(attempt: number): Promise<void> {
-    return this.settings.clock.sleep(this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+    return this.settings.clock.sleep(
+      this.settings.retryBaseMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
+    );
   }
 
   private async allPages(
