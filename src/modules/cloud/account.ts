@@ -111,7 +111,7 @@ export class AccountRunner {
     const every = this.deps.settings.resyncMinutes * 60_000;
     const last = this.record.lastSync ? Date.parse(this.record.lastSync.finishedAt) : undefined;
     if (last === undefined) {
-      if (options.firstSync !== false) void this.sync().catch(() => {});
+      if (options.firstSync !== false) this.syncInBackground();
     } else if (every > 0) {
       this.scheduleResync(Math.max(0, last + every - this.deps.clock.now()));
     }
@@ -132,8 +132,11 @@ export class AccountRunner {
     return this.running;
   }
 
-  get syncing(): boolean {
-    return this.running !== undefined;
+  /** A sync nobody waits for: its outcome is logged and kept; only a bug would throw here. */
+  private syncInBackground(): void {
+    this.sync().catch((error) =>
+      this.deps.logger.error({ err: error, accountId: this.record.id }, 'cloud sync failed unexpectedly'),
+    );
   }
 
   /** A renewal round soon (a camera's settings changed, a viewer needs a URL). */
@@ -215,7 +218,7 @@ export class AccountRunner {
     clearTimeout(this.resyncTimer);
     this.resyncTimer = setTimeout(
       () => {
-        if (!this.stopped) void this.sync().catch(() => {});
+        if (!this.stopped) this.syncInBackground();
       },
       Math.min(delayMs, 2 ** 31 - 1),
     );

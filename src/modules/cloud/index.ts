@@ -125,8 +125,8 @@ export class CloudModule implements Module {
     });
     this.deps.logger.info({ accountId: account.id, name: account.name }, 'cloud account added');
     if (account.enabled && this.deps.settings.enabled) {
-      const runner = this.startRunner(account, { firstSync: false, client });
-      if (options.sync !== false) void runner.sync().catch(() => {});
+      this.startRunner(account, { firstSync: false, client });
+      if (options.sync !== false) this.startSync(account.id);
     }
     return this.getAccount(account.id);
   }
