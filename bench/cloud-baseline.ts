@@ -14,6 +14,7 @@
  */
 import { request } from 'undici';
 import { type SimCloud, startSimCloud } from '../sim/cloud.ts';
+import { callsInBusiestSecond } from '../sim/cloud-rate.ts';
 import type { CloudRunOptions } from './cloud-hikbridge.ts';
 import {
   Audience,
@@ -22,7 +23,6 @@ import {
   fleet,
   HOUR,
   MINUTE,
-  maxCallsInAnySecond,
   SimulatedClock,
   type ViewerEvent,
   viewerEvents,
@@ -138,7 +138,7 @@ class OldBackend {
       refusedCalls: calls.filter((call) => call.errorCode !== '0').length,
       rounds: this.roundCount,
       overlappingRounds: this.overlapping,
-      maxCallsInAnySecond: maxCallsInAnySecond(calls.map((call) => call.at)),
+      maxCallsInAnySecond: callsInBusiestSecond(calls.map((call) => call.at)),
       interruptions: this.audience.interruptions,
     };
   }

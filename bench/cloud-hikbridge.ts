@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SimCloud, startSimCloud } from '../sim/cloud.ts';
+import { callsInBusiestSecond } from '../sim/cloud-rate.ts';
 import { createLogger, type Logger } from '../src/core/logger.ts';
 import { createStore, type Store } from '../src/core/store/index.ts';
 import { accountClient } from '../src/modules/cloud/account.ts';
@@ -26,7 +27,6 @@ import {
   fleet,
   HOUR,
   MINUTE,
-  maxCallsInAnySecond,
   SimulatedClock,
   seededRandom,
   type ViewerEvent,
@@ -232,7 +232,7 @@ class HikbridgeRun {
       importSeconds,
       renewals: calls.filter((call) => call.path === LIVE_ADDRESS_PATH).length - keys.length,
       syncs,
-      maxCallsInAnySecond: maxCallsInAnySecond(calls.map((call) => call.at)),
+      maxCallsInAnySecond: callsInBusiestSecond(calls.map((call) => call.at)),
       interruptions: this.audience.interruptions,
       interruptionsBy: Object.fromEntries(this.audience.broken),
       sessions: this.events.filter((event) => event.kind === 'start').length,

@@ -129,17 +129,6 @@ export function checkUrl(sim: SimCloud, url: string): PlayVerdict {
   return sim.explainPlay(parsed.pathname.replace(/^\/+/, ''), parsed.search);
 }
 
-/** The most calls the cloud saw within any one second (sliding). */
-export function maxCallsInAnySecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
 /**
  * Who watches which path, and every time a viewer's playback broke: the path's source changed
  * under it (MediaMTX drops the path's readers), or the path had to connect to the cloud and the
