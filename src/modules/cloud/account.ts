@@ -153,7 +153,7 @@ export class AccountRunner {
       client: this.client,
       renewer: this.renewer,
       sources: this.deps.sources,
-      callsPerSecond: CALLS_PER_SECOND,
+      callsPerSecond: this.client.callsPerSecond,
       onProgress: (progress) => {
         this.progress = progress;
       },

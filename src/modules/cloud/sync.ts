@@ -21,7 +21,7 @@ export interface SyncDeps {
   client: HccClient;
   renewer: Renewer;
   sources: LiveSources;
-  /** The account's rate limit, for the time left. */
+  /** Calls per second the client sustains under the rate limit, for the time left. */
   callsPerSecond: number;
   onProgress(progress: SyncProgress): void;
   /** True once the gateway stops: the sync ends after the call in flight. */

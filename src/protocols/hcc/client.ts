@@ -97,6 +97,11 @@ export class HccClient {
     );
   }
 
+  /** Calls per second this client sustains under the account's limit. */
+  get callsPerSecond(): number {
+    return this.limiter.sustainedPerSecond;
+  }
+
   /** Calls sent so far, token calls included. */
   get callCount(): number {
     return this.sent;

@@ -32,6 +32,11 @@ export class RateLimiter {
     this.perWindow = Math.max(1, Math.floor(perSecond));
   }
 
+  /** Calls let out per second over a long run (what an estimate of the time left should use). */
+  get sustainedPerSecond(): number {
+    return Math.min(1000 / this.spacingMs, (this.perWindow * 1000) / (1000 + WINDOW_GUARD_MS));
+  }
+
   /** Resolves when the caller may send; throws `tooMany()` when the waiting line is full. */
   acquire(tooMany: () => Error): Promise<void> {
     if (this.waiting >= this.maxWaiting) return Promise.reject(tooMany());
