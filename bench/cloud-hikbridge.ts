@@ -16,7 +16,8 @@ import { callsInBusiestSecond } from '../sim/cloud-rate.ts';
 import { createLogger, type Logger } from '../src/core/logger.ts';
 import { createStore, type Store } from '../src/core/store/index.ts';
 import { accountClient } from '../src/modules/cloud/account.ts';
-import { type CloudMedia, LiveSources } from '../src/modules/cloud/live-sources.ts';
+// LiveSources' check of waiting URLs, run here on simulated time.
+import { type CloudMedia, LiveSources, PENDING_CHECK_MS } from '../src/modules/cloud/live-sources.ts';
 import { Renewer } from '../src/modules/cloud/renewal.ts';
 import { syncAccount } from '../src/modules/cloud/sync.ts';
 import type { CloudSettings } from '../src/modules/cloud/types.ts';
@@ -69,8 +70,6 @@ export interface HikbridgeResult {
 }
 
 const LIVE_ADDRESS_PATH = '/api/hccgw/video/v1/live/address/get';
-/** The LiveSources check of waiting URLs (its PENDING_CHECK_MS); run here on simulated time. */
-const PENDING_CHECK_MS = 5_000;
 /** LiveSources' own timer must never fire during a run: the loop does its checks. */
 const NEVER_MS = 2 ** 31 - 1;
 const APP_KEY = 'BenchAppKey-hikbridge';
@@ -86,8 +85,8 @@ class ObservedLiveSources extends LiveSources {
     super(media, logger, NEVER_MS);
   }
 
-  override offer(cameraId: string, url: string, watched: boolean): void {
-    super.offer(cameraId, url, watched);
+  override async offer(cameraId: string, url: string): Promise<void> {
+    await super.offer(cameraId, url);
     if (this.pendingCount > 0) this.onPending();
   }
 }

@@ -18,7 +18,11 @@ export interface CloudMedia {
   pathName(channelId: string): string | undefined;
 }
 
-const PENDING_CHECK_MS = 5_000;
+/**
+ * How often waiting URLs are checked: a viewer who opens a camera in the moment between the last
+ * viewer leaving and the check gets the old URL, which may have expired meanwhile.
+ */
+export const PENDING_CHECK_MS = 1_000;
 
 export class LiveSources {
   /** The URL MediaMTX has for each camera now (by camera id). */
@@ -60,10 +64,17 @@ export class LiveSources {
     return result;
   }
 
-  /** A renewed URL: applied now, or once the camera's viewers have left. */
-  offer(cameraId: string, url: string, watched: boolean): void {
+  /**
+   * A renewed URL: applied now, or once the camera's viewers have left. Who watches is asked
+   * right here, not at the start of a long renewal round, so a viewer who arrived meanwhile keeps
+   * the stream.
+   */
+  async offer(cameraId: string, url: string): Promise<void> {
     if (this.applied.get(cameraId) === url) return;
-    if (watched && this.applied.has(cameraId)) {
+    const watched =
+      this.applied.has(cameraId) &&
+      (await this.watched([cameraId]).catch(() => new Set<string>())).has(cameraId);
+    if (watched) {
       this.pending.set(cameraId, url);
       this.scheduleCheck();
       return;

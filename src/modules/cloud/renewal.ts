@@ -63,7 +63,11 @@ export class Renewer {
     progress?: (state: RenewalProgress) => void,
     stopped?: () => boolean,
   ): Promise<number | undefined> {
-    const due = await this.due();
+    // One listing per round: at 1000 cameras a listing (decrypting every URL) is the round's cost.
+    const cameras = await this.active();
+    const now = this.deps.clock.now();
+    const next = new Map(cameras.map((camera) => [camera.id, dueAt(camera)]));
+    const due = cameras.filter((camera) => dueAt(camera) <= now);
     if (due.length > 0) {
       const watched = await this.deps.sources
         .watched(due.map((camera) => camera.id))
@@ -75,14 +79,16 @@ export class Renewer {
       try {
         for (const camera of due) {
           if (stopped?.()) break;
-          changed = (await this.renew(camera, watched.has(camera.id))) || changed;
+          const result = await this.renew(camera);
+          changed = result.changed || changed;
+          next.set(camera.id, result.nextRenewalAt);
           progress?.({ total: due.length, done: ++done });
         }
       } finally {
         if (changed) this.deps.onChanged();
       }
     }
-    return this.nextDue();
+    return next.size > 0 ? Math.min(...next.values()) : undefined;
   }
 
   /** When the next active camera comes due (epoch ms), if any. */
@@ -91,8 +97,11 @@ export class Renewer {
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
-  /** One camera: a new live URL, or its failure recorded. Returns whether its status changed. */
-  async renew(camera: CloudCameraRecord, watched: boolean): Promise<boolean> {
+  /**
+   * One camera: a new live URL, or its failure recorded. Says whether its status changed and
+   * when it comes due next.
+   */
+  async renew(camera: CloudCameraRecord): Promise<{ changed: boolean; nextRenewalAt: number }> {
     const { client, settings, clock, store } = this.deps;
     const quality = camera.quality ?? this.account().quality;
     try {
@@ -106,25 +115,26 @@ export class Renewer {
       });
       const now = clock.now();
       const lifetime = Math.max(0, address.expiresAt - now);
-      const renewIn = lifetime * settings.renewAtFraction * (1 - SPREAD * this.random());
+      const nextRenewalAt = now + lifetime * settings.renewAtFraction * (1 - SPREAD * this.random());
       await store.cloud.updateCamera(camera.id, {
         url: address.url,
         urlExpiresAt: new Date(address.expiresAt).toISOString(),
-        nextRenewalAt: new Date(now + renewIn).toISOString(),
+        nextRenewalAt: new Date(nextRenewalAt).toISOString(),
         status: 'ok',
         lastError: null,
         renewFailures: 0,
         online: true,
       });
-      this.deps.sources.offer(camera.id, address.url, watched);
-      return camera.status !== 'ok';
+      await this.deps.sources.offer(camera.id, address.url);
+      return { changed: camera.status !== 'ok', nextRenewalAt };
     } catch (error) {
       if (!(error instanceof HccError)) throw error;
       if (error.kind !== 'device' && error.kind !== 'request' && error.kind !== 'api') {
         throw new AccountTrouble(error);
       }
-      await store.cloud.updateCamera(camera.id, this.failure(camera, error));
-      return true;
+      const failure = this.failure(camera, error);
+      await store.cloud.updateCamera(camera.id, failure);
+      return { changed: true, nextRenewalAt: Date.parse(failure.nextRenewalAt!) };
     }
   }
 
