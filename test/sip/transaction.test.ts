@@ -3,11 +3,19 @@
  * then the same rules seen on the wire through a SipStack on loopback UDP and TCP with a short
  * T1 (counts, spacing, absorbed retransmissions, CANCEL, 2xx until ACK).
  */
-import { describe, expect, it } from 'vitest';
-import { header } from '../../src/protocols/sip/headers.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { header, headers } from '../../src/protocols/sip/headers.ts';
+import { buildRequest } from '../../src/protocols/sip/message.ts';
+import {
+  type IncomingRequest,
+  SipStack,
+  type SipStackOptions,
+  SipTimeoutError,
+} from '../../src/protocols/sip/stack.ts';
 import { ManualTimers, sipTimers } from '../../src/protocols/sip/timers.ts';
 import {
   buildAckForFailure,
+  buildAckForSuccess,
   buildCancel,
   type ClientTransactionUser,
   InviteClientTransaction,
@@ -18,7 +26,8 @@ import {
   type TransactionContext,
   type TransactionFailure,
 } from '../../src/protocols/sip/transaction.ts';
-import type { SipMessage, SipRequest, SipResponse } from '../../src/protocols/sip/types.ts';
+import type { SipMessage, SipPeer, SipRequest, SipResponse } from '../../src/protocols/sip/types.ts';
+import { LOOPBACK, RawUdpPeer, rawRequest, rawResponse, responses, waitFor } from './helpers.ts';
 
 interface Sent {
   at: number;
@@ -427,4 +436,338 @@ describe('messages the transaction layer builds', () => {
     expect(header(ack, 'CSeq')).toBe('7 ACK');
     expect(header(ack, 'Route')).toBe('<sip:proxy.example;lr>');
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The same rules on the wire: a SipStack on loopback with a short T1
+
+const T1 = 40;
+const T2 = 160;
+const WIRE_TIMERS = { t1Ms: T1, t2Ms: T2, t4Ms: 200, timerDMs: 300, tryingDelayMs: 100 };
+
+const wireCleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  for (const cleanup of wireCleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startStack(options: Partial<SipStackOptions> = {}) {
+  const incoming: IncomingRequest[] = [];
+  const acks: SipRequest[] = [];
+  const stack = await SipStack.start({
+    host: LOOPBACK,
+    timers: WIRE_TIMERS,
+    onRequest: (request) => incoming.push(request),
+    onAck: (ack) => acks.push(ack),
+    ...options,
+  });
+  wireCleanups.push(() => stack.close());
+  return { stack, incoming, acks };
+}
+
+async function rawUdp(): Promise<RawUdpPeer> {
+  const peer = await RawUdpPeer.open();
+  wireCleanups.push(() => peer.close());
+  return peer;
+}
+
+function probe(branch: string, port: number): string {
+  return rawRequest({ method: 'OPTIONS', branch, viaPort: port, callId: `probe-${branch}` });
+}
+
+function gaps(values: number[]): number[] {
+  return values.slice(1).map((value, index) => value - values[index]!);
+}
+
+function outgoing(method: string, port: number, callId = `wire-${method}`): SipRequest {
+  return buildRequest({
+    method,
+    uri: `sip:10101@${LOOPBACK}:${port}`,
+    headers: {
+      From: `<sip:10102@${LOOPBACK}>;tag=uac-tag`,
+      To: `<sip:10101@${LOOPBACK}>`,
+      'Call-ID': callId,
+      CSeq: `1 ${method}`,
+    },
+  });
+}
+
+describe('client transactions on the wire (UDP, T1 = 40 ms)', () => {
+  it('a non-INVITE request to a silent peer is retransmitted T1, 2*T1, 4*T1, then every T2, and times out at 64*T1', async () => {
+    const { stack } = await startStack();
+    const silent = await rawUdp();
+    const started = performance.now();
+    const outcome = stack.request(outgoing('OPTIONS', silent.port), {
+      transport: 'udp',
+      address: LOOPBACK,
+      port: silent.port,
+    });
+    await expect(outcome).rejects.toBeInstanceOf(SipTimeoutError);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(64 * T1 - 5);
+    const sendTimes = silent.received.map((entry) => entry.at);
+    // 18 sends on an idle machine (0, 40, 120, 280, then every 160 ms up to 2 520); a loaded one may fire late.
+    expect(sendTimes.length).toBeGreaterThanOrEqual(12);
+    expect(sendTimes.length).toBeLessThanOrEqual(18);
+    const spacing = gaps(sendTimes);
+    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
+    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
+    expect(spacing[2]).toBeGreaterThanOrEqual(4 * T1 - 5);
+    for (const gap of spacing.slice(3)) expect(gap).toBeGreaterThanOrEqual(T2 - 5);
+    const branches = new Set(silent.received.map((entry) => header(entry.message!, 'Via')));
+    expect(branches.size).toBe(1);
+    expect(stack.activeCount).toBe(0);
+  });
+
+  it('an INVITE is retransmitted with timer A doubling until the 486, which the transaction ACKs itself', async () => {
+    const { stack } = await startStack();
+    const callee = await rawUdp();
+    const seen: number[] = [];
+    const outcome = stack.request(
+      outgoing('INVITE', callee.port),
+      { transport: 'udp', address: LOOPBACK, port: callee.port },
+      { onResponse: (response) => seen.push(response.status) },
+    );
+    await waitFor('three INVITE transmissions', () => callee.received.length >= 3);
+    const invite = callee.received[0]!.message!;
+    await callee.send(rawResponse(invite, 486, 'Busy Here'), stack.port);
+    const final = await outcome;
+    expect(final.status).toBe(486);
+    await waitFor('the ACK', () =>
+      callee.received.some((entry) => (entry.message as SipRequest)?.method === 'ACK'),
+    );
+    const ack = callee.received.find((entry) => (entry.message as SipRequest)?.method === 'ACK')!.message!;
+    expect(header(ack, 'Via')).toBe(header(invite, 'Via'));
+    expect(header(ack, 'To')).toContain('tag=raw-tag');
+    const inviteTimes = callee.received
+      .filter((entry) => (entry.message as SipRequest)?.method === 'INVITE')
+      .map((entry) => entry.at);
+    const spacing = gaps(inviteTimes);
+    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
+    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
+    // A repeated 486 is ACKed again and not shown to the TU twice.
+    await callee.send(rawResponse(invite, 486, 'Busy Here'), stack.port);
+    await waitFor(
+      'the second ACK',
+      () => callee.received.filter((entry) => (entry.message as SipRequest)?.method === 'ACK').length === 2,
+    );
+    expect(seen).toEqual([486]);
+    await waitFor('the transaction gone after timer D', () => stack.activeCount === 0);
+  });
+});
+
+describe('server transactions on the wire (UDP, T1 = 40 ms)', () => {
+  it('the app sees one INVITE despite retransmissions, which get the last response; 100 Trying after the delay', async () => {
+    const { stack, incoming } = await startStack();
+    const caller = await rawUdp();
+    const invite = rawRequest({
+      method: 'INVITE',
+      branch: 'z9hG4bKwire1',
+      viaPort: caller.port,
+      callId: 'abs-1',
+    });
+    await caller.send(invite, stack.port);
+    await caller.send(invite, stack.port);
+    await waitFor('100 Trying', () => responses(caller.received, 100).length === 1);
+    expect(header(responses(caller.received, 100)[0]!, 'To')).not.toContain('tag=');
+    await caller.send(invite, stack.port);
+    await waitFor(
+      '100 Trying again for the retransmission',
+      () => responses(caller.received, 100).length === 2,
+    );
+    expect(incoming).toHaveLength(1);
+    incoming[0]!.reply(180);
+    await caller.send(invite, stack.port);
+    await waitFor('180 twice', () => responses(caller.received, 180).length === 2);
+    expect(incoming).toHaveLength(1);
+    incoming[0]!.reply(486);
+    // Timer G retransmits the 486 until the ACK.
+    await waitFor('486 retransmitted', () => responses(caller.received, 486).length >= 3);
+    const ack = rawRequest({
+      method: 'ACK',
+      branch: 'z9hG4bKwire1',
+      viaPort: caller.port,
+      callId: 'abs-1',
+      to: `<sip:10101@${LOOPBACK}>;tag=${incoming[0]!.toTag}`,
+    });
+    await caller.send(ack, stack.port);
+    await waitFor('the transaction confirmed and gone', () => stack.activeCount === 0);
+    const count = responses(caller.received, 486).length;
+    await caller.send(probe('z9hG4bKafter', caller.port), stack.port);
+    await waitFor('the next request', () => incoming.length === 2);
+    expect(responses(caller.received, 486)).toHaveLength(count);
+  });
+
+  it('a CANCEL gets 200 and the INVITE 487; an unknown CANCEL gets 481', async () => {
+    const { stack, incoming } = await startStack();
+    const caller = await rawUdp();
+    const cancelled: string[] = [];
+    await caller.send(
+      rawRequest({ method: 'INVITE', branch: 'z9hG4bKcancel', viaPort: caller.port, callId: 'c-1' }),
+      stack.port,
+    );
+    await waitFor('the INVITE', () => incoming.length === 1);
+    incoming[0]!.onCancel(() => cancelled.push('cancel'));
+    incoming[0]!.reply(180);
+    await caller.send(
+      rawRequest({ method: 'CANCEL', branch: 'z9hG4bKcancel', viaPort: caller.port, callId: 'c-1' }),
+      stack.port,
+    );
+    await waitFor(
+      '200 to the CANCEL and 487 to the INVITE',
+      () => responses(caller.received, 487).length >= 1 && responses(caller.received, 200).length === 1,
+    );
+    const ok = responses(caller.received, 200)[0]!;
+    expect(header(ok, 'CSeq')).toBe('1 CANCEL');
+    expect(header(ok, 'To')).toContain(`tag=${incoming[0]!.toTag}`);
+    expect(header(responses(caller.received, 487)[0]!, 'CSeq')).toBe('1 INVITE');
+    expect(cancelled).toEqual(['cancel']);
+    expect(incoming[0]!.cancelled).toBe(true);
+    expect(incoming.map((each) => each.method)).toEqual(['INVITE']);
+
+    await caller.send(
+      rawRequest({ method: 'CANCEL', branch: 'z9hG4bKnothing', viaPort: caller.port, callId: 'c-2' }),
+      stack.port,
+    );
+    await waitFor('481', () => responses(caller.received, 481).length === 1);
+  });
+
+  it('a 2xx to INVITE is retransmitted (T1 doubling to T2) until the ACK; repeated ACKs reach the app once', async () => {
+    const { stack, incoming, acks } = await startStack();
+    const caller = await rawUdp();
+    await caller.send(
+      rawRequest({ method: 'INVITE', branch: 'z9hG4bKok', viaPort: caller.port, callId: 'ok-1' }),
+      stack.port,
+    );
+    await waitFor('the INVITE', () => incoming.length === 1);
+    const acknowledged: SipRequest[] = [];
+    incoming[0]!.onAck((ack) => acknowledged.push(ack));
+    incoming[0]!.reply(200, undefined, {
+      body: Buffer.from('v=0\r\n'),
+      headers: [{ name: 'Content-Type', value: 'application/sdp' }],
+    });
+    await waitFor('the 200 sent four times', () => responses(caller.received, 200).length >= 4);
+    const okTimes = caller.received
+      .filter((entry) => (entry.message as SipResponse)?.status === 200)
+      .map((entry) => entry.at);
+    const spacing = gaps(okTimes);
+    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
+    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
+    expect(spacing[2]).toBeGreaterThanOrEqual(T2 - 5);
+    const to = header(responses(caller.received, 200)[0]!, 'To')!;
+    // The ACK for a 2xx is its own transaction: a new branch.
+    const ack = rawRequest({
+      method: 'ACK',
+      branch: 'z9hG4bKack2xx',
+      viaPort: caller.port,
+      callId: 'ok-1',
+      to,
+    });
+    await caller.send(ack, stack.port);
+    await caller.send(ack, stack.port);
+    await waitFor('the ACK', () => acks.length === 1);
+    const sentAtAck = responses(caller.received, 200).length;
+    // Well past T2: no retransmission after the ACK.
+    await new Promise((resolve) => setTimeout(resolve, 3 * T2));
+    expect(responses(caller.received, 200)).toHaveLength(sentAtAck);
+    expect(acks).toHaveLength(1);
+    expect(acknowledged).toHaveLength(1);
+    // A retransmitted INVITE after the 2xx is absorbed (RFC 6026 Accepted).
+    await caller.send(
+      rawRequest({ method: 'INVITE', branch: 'z9hG4bKok', viaPort: caller.port, callId: 'ok-1' }),
+      stack.port,
+    );
+    await caller.send(probe('z9hG4bKprobe', caller.port), stack.port);
+    await waitFor('the probe', () => incoming.length === 2);
+    expect(incoming.map((each) => each.method)).toEqual(['INVITE', 'OPTIONS']);
+  });
+
+  it('a 2xx never acknowledged is given up after 64*T1', async () => {
+    const { stack, incoming } = await startStack();
+    const caller = await rawUdp();
+    await caller.send(
+      rawRequest({ method: 'INVITE', branch: 'z9hG4bKnoack', viaPort: caller.port, callId: 'na-1' }),
+      stack.port,
+    );
+    await waitFor('the INVITE', () => incoming.length === 1);
+    let gaveUp = false;
+    incoming[0]!.onUnacknowledged(() => {
+      gaveUp = true;
+    });
+    incoming[0]!.reply(200);
+    await waitFor('the give-up', () => gaveUp, 64 * T1 + 10_000);
+    const count = responses(caller.received, 200).length;
+    // 0, 40, 120, 280, then every 160 ms to 2 560: 18 on an idle machine.
+    expect(count).toBeGreaterThanOrEqual(10);
+    expect(count).toBeLessThanOrEqual(18);
+  });
+
+  it('answers 501 with Allow to methods it was not told to accept', async () => {
+    const { stack, incoming } = await startStack({ allowedMethods: ['INVITE', 'BYE', 'OPTIONS'] });
+    const caller = await rawUdp();
+    await caller.send(
+      rawRequest({ method: 'FROBNICATE', branch: 'z9hG4bKfrob', viaPort: caller.port }),
+      stack.port,
+    );
+    await waitFor('501', () => responses(caller.received, 501).length === 1);
+    expect(headers(responses(caller.received, 501)[0]!, 'Allow')).toEqual([
+      'ACK',
+      'CANCEL',
+      'INVITE',
+      'BYE',
+      'OPTIONS',
+    ]);
+    expect(incoming).toHaveLength(0);
+  });
+});
+
+describe('stack to stack', () => {
+  for (const transport of ['udp', 'tcp'] as const) {
+    it(`INVITE, 180, 200, ACK, BYE over ${transport.toUpperCase()}; a slow UAS still sees one INVITE`, async () => {
+      const uas = await startStack({ timers: { ...WIRE_TIMERS, tryingDelayMs: 1_000 } });
+      const uac = await startStack();
+      const peer: SipPeer = { transport, address: LOOPBACK, port: uas.stack.port };
+      const statuses: number[] = [];
+      const invite = outgoing('INVITE', uas.stack.port, `s2s-${transport}`);
+      let ack: SipRequest | undefined;
+      const answered = uac.stack.request(invite, peer, {
+        onResponse: (response) => {
+          statuses.push(response.status);
+          // A 2xx retransmitted before our ACK got there: the ACK is sent again (§13.2.2.4).
+          if (response.status === 200 && ack) void uac.stack.send(ack, peer);
+        },
+      });
+      await waitFor('the INVITE at the UAS', () => uas.incoming.length === 1);
+      // Slower than several T1: over UDP the UAC retransmits meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 5 * T1));
+      uas.incoming[0]!.reply(180);
+      uas.incoming[0]!.reply(200, undefined, { body: Buffer.from('v=0\r\n') });
+      const final = await answered;
+      expect(final.status).toBe(200);
+      expect(uas.incoming).toHaveLength(1);
+      if (transport === 'udp') expect(uas.stack.retransmissionsAbsorbed).toBeGreaterThanOrEqual(2);
+      else expect(uas.stack.retransmissionsAbsorbed).toBe(0);
+      ack = buildAckForSuccess(invite, final);
+      await uac.stack.send(ack, peer);
+      await waitFor('the ACK at the UAS', () => uas.acks.length === 1);
+      const bye = outgoing('BYE', uas.stack.port, `s2s-${transport}`);
+      bye.headers = bye.headers.map((entry) =>
+        entry.name === 'To' ? { name: 'To', value: header(final, 'To')! } : entry,
+      );
+      bye.headers = bye.headers.map((entry) =>
+        entry.name === 'CSeq' ? { name: 'CSeq', value: '2 BYE' } : entry,
+      );
+      const byeDone = uac.stack.request(bye, peer);
+      await waitFor('the BYE', () => uas.incoming.length === 2);
+      uas.incoming[1]!.reply(200);
+      expect((await byeDone).status).toBe(200);
+      expect(statuses.slice(0, 2)).toEqual([180, 200]);
+      expect(new Set(statuses.slice(2))).not.toContain(180);
+      await waitFor(
+        'both stacks drained',
+        () => uas.stack.activeCount === 0 && uac.stack.activeCount === 0,
+        10_000,
+      );
+    });
+  }
 });

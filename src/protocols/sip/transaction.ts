@@ -8,7 +8,8 @@
  * and a timer source. Its owner (the stack) routes matching messages to it and removes it from
  * its table when `onTerminated` fires.
  */
-import { header, headerKey } from './headers.ts';
+import { formatUri, header, headerKey, headers as headerValues, parseNameAddr } from './headers.ts';
+import { buildResponse } from './message.ts';
 import {
   nextInterval,
   type SipTimerConfig,
@@ -506,8 +507,31 @@ export function buildAckForFailure(invite: SipRequest, response: SipResponse): S
   headers.push({ name: 'CSeq', value: `${cseqNumber(invite)} ACK` });
   headers.push({ name: 'Max-Forwards', value: '70' });
   headers.push(...copyHeaders(invite, ['Route']));
-  headers.push({ name: 'Content-Length', value: '0' });
   return { kind: 'request', method: 'ACK', uri: invite.uri, headers, body: Buffer.alloc(0) };
+}
+
+/**
+ * §13.2.2.4: the ACK a UAC sends for a 2xx (end to end, a transaction of its own): to the 2xx's
+ * Contact, along the reversed Record-Route, with the INVITE's From, Call-ID and CSeq number and
+ * the 2xx's To. It has no Via yet: the stack adds one with a new branch when it is sent.
+ */
+export function buildAckForSuccess(invite: SipRequest, response: SipResponse): SipRequest {
+  const contact = header(response, 'Contact');
+  let uri = invite.uri;
+  try {
+    if (contact !== undefined && contact !== '*') uri = formatUri(parseNameAddr(contact).uri);
+  } catch {
+    // An unreadable Contact: the INVITE's Request-URI is the best target left.
+  }
+  const headers: SipHeader[] = [...copyHeaders(invite, ['From'])];
+  const to = header(response, 'To');
+  if (to !== undefined) headers.push({ name: 'To', value: to });
+  headers.push(...copyHeaders(invite, ['Call-ID']));
+  headers.push({ name: 'CSeq', value: `${cseqNumber(invite)} ACK` });
+  headers.push({ name: 'Max-Forwards', value: '70' });
+  for (const route of headerValues(response, 'Record-Route').reverse())
+    headers.push({ name: 'Route', value: route });
+  return { kind: 'request', method: 'ACK', uri, headers, body: Buffer.alloc(0) };
 }
 
 /**
@@ -522,13 +546,10 @@ export function buildCancel(invite: SipRequest): SipRequest {
   headers.push({ name: 'CSeq', value: `${cseqNumber(invite)} CANCEL` });
   headers.push({ name: 'Max-Forwards', value: '70' });
   headers.push(...copyHeaders(invite, ['Route']));
-  headers.push({ name: 'Content-Length', value: '0' });
   return { kind: 'request', method: 'CANCEL', uri: invite.uri, headers, body: Buffer.alloc(0) };
 }
 
 /** §8.2.6.1: 100 Trying copies Via, From, To, Call-ID, CSeq and Timestamp, and adds no To tag. */
 export function buildTrying(request: SipRequest): SipResponse {
-  const headers = copyHeaders(request, ['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Timestamp']);
-  headers.push({ name: 'Content-Length', value: '0' });
-  return { kind: 'response', status: 100, reason: 'Trying', headers, body: Buffer.alloc(0) };
+  return buildResponse(request, 100, 'Trying');
 }
