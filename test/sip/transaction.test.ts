@@ -479,6 +479,17 @@ function gaps(values: number[]): number[] {
   return values.slice(1).map((value, index) => value - values[index]!);
 }
 
+/**
+ * Receive times on loopback jitter by a few ms each (the peer shares our event loop, and the
+ * machine may be loaded): each gap is checked loosely, the span over all of them tightly.
+ */
+function expectSpacing(times: number[], expected: number[]): void {
+  const spacing = gaps(times);
+  for (const [index, gap] of expected.entries()) expect(spacing[index]).toBeGreaterThanOrEqual(gap * 0.6);
+  const span = times[expected.length]! - times[0]!;
+  expect(span).toBeGreaterThanOrEqual(expected.reduce((sum, gap) => sum + gap, 0) * 0.85);
+}
+
 function outgoing(method: string, port: number, callId = `wire-${method}`): SipRequest {
   return buildRequest({
     method,
@@ -509,11 +520,10 @@ describe('client transactions on the wire (UDP, T1 = 40 ms)', () => {
     // 18 sends on an idle machine (0, 40, 120, 280, then every 160 ms up to 2 520); a loaded one may fire late.
     expect(sendTimes.length).toBeGreaterThanOrEqual(12);
     expect(sendTimes.length).toBeLessThanOrEqual(18);
-    const spacing = gaps(sendTimes);
-    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
-    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
-    expect(spacing[2]).toBeGreaterThanOrEqual(4 * T1 - 5);
-    for (const gap of spacing.slice(3)) expect(gap).toBeGreaterThanOrEqual(T2 - 5);
+    expectSpacing(sendTimes.slice(0, 6), [T1, 2 * T1, 4 * T1, T2, T2]);
+    // Capped at T2: the tail is evenly spaced, not doubling.
+    const tail = gaps(sendTimes.slice(3));
+    expect(Math.max(...tail)).toBeLessThan(2 * T2);
     const branches = new Set(silent.received.map((entry) => header(entry.message!, 'Via')));
     expect(branches.size).toBe(1);
     expect(stack.activeCount).toBe(0);
@@ -542,9 +552,7 @@ describe('client transactions on the wire (UDP, T1 = 40 ms)', () => {
     const inviteTimes = callee.received
       .filter((entry) => (entry.message as SipRequest)?.method === 'INVITE')
       .map((entry) => entry.at);
-    const spacing = gaps(inviteTimes);
-    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
-    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
+    expectSpacing(inviteTimes.slice(0, 3), [T1, 2 * T1]);
     // A repeated 486 is ACKed again and not shown to the TU twice.
     await callee.send(rawResponse(invite, 486, 'Busy Here'), stack.port);
     await waitFor(
@@ -650,10 +658,7 @@ describe('server transactions on the wire (UDP, T1 = 40 ms)', () => {
     const okTimes = caller.received
       .filter((entry) => (entry.message as SipResponse)?.status === 200)
       .map((entry) => entry.at);
-    const spacing = gaps(okTimes);
-    expect(spacing[0]).toBeGreaterThanOrEqual(T1 - 5);
-    expect(spacing[1]).toBeGreaterThanOrEqual(2 * T1 - 5);
-    expect(spacing[2]).toBeGreaterThanOrEqual(T2 - 5);
+    expectSpacing(okTimes.slice(0, 4), [T1, 2 * T1, T2]);
     const to = header(responses(caller.received, 200)[0]!, 'To')!;
     // The ACK for a 2xx is its own transaction: a new branch.
     const ack = rawRequest({
