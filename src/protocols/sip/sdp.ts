@@ -347,7 +347,12 @@ function describeAudio(session: SessionDescription): string {
     }
     for (const format of media.formats.slice(0, 8)) {
       const map = media.rtpmaps.get(format);
-      const name = map ? `${map.encoding}/${map.clockRate}${map.channels ? `/${map.channels}` : ''}` : '';
+      const staticName = STATIC_G711[format];
+      const name = map
+        ? `${map.encoding}/${map.clockRate}${map.channels ? `/${map.channels}` : ''}`
+        : staticName
+          ? `${staticName}/8000`
+          : '';
       names.push(
         /^[A-Za-z0-9._+-]{1,24}\/\d+(\/\d+)?$/.test(name) ? name : `payload type ${safeFormat(format)}`,
       );
