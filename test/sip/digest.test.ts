@@ -365,5 +365,8 @@ describe('server side (emulated proxy)', () => {
     expect(message).toContain('username');
     expect(message).not.toContain('hunter2');
     expect(() => challenge({ realm: 'r\n', nonce: 'n' })).toThrow(TypeError);
+    const input = { challenge: parsed!, username: 'u', password: 'p', method: 'REGISTER', uri: 'sip:h' };
+    expect(() => authorize({ ...input, nonceCount: 0 })).toThrow(TypeError);
+    expect(() => authorize({ ...input, nonceCount: 2 ** 32 })).toThrow(TypeError);
   });
 });

@@ -728,6 +728,15 @@ describe('SipStreamFramer', () => {
     expect(framer.push(register)).toMatchObject({ frames: [], error: out.error });
   });
 
+  it('a folded line that looks like Content-Length is not one', () => {
+    const text = DOORBELL_REGISTER.replace('User-Agent: HKVS/2.0.0', 'User-Agent: HKVS/2.0.0\r\n l: 5');
+    const out = new SipStreamFramer().push(Buffer.from(`${text}${DOORBELL_REGISTER}`));
+    expect(out.frames.map((f) => f.length)).toEqual([
+      Buffer.byteLength(text),
+      Buffer.byteLength(DOORBELL_REGISTER),
+    ]);
+  });
+
   it('conflicting or oversized Content-Length loses the stream', () => {
     const twice = DOORBELL_REGISTER.replace('Content-Length: 0', 'Content-Length: 0\r\nl: 5');
     expect(new SipStreamFramer().push(Buffer.from(twice)).error?.message).toBe('conflicting Content-Length');

@@ -96,8 +96,12 @@ export function authorize(input: AuthorizeInput): SipHeader {
   ] as const) {
     if (hasControlCharacters(value)) throw new TypeError(`control character in the digest ${what}`);
   }
+  const count = input.nonceCount ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > 0xffffffff) {
+    throw new TypeError('nonce count: 1 to 2^32-1');
+  }
   const qop = challenge.qop.length > 0 ? 'auth' : undefined;
-  const nc = formatNonceCount(input.nonceCount ?? 1);
+  const nc = formatNonceCount(count);
   const cnonce = input.cnonce ?? randomBytes(12).toString('hex');
   const response = computeDigestResponse({
     username: input.username,

@@ -440,6 +440,8 @@ function framingContentLength(data: Buffer, headEnd: number): number {
   const values = new Set<string>();
   const lines = data.toString('utf8', 0, headEnd).split(/\r?\n/);
   for (let i = 1; i < lines.length; i++) {
+    // A continuation line belongs to the header above it, whatever it looks like.
+    if (/^[ \t]/.test(lines[i]!)) continue;
     const colon = lines[i]!.indexOf(':');
     if (colon <= 0) continue;
     if (headerKey(lines[i]!.slice(0, colon).trim()) !== 'content-length') continue;
@@ -653,13 +655,10 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   603: 'Decline',
 };
 
+/** Reason phrases by class, for a status without its own (RFC 3261 §21: the class is what counts). */
+const CLASS_PHRASES = ['Provisional', 'OK', 'Redirect', 'Client Error', 'Server Error', 'Failure'];
+
 /** The RFC 3261 reason phrase for a status, or a generic one for its class. */
 export function reasonPhrase(status: number): string {
-  return (
-    REASON_PHRASES[status] ??
-    ['Provisional', 'OK', 'Redirect', 'Client Error', 'Server Error', 'Failure'][
-      Math.floor(status / 100) - 1
-    ] ??
-    'Unknown'
-  );
+  return REASON_PHRASES[status] ?? CLASS_PHRASES[Math.floor(status / 100) - 1] ?? 'Unknown';
 }
