@@ -60,6 +60,7 @@ const HANDLERS: Record<string, ControlHandler> = {
   'GET call': (device, _req, res) => reply(res, 200, { status: device.callStatus }),
   'GET requests': (device, _req, res) => reply(res, 200, device.requests),
   'GET doors': (device, _req, res) => reply(res, 200, device.doorCommands),
+  'GET call-signals': (device, _req, res) => reply(res, 200, device.callSignals),
   'GET audio': (device, req, res) => {
     const channel = Number(req.query.get('channel') ?? 1);
     if (!Number.isInteger(channel) || channel < 1)

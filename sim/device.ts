@@ -196,6 +196,7 @@ async function startDevice(
     certificateFingerprint: tls?.fingerprint,
     requests,
     doorCommands: intercom.doorCommands,
+    callSignals: intercom.callSignals,
     get callStatus(): CallStatus {
       return intercom.status;
     },

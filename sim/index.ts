@@ -28,6 +28,7 @@ export { listFixtureProfiles, resolveProfile } from './profiles/index.ts';
 export type {
   AuthMode,
   BoundaryMode,
+  CallSignalRecord,
   CallStatus,
   DeviceKind,
   DoorCommand,

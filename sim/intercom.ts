@@ -2,7 +2,7 @@
  * Doorbell call state and door locks. Ring is not pushed on the alertStream (current firmware
  * does not): clients see it by polling callStatus. Door opens push access-control events.
  */
-import type { CallStatus, DoorCommand, SimEvent } from './types.ts';
+import type { CallSignalRecord, CallStatus, DoorCommand, SimEvent } from './types.ts';
 
 export const CALL_COMMANDS = ['answer', 'hangUp', 'cancel', 'reject', 'bellTimeout'] as const;
 export type CallCommand = (typeof CALL_COMMANDS)[number];
@@ -26,6 +26,8 @@ interface DoorState {
 export class Intercom {
   status: CallStatus = 'idle';
   readonly doorCommands: DoorCommand[] = [];
+  /** Addition: every CallSignal received, in order (bounded to the last 1000). */
+  readonly callSignals: CallSignalRecord[] = [];
   private ringTimer: NodeJS.Timeout | undefined;
   private readonly doors: DoorState[];
 
@@ -45,6 +47,14 @@ export class Intercom {
 
   /** Applies a CallSignal command; false when no call is pending for it (statusCode 4 noRequest). */
   signal(command: CallCommand): boolean {
+    const during = this.status;
+    const accepted = this.applySignal(command);
+    this.callSignals.push({ cmdType: command, accepted, during, at: Date.now() });
+    if (this.callSignals.length > 1000) this.callSignals.shift();
+    return accepted;
+  }
+
+  private applySignal(command: CallCommand): boolean {
     if (command === 'answer') {
       if (this.status !== 'ring') return false;
       this.setStatus('onCall');

@@ -284,6 +284,8 @@ export interface SimDevice {
   clearFaults(): void;
   audioReceived(channelId?: number): Buffer;
   doorCommands: DoorCommand[];
+  /** Addition: every VideoIntercom/callSignal received (cmdType, accepted, the status during it). */
+  callSignals: CallSignalRecord[];
   /** Addition: the current doorbell call status. */
   readonly callStatus: CallStatus;
   /** Addition: number of alertStream connections currently open. */
@@ -313,4 +315,15 @@ export interface SimDevice {
   /** Addition: the device's own idea of the time now (real time + clock offset). */
   deviceTime(): Date;
   close(): Promise<void>;
+}
+
+/** Addition: a CallSignal the doorbell received, and whether a call was pending for it. */
+export interface CallSignalRecord {
+  /** `answer`, `hangUp`, `cancel`, `reject` or `bellTimeout`. */
+  cmdType: string;
+  /** false: answered statusCode 4 / noRequest. */
+  accepted: boolean;
+  /** The call status before it. */
+  during: CallStatus;
+  at: number;
 }

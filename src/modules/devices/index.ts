@@ -13,6 +13,7 @@ import type { DeviceRecord, Store } from '../../core/store/types.ts';
 import { type DoctorReport, runDoctor } from '../../diagnostics/doctor.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import { attr } from '../../protocols/isapi/xml.ts';
+import { type CallAction, type CallView, DoorbellCalls } from './calls.ts';
 import { baseUrlOf, snapshotRequestFor } from './connect.ts';
 import { loginBlockedError } from './login-policy.ts';
 import { registerDeviceMetrics } from './metrics.ts';
@@ -23,6 +24,7 @@ import { migrateDeviceSettings } from './settings-version.ts';
 import { DeviceSupervisor, type SupervisorSettings } from './supervisor.ts';
 import type { DeviceSnapshot, DoorCommand } from './types.ts';
 
+export type { CallAction, CallView } from './calls.ts';
 export type { DeviceInput, DevicePatch } from './input.ts';
 export { DeviceRegistry } from './registry.ts';
 export type { ChannelViewType } from './routes/schemas.ts';
@@ -68,11 +70,16 @@ export class DevicesModule implements Module {
   readonly routes;
   private snapshotFallback: ((channelId: string) => Promise<Buffer>) | undefined;
   private readonly externalChannels: ExternalChannels[] = [];
+  private readonly calls: DoorbellCalls;
 
   constructor(private readonly deps: DevicesModuleDeps) {
     const settings = supervisorSettings(deps.settings);
     this.registry = new DeviceRegistry({ ...deps, connect: settings });
     this.supervisor = new DeviceSupervisor({ ...deps, settings });
+    this.calls = new DoorbellCalls({
+      logger: deps.logger,
+      endCallAfterDoorOpenMs: deps.settings.endCallAfterDoorOpenSeconds * 1000,
+    });
     this.routes = deviceRoutes({ devices: this, store: deps.store, bus: deps.bus });
     if (deps.metrics) registerDeviceMetrics(deps.metrics, deps.bus, () => this.supervisor.allHealth());
   }
@@ -83,6 +90,7 @@ export class DevicesModule implements Module {
   }
 
   async stop(): Promise<void> {
+    this.calls.stop();
     await this.supervisor.stop();
   }
 
@@ -222,6 +230,40 @@ export class DevicesModule implements Module {
       throw error;
     }
     this.deps.logger.info({ deviceId, door, command }, 'door command sent');
+    if (command === 'open' && device.kind === 'doorbell') this.calls.endAfterDoorOpen(device.id, client);
+  }
+
+  /** A doorbell's call state, asked of the doorbell now. */
+  async callState(deviceId: string): Promise<CallView> {
+    const { client } = await this.doorbellClient(deviceId);
+    try {
+      return await this.calls.state(client);
+    } catch (error) {
+      if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** Answers, hangs up, or stops the ringing; returns the call state after it. */
+  async callAction(deviceId: string, action: CallAction): Promise<CallView> {
+    const { device, client } = await this.doorbellClient(deviceId);
+    try {
+      return await this.calls.act(device.id, device.name, client, action);
+    } catch (error) {
+      if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  private async doorbellClient(deviceId: string) {
+    const device = await this.registry.get(deviceId);
+    if (device.kind !== 'doorbell') {
+      throw new AppError('not_a_doorbell', 409, `"${device.name}" is a ${device.kind}, not a doorbell.`);
+    }
+    const client = this.supervisor.client(device.id);
+    if (!client) throw disabledError(device);
+    this.assertMayContact(device);
+    return { device, client };
   }
 
   /**

@@ -5,8 +5,9 @@
  */
 import type { Logger } from '../../core/logger.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import { type CallState, readCallState } from '../../protocols/isapi/intercom.ts';
 
-export type CallState = 'idle' | 'ring' | 'onCall' | 'unknown';
+export type { CallState };
 
 /** Asked before each poll: true to go ahead, false to back off (see AlertConnection). */
 export type UsableCheck = (signal: AbortSignal) => Promise<boolean>;
@@ -50,12 +51,7 @@ export class CallStatusPoller {
     }
     if (this.stopped) return;
     try {
-      const answer = await this.client.getJson<{ CallStatus?: { status?: string } }>(
-        '/ISAPI/VideoIntercom/callStatus',
-      );
-      const status = answer.CallStatus?.status;
-      const next: CallState =
-        status === 'ring' || status === 'onCall' || status === 'idle' ? status : 'unknown';
+      const next = await readCallState(this.client);
       this.failures = 0;
       if (next !== this.state) {
         const previous = this.state;

@@ -113,6 +113,9 @@ export function errorForAnswer(
   const statusFailed = status !== undefined && status.statusCode !== 1 && status.statusCode !== 0;
   if (ok && !statusFailed) return undefined;
   if (mentionsNotActivated(body)) return new NotActivatedError(ctx.host);
+  // "Nothing pending for that" (e.g. a call signal with no call) comes as 403 too: not a permission.
+  if (status?.subStatusCode === 'noRequest')
+    return new IsapiStatusError(ctx.host, ctx.path, httpStatus, status);
   if (httpStatus === 403) return new PermissionDeniedError(ctx.host, ctx.username, ctx.path);
   if (httpStatus === 404 || status?.subStatusCode === 'notSupport')
     return new NotSupportedError(ctx.host, ctx.path);

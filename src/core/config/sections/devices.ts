@@ -6,6 +6,15 @@ export const devicesSection = section({
   requestTimeoutMs: wholeNumber(100, 600_000)
     .default(10000)
     .describe('Time limit for one request to a device, in milliseconds.'),
+  endCallAfterDoorOpenSeconds: z
+    .number()
+    .min(0)
+    .max(60)
+    .default(2)
+    .describe(
+      'After a door of a doorbell is opened while it rings or a call is up, the call is ended this many ' +
+        'seconds later (the visitor hears the door, then the call closes); 0 = leave the call alone.',
+    ),
   maxConcurrentPerDevice: wholeNumber(1, 8)
     .default(2)
     .describe(

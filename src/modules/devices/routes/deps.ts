@@ -2,8 +2,9 @@
 import type { Bus, DeviceHealth } from '../../../core/bus.ts';
 import type { DeviceRecord, Store } from '../../../core/store/types.ts';
 import type { DoctorReport } from '../../../diagnostics/doctor.ts';
+import type { CallAction, CallView } from '../calls.ts';
 import type { DeviceRegistry } from '../registry.ts';
-import type { DeviceSnapshot } from '../types.ts';
+import type { DeviceSnapshot, DoorCommand } from '../types.ts';
 import type { ChannelViewType } from './schemas.ts';
 
 /** What the routes need of the devices module. */
@@ -14,6 +15,9 @@ export interface DeviceOperations {
   doctor(deviceId: string): Promise<DoctorReport>;
   refresh(deviceId: string): Promise<DeviceRecord>;
   retryLogin(deviceId: string): Promise<DeviceHealth>;
+  doorCommand(deviceId: string, door: number, command?: DoorCommand): Promise<void>;
+  callState(deviceId: string): Promise<CallView>;
+  callAction(deviceId: string, action: CallAction): Promise<CallView>;
   /** Channels of other modules (cloud cameras). */
   listExternalChannels(): Promise<ChannelViewType[]>;
   externalChannel(channelId: string): Promise<

@@ -1,8 +1,12 @@
-/** The devices module's HTTP routes: devices, their channels, entities, health, doctor and snapshots. */
+/**
+ * The devices module's HTTP routes: devices, their channels, entities, health, doctor, snapshots,
+ * doors and doorbell calls.
+ */
 import type { RoutePlugin } from '../../../core/http.ts';
 import { registerChannelRoutes } from './channels.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDoorbellRoutes } from './doorbell.ts';
 
 export type { DeviceOperations, DeviceRoutesDeps } from './deps.ts';
 
@@ -10,5 +14,6 @@ export function deviceRoutes(deps: DeviceRoutesDeps): RoutePlugin {
   return (app) => {
     registerDeviceRoutes(app, deps);
     registerChannelRoutes(app, deps);
+    registerDoorbellRoutes(app, deps);
   };
 }
