@@ -93,13 +93,28 @@ describe('talk: the device refuses to open', () => {
     expect((await started.ended).reason).toBe('input-ended');
   });
 
-  it('a ringing doorbell blocks talk: busy, not a permission problem', async () => {
+  it('talking to a ringing doorbell picks up the call first', async () => {
     const h = await harness();
     const { sim, deviceId } = await h.addSim({ profile: 'doorbell' });
     sim.ring();
+    const started = await h.talk.startSession({
+      deviceId,
+      source: { stream: Readable.from([await tone(1)]) },
+    });
+    expect(sim.callSignals.map(({ cmdType, during }) => [cmdType, during])).toEqual([['answer', 'ring']]);
+    expect((await started.ended).reason).toBe('input-ended');
+  });
+
+  it('a doorbell whose ring cannot be picked up blocks talk: busy, not a permission problem', async () => {
+    const h = await harness();
+    const { sim, deviceId } = await h.addSim({ profile: 'doorbell' });
+    sim.ring();
+    // The doorbell says it rings but refuses the answer (an indoor station took the call).
+    sim.setFault({ kind: 'forbidden', paths: ['/ISAPI/VideoIntercom/callSignal'] });
     const attempt = h.talk.startSession({ deviceId, source: { stream: Readable.from([await tone(1)]) } });
     await expect(attempt).rejects.toBeInstanceOf(TalkSpeakerBusyError);
     await expect(attempt).rejects.toThrow(/doorbell is ringing/);
+    expect(sim.callStatus).toBe('ring');
   });
 
   it('missing rights name the two-way audio permission', async () => {

@@ -46,6 +46,14 @@ export class DoorbellCalls {
     return this.state(client);
   }
 
+  /** Answers the call if the doorbell rings now; true when it did. */
+  async answerIfRinging(deviceId: string, client: IsapiClient): Promise<boolean> {
+    if ((await readCallState(client)) !== 'ring') return false;
+    const answered = await sendCallSignal(client, 'answer');
+    if (answered) this.deps.logger.info({ deviceId }, 'ringing call picked up to talk');
+    return answered;
+  }
+
   /** A door was opened: end the call (if any) after the configured moment. */
   endAfterDoorOpen(deviceId: string, client: IsapiClient): void {
     const delay = this.deps.endCallAfterDoorOpenMs;

@@ -255,6 +255,17 @@ export class DevicesModule implements Module {
     }
   }
 
+  /** Picks up a ringing doorbell's call (before talking to the visitor); true when it rang. */
+  async answerIfRinging(deviceId: string): Promise<boolean> {
+    const { device, client } = await this.doorbellClient(deviceId);
+    try {
+      return await this.calls.answerIfRinging(device.id, client);
+    } catch (error) {
+      if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
+      throw error;
+    }
+  }
+
   private async doorbellClient(deviceId: string) {
     const device = await this.registry.get(deviceId);
     if (device.kind !== 'doorbell') {

@@ -60,8 +60,8 @@ export interface TalkModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  /** Device records and the device's shared ISAPI client. */
-  devices: Pick<DevicesModule, 'registry' | 'supervisor'>;
+  /** Device records, the device's shared ISAPI client, and picking up a doorbell's ring. */
+  devices: Pick<DevicesModule, 'registry' | 'supervisor'> & Partial<Pick<DevicesModule, 'answerIfRinging'>>;
   /** MediaMTX paths for browser microphones; without them only URL and upload sources work. */
   media?: TalkPaths;
   settings: TalkSettings;
@@ -259,6 +259,16 @@ export class TalkModule implements Module {
     session.transcoder = new G711Transcoder({ ffmpegPath: this.settings.ffmpegPath, codec, input });
     // Before the device is touched: a source that is not audio must not cut off anyone talking.
     await session.transcoder.firstAudio(this.settings.startTimeoutMs, timing.signal);
+    // A ringing doorbell keeps its speaker for the ring: talking to the visitor picks up the call.
+    // If that fails, opening the speaker says why (busy) in the talk module's own words.
+    if (device.kind === 'doorbell') {
+      await this.deps.devices
+        .answerIfRinging?.(device.id)
+        .catch((error) =>
+          this.deps.logger.warn({ err: error, deviceId: device.id }, 'could not pick up the ring'),
+        );
+    }
+    timing.signal.throwIfAborted();
     try {
       session.link = await openIsapiLink(client, audio.id, timing);
     } catch (error) {
