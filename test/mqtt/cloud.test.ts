@@ -118,6 +118,9 @@ async function setup(): Promise<Setup> {
             throw new Error('no doors here');
           },
           doorCommands: async () => undefined,
+          callAction: async () => {
+            throw new Error('no doorbells here');
+          },
           health: () => undefined,
           retryLogin: async () => {
             throw new Error('no devices here');

@@ -121,3 +121,36 @@ describe('LOCK on a door without a close command', () => {
     expect(sim.doorCommands).toEqual([]);
   });
 });
+
+describe('doorbell call buttons', () => {
+  it('are discovered, and each press sends its call signals (stop ringing: answer, then hang up)', async () => {
+    const { sim, id } = await doorStation('open,close');
+    for (const key of ['answer', 'hang_up', 'stop_ringing']) {
+      const config = await recorder.waitFor(
+        (m) => m.topic === `homeassistant/button/hikbridge_${id}/${key}/config`,
+      );
+      expect(JSON.parse(config.payload.toString())).toMatchObject({
+        command_topic: `hikbridge/${id}/${key}/set`,
+        payload_press: 'PRESS',
+        retain: false,
+      });
+    }
+    sim.ring();
+    await recorder.publish(`hikbridge/${id}/stop_ringing/set`, 'PRESS');
+    await eventually(async () => sim.callStatus === 'idle');
+    expect(sim.callSignals.map(({ cmdType, during }) => [cmdType, during])).toEqual([
+      ['answer', 'ring'],
+      ['hangUp', 'onCall'],
+    ]);
+
+    sim.ring();
+    await recorder.publish(`hikbridge/${id}/answer/set`, 'PRESS');
+    await eventually(async () => sim.callStatus === 'onCall');
+    await recorder.publish(`hikbridge/${id}/hang_up/set`, 'PRESS');
+    await eventually(async () => sim.callStatus === 'idle');
+    expect(sim.callSignals.map(({ cmdType }) => cmdType)).toEqual(['answer', 'hangUp', 'answer', 'hangUp']);
+    // Nothing is ringing: the press is refused by the doorbell and logged, nothing else happens.
+    await recorder.publish(`hikbridge/${id}/answer/set`, 'PRESS');
+    await eventually(async () => gw.logs().includes('has nothing ringing'));
+  });
+});

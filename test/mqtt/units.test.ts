@@ -170,10 +170,13 @@ describe('connection while the broker is away', () => {
 });
 
 describe('entities', () => {
-  it('a doorbell has ring, ringing, lock, contact, tamper, its camera channel and the retry button', () => {
+  it('a doorbell has ring, ringing, call buttons, lock, contact, tamper, its camera channel and the retry button', () => {
     expect([...doorbellView.keys].sort()).toEqual(
       [
         'retry_login',
+        'answer',
+        'hang_up',
+        'stop_ringing',
         'ch1_intrusion',
         'ch1_line_crossing',
         'ch1_motion',

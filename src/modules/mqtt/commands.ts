@@ -4,8 +4,9 @@
  * the device.
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
+
 import type { Logger } from '../../core/logger.ts';
-import type { DoorCommand } from '../devices/index.ts';
+import type { CallAction, DoorCommand } from '../devices/index.ts';
 import type { DeviceView } from './entities.ts';
 import type { SnapshotPublisher } from './snapshots.ts';
 import type { Topics } from './topics.ts';
@@ -13,7 +14,8 @@ import type { Topics } from './topics.ts';
 export type Command =
   | { type: 'door'; door: number; command: DoorCommand }
   | { type: 'snapshot'; channelId: string; channelNo: number }
-  | { type: 'retry-login' };
+  | { type: 'retry-login' }
+  | { type: 'call'; action: CallAction };
 
 /** HA lock payloads → ISAPI door commands. `open` unlocks for the door's open time. */
 const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'open', OPEN: 'open' };
@@ -53,6 +55,8 @@ export function parseCommand(view: CommandTarget, key: string, payload: string):
       : 'expected PRESS';
   }
   if (role.type === 'retry-login') return text === 'PRESS' ? { type: 'retry-login' } : 'expected PRESS';
+  if (role.type === 'call')
+    return text === 'PRESS' ? { type: 'call', action: role.action } : 'expected PRESS';
   return `"${key}" takes no commands`;
 }
 
@@ -66,6 +70,8 @@ export interface CommandDeps {
   doorCommands: (deviceId: string) => Promise<readonly string[] | undefined>;
   /** Lifts the device's login hold and tries once (DevicesModule.retryLogin). */
   retryLogin: (deviceId: string) => Promise<unknown>;
+  /** Doorbell call control (DevicesModule.callAction). */
+  callAction: (deviceId: string, action: CallAction) => Promise<unknown>;
   snapshots: SnapshotPublisher;
   /** Deletes a retained message from the broker (an empty retained payload). */
   clearRetained: (topic: string) => void;
@@ -112,6 +118,10 @@ export class CommandHandler {
       }
       if (command.type === 'retry-login') {
         await this.deps.retryLogin(deviceId);
+        return;
+      }
+      if (command.type === 'call') {
+        await this.deps.callAction(deviceId, command.action);
         return;
       }
       const result = await this.deps.snapshots.request(

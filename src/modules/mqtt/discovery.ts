@@ -141,6 +141,13 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
         icon: 'mdi:account-key',
         entity_category: 'config',
       };
+    case 'call':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: CALL_ICONS[role.action],
+      };
     case 'connectivity':
       return { state_topic: state, ...ON_OFF, device_class: 'connectivity', entity_category: 'diagnostic' };
     case 'cloud-status':
@@ -154,6 +161,12 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
       };
   }
 }
+
+const CALL_ICONS = {
+  answer: 'mdi:phone',
+  'hang-up': 'mdi:phone-hangup',
+  'stop-ringing': 'mdi:bell-off',
+} as const;
 
 const CHANNEL_SENSOR_CLASSES = {
   motion: { device_class: 'motion' },

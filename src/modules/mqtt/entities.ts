@@ -2,7 +2,9 @@
  * What hikbridge exposes over MQTT for one device, derived from the store records alone, so the
  * same records always give the same entity keys (and so the same topics and unique ids).
  */
+
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../core/store/types.ts';
+import type { CallAction } from '../devices/index.ts';
 
 export type Component = 'binary_sensor' | 'event' | 'lock' | 'image' | 'button' | 'sensor';
 
@@ -22,6 +24,8 @@ export type EntityRole =
   | { type: 'alarm-input'; port: number }
   /** Lifts the login hold after the credentials were fixed on the device (usable while it is offline). */
   | { type: 'retry-login' }
+  /** Doorbell call control: answer, hang up, or stop the ringing (answer then hang up). */
+  | { type: 'call'; action: CallAction }
   /** A cloud camera's `online` as the cloud reports it. */
   | { type: 'connectivity' }
   /** A cloud camera's status word (pending, ok, offline, error...), its last error as an attribute. */
@@ -109,6 +113,12 @@ function channelEntities(device: DeviceRecord, channel: ChannelRecord, count: nu
   ];
 }
 
+const CALL_BUTTONS: Array<[key: string, name: string, action: CallAction]> = [
+  ['answer', 'Answer', 'answer'],
+  ['hang_up', 'Hang up', 'hang-up'],
+  ['stop_ringing', 'Stop ringing', 'stop-ringing'],
+];
+
 /** Every device has it: after a refused password hikbridge does not log in until told to. */
 const RETRY_LOGIN: EntitySpec = {
   key: 'retry_login',
@@ -127,6 +137,15 @@ function deviceEntities(record: EntityRecord): EntitySpec[] {
       return [
         { ...base, key: 'ring', component: 'event', name: 'Ring', role: { type: 'ring' } },
         { ...base, key: 'ringing', component: 'binary_sensor', name: 'Ringing', role: { type: 'ringing' } },
+        ...CALL_BUTTONS.map(
+          ([key, name, action]): EntitySpec => ({
+            ...base,
+            key,
+            component: 'button',
+            name,
+            role: { type: 'call', action },
+          }),
+        ),
       ];
     case 'lock': {
       const door = number('door');

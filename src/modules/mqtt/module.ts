@@ -67,7 +67,10 @@ export interface MqttModuleDeps {
   store: Store;
   bus: Bus;
   logger: Logger;
-  devices: Pick<DevicesModule, 'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin'>;
+  devices: Pick<
+    DevicesModule,
+    'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin' | 'callAction'
+  >;
   settings: MqttSettings;
   /** Where the connection gauge and the dropped-message counter go (/metrics); tests may leave it out. */
   metrics?: Registry;
@@ -141,6 +144,7 @@ export class MqttModule implements Module {
       doorCommand: (deviceId, door, command) => deps.devices.doorCommand(deviceId, door, command),
       doorCommands: (deviceId) => deps.devices.doorCommands(deviceId),
       retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
+      callAction: (deviceId, action) => deps.devices.callAction(deviceId, action),
       snapshots: this.snapshots,
       clearRetained: (topic) => this.send(topic, '', true, 'config'),
     });
