@@ -707,7 +707,26 @@ describe('server transactions on the wire (UDP, T1 = 40 ms)', () => {
     expect(count).toBeLessThanOrEqual(18);
   });
 
-  it('answers 501 with Allow to methods it was not told to accept', async () => {
+  it('on an injected clock: 100 Trying, then 408 to an INVITE the app never answers; a late reply is ignored', async () => {
+    const clock = new ManualTimers();
+    const { stack, incoming } = await startStack({ clock, proceedingTimeoutMs: 60_000 });
+    const caller = await rawUdp();
+    await caller.send(
+      rawRequest({ method: 'INVITE', branch: 'z9hG4bKslow', viaPort: caller.port, callId: 'slow-1' }),
+      stack.port,
+    );
+    await waitFor('the INVITE', () => incoming.length === 1);
+    clock.advance(WIRE_TIMERS.tryingDelayMs);
+    await waitFor('100 Trying', () => responses(caller.received, 100).length === 1);
+    clock.advance(60_000 - WIRE_TIMERS.tryingDelayMs - 1);
+    expect(incoming[0]!.awaitingFinal).toBe(true);
+    clock.advance(1);
+    expect(incoming[0]!.awaitingFinal).toBe(false);
+    await waitFor('408', () => responses(caller.received, 408).length === 1);
+    expect(incoming[0]!.reply(200)).toBeUndefined();
+  });
+
+  it('answers 501 with Allow to methods it was not told to accept, 416 to a tel: URI', async () => {
     const { stack, incoming } = await startStack({ allowedMethods: ['INVITE', 'BYE', 'OPTIONS'] });
     const caller = await rawUdp();
     await caller.send(
@@ -722,6 +741,13 @@ describe('server transactions on the wire (UDP, T1 = 40 ms)', () => {
       'BYE',
       'OPTIONS',
     ]);
+    expect(incoming).toHaveLength(0);
+    const tel = rawRequest({ method: 'OPTIONS', branch: 'z9hG4bKtel', viaPort: caller.port }).replace(
+      `OPTIONS sip:10101@${LOOPBACK}`,
+      'OPTIONS tel:+15551234',
+    );
+    await caller.send(tel, stack.port);
+    await waitFor('416', () => responses(caller.received, 416).length === 1);
     expect(incoming).toHaveLength(0);
   });
 });

@@ -2,4 +2,8 @@ export * from './digest.ts';
 export * from './headers.ts';
 export * from './message.ts';
 export * from './sdp.ts';
+export * from './stack.ts';
+export * from './timers.ts';
+export * from './transaction.ts';
+export * from './transport.ts';
 export * from './types.ts';

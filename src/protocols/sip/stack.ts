@@ -31,7 +31,7 @@ import {
   sipTimers,
   type TimerHandle,
   type TimerSource,
-  timeoutMs,
+  transactionTimeoutMs,
 } from './timers.ts';
 import {
   buildCancel,
@@ -121,18 +121,25 @@ export class IncomingRequest {
     return this.transaction.awaitingFinal;
   }
 
-  /** Builds a response to this request (§8.2.6) with our To tag, and sends it. */
-  reply(status: number, reason?: string, options: ReplyOptions = {}): SipResponse {
+  /**
+   * Builds a response to this request (§8.2.6) with our To tag and sends it. Returns undefined
+   * (and sends nothing) when a final response already went out: a call the doorbell cancelled
+   * meanwhile has had its 487, and a late "answer" must not throw in the app's timer.
+   */
+  reply(status: number, reason?: string, options: ReplyOptions = {}): SipResponse | undefined {
+    if (!this.awaitingFinal) return undefined;
     const response = buildResponse(this.request, status, reason, { ...options, toTag: this.toTag });
     this.respond(response);
     return response;
   }
 
-  /** Sends a response the app built itself. Throws when a final response was already sent. */
-  respond(response: SipResponse): void {
+  /** Sends a response the app built itself; false (nothing sent) once a final response went out. */
+  respond(response: SipResponse): boolean {
+    if (!this.awaitingFinal) return false;
     const finalSuccessToInvite = this.method === 'INVITE' && response.status >= 200 && response.status < 300;
     this.transaction.respond(response);
     if (finalSuccessToInvite) this.sendFinal2xx(this, response);
+    return true;
   }
 
   /** INVITE: the caller cancelled. The stack has answered the CANCEL 200; answer 487 here (or it will). */
@@ -368,6 +375,11 @@ export class SipStack {
       existing.receiveRetransmission();
       return;
     }
+    if (!/^sips?:/i.test(request.uri)) {
+      // §8.2.2.1: a tel: or other URI is kept by the codec; we serve sip and sips only.
+      this.replyStateless(request, peer, 416);
+      return;
+    }
     if (this.allowed && !this.allowed.has(request.method)) {
       this.replyStateless(request, peer, 501, [{ name: 'Allow', value: [...this.allowed].join(', ') }]);
       return;
@@ -495,7 +507,7 @@ export class SipStack {
     // Kept a little past the give-up so late ACK retransmissions are still recognised.
     const cleanup = this.clock.setTimeout(() => {
       if (this.pendingSuccess.get(key)?.retransmitter === retransmitter) this.pendingSuccess.delete(key);
-    }, timeoutMs(this.timers) + this.timers.t4Ms);
+    }, transactionTimeoutMs(this.timers) + this.timers.t4Ms);
     this.pendingSuccess.set(key, { retransmitter, incoming, cleanup });
     retransmitter.start();
   }

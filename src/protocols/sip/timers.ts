@@ -35,18 +35,17 @@ export function sipTimers(overrides: Partial<SipTimerConfig> = {}): SipTimerConf
 }
 
 /** Timer B, F, H, J (UDP), L and M: the 64*T1 give-up of every transaction. */
-export function timeoutMs(timers: SipTimerConfig): number {
+export function transactionTimeoutMs(timers: SipTimerConfig): number {
   return 64 * timers.t1Ms;
 }
 
-/** The next retransmission interval: doubled, capped at T2 when `capAtT2` (timers E and G, 2xx). */
-export function nextInterval(currentMs: number, timers: SipTimerConfig, capAtT2: boolean): number {
-  const doubled = currentMs * 2;
-  return capAtT2 ? Math.min(doubled, timers.t2Ms) : doubled;
+/** Timers E (in Trying), G and the UAS 2xx: the interval doubles, capped at T2. */
+export function nextRetransmitInterval(currentMs: number, timers: SipTimerConfig): number {
+  return Math.min(currentMs * 2, timers.t2Ms);
 }
 
 /** Opaque handle of a scheduled callback. */
-export type TimerHandle = { readonly __timer: unique symbol } | object;
+export type TimerHandle = object;
 
 /** Where transactions get their timers from: the real event loop, or a test's clock. */
 export interface TimerSource {

@@ -11,11 +11,11 @@
 import { formatUri, header, headerKey, headers as headerValues, parseNameAddr } from './headers.ts';
 import { buildResponse } from './message.ts';
 import {
-  nextInterval,
+  nextRetransmitInterval,
   type SipTimerConfig,
   type TimerHandle,
   type TimerSource,
-  timeoutMs,
+  transactionTimeoutMs,
 } from './timers.ts';
 import type { SipHeader, SipMessage, SipRequest, SipResponse } from './types.ts';
 
@@ -136,7 +136,7 @@ export class InviteClientTransaction extends Transaction {
   start(): void {
     this.transmit(this.request);
     if (!this.context.reliable) this.schedule('A', this.retransmitIntervalMs, () => this.retransmitInvite());
-    this.schedule('B', timeoutMs(this.context.timers), () => this.failed('timeout'));
+    this.schedule('B', transactionTimeoutMs(this.context.timers), () => this.failed('timeout'));
   }
 
   receive(response: SipResponse): void {
@@ -173,7 +173,7 @@ export class InviteClientTransaction extends Transaction {
       this.state = 'accepted';
       this.cancelAll(['A', 'B', 'proceeding']);
       // RFC 6026 timer M: 2xx retransmissions (and forked 2xx) still reach the TU, which ACKs them.
-      this.schedule('M', timeoutMs(this.context.timers), () => this.terminate());
+      this.schedule('M', transactionTimeoutMs(this.context.timers), () => this.terminate());
       this.user.onResponse(response);
     } else if (this.state === 'accepted') {
       this.user.onResponse(response);
@@ -222,7 +222,7 @@ export class NonInviteClientTransaction extends Transaction {
   start(): void {
     this.transmit(this.request);
     if (!this.context.reliable) this.schedule('E', this.retransmitIntervalMs, () => this.retransmitRequest());
-    this.schedule('F', timeoutMs(this.context.timers), () => this.failed('timeout'));
+    this.schedule('F', transactionTimeoutMs(this.context.timers), () => this.failed('timeout'));
   }
 
   receive(response: SipResponse): void {
@@ -245,7 +245,7 @@ export class NonInviteClientTransaction extends Transaction {
     this.retransmitIntervalMs =
       this.state === 'proceeding'
         ? this.context.timers.t2Ms
-        : nextInterval(this.retransmitIntervalMs, this.context.timers, true);
+        : nextRetransmitInterval(this.retransmitIntervalMs, this.context.timers);
     this.schedule('E', this.retransmitIntervalMs, () => this.retransmitRequest());
   }
 
@@ -310,12 +310,12 @@ export class InviteServerTransaction extends Transaction {
     if (response.status < 200) return;
     if (response.status < 300) {
       this.state = 'accepted';
-      this.schedule('L', timeoutMs(this.context.timers), () => this.terminate());
+      this.schedule('L', transactionTimeoutMs(this.context.timers), () => this.terminate());
       return;
     }
     this.state = 'completed';
     if (!this.context.reliable) this.schedule('G', this.retransmitIntervalMs, () => this.retransmitFinal());
-    this.schedule('H', timeoutMs(this.context.timers), () => this.failed('timeout'));
+    this.schedule('H', transactionTimeoutMs(this.context.timers), () => this.failed('timeout'));
   }
 
   /** A retransmission of the INVITE (same branch): answered with the last response, never passed up. */
@@ -346,7 +346,7 @@ export class InviteServerTransaction extends Transaction {
   private retransmitFinal(): void {
     if (this.state !== 'completed' || !this.lastResponse) return;
     this.transmit(this.lastResponse);
-    this.retransmitIntervalMs = nextInterval(this.retransmitIntervalMs, this.context.timers, true);
+    this.retransmitIntervalMs = nextRetransmitInterval(this.retransmitIntervalMs, this.context.timers);
     this.schedule('G', this.retransmitIntervalMs, () => this.retransmitFinal());
   }
 
@@ -373,7 +373,7 @@ export class NonInviteServerTransaction extends Transaction {
    * this transaction forever.
    */
   start(): void {
-    this.schedule('unanswered', timeoutMs(this.context.timers), () => this.failed('timeout'));
+    this.schedule('unanswered', transactionTimeoutMs(this.context.timers), () => this.failed('timeout'));
   }
 
   get awaitingFinal(): boolean {
@@ -395,7 +395,7 @@ export class NonInviteServerTransaction extends Transaction {
     }
     this.state = 'completed';
     this.cancel('unanswered');
-    this.lingerThenTerminate('J', this.context.reliable ? 0 : timeoutMs(this.context.timers));
+    this.lingerThenTerminate('J', this.context.reliable ? 0 : transactionTimeoutMs(this.context.timers));
   }
 
   receiveRetransmission(): void {
@@ -446,7 +446,7 @@ export class SuccessRetransmitter {
     this.giveUpTimer = this.options.clock.setTimeout(() => {
       this.stop();
       this.options.onGiveUp();
-    }, timeoutMs(this.options.timers));
+    }, transactionTimeoutMs(this.options.timers));
   }
 
   get active(): boolean {
@@ -467,7 +467,7 @@ export class SuccessRetransmitter {
         this.stop();
         this.options.onTransportError?.(error instanceof Error ? error : new Error(String(error)));
       });
-      this.intervalMs = nextInterval(this.intervalMs, this.options.timers, true);
+      this.intervalMs = nextRetransmitInterval(this.intervalMs, this.options.timers);
       this.scheduleNext();
     }, this.intervalMs);
   }
