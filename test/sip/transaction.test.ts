@@ -752,6 +752,34 @@ describe('server transactions on the wire (UDP, T1 = 40 ms)', () => {
   });
 });
 
+describe('app errors', () => {
+  it('a request handler that throws is logged and its request answered 500; a throwing response listener still settles', async () => {
+    const logs: string[] = [];
+    const uas = await startStack({
+      onRequest: () => {
+        throw new Error('app bug');
+      },
+      log: (entry) => logs.push(`${entry.level} ${entry.message}`),
+    });
+    const caller = await rawUdp();
+    await caller.send(probe('z9hG4bKthrow', caller.port), uas.stack.port);
+    await waitFor('500', () => responses(caller.received, 500).length === 1);
+    expect(logs).toContain('error SIP OPTIONS handler failed');
+
+    const uac = await startStack();
+    const answered = uac.stack.request(
+      outgoing('OPTIONS', uas.stack.port, 'throwing-listener'),
+      { transport: 'udp', address: LOOPBACK, port: uas.stack.port },
+      {
+        onResponse: () => {
+          throw new Error('listener bug');
+        },
+      },
+    );
+    expect((await answered).status).toBe(500);
+  });
+});
+
 describe('stack to stack', () => {
   for (const transport of ['udp', 'tcp'] as const) {
     it(`INVITE, 180, 200, ACK, BYE over ${transport.toUpperCase()}; a slow UAS still sees one INVITE`, async () => {

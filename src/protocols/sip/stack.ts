@@ -255,11 +255,11 @@ export class SipStack {
       let settled = false;
       const user: ClientTransactionUser = {
         onResponse: (response) => {
-          options.onResponse?.(response);
           if (response.status >= 200 && !settled) {
             settled = true;
             resolve(response);
           }
+          this.guard(`SIP ${request.method} response listener`, peer, () => options.onResponse?.(response));
         },
         onFailure: (reason, error) => {
           if (settled) return;
@@ -416,17 +416,8 @@ export class SipStack {
     };
     if (transaction instanceof InviteServerTransaction) this.trackInvite(key, incoming, transaction);
     transaction.start();
-    try {
-      this.options.onRequest(incoming);
-    } catch (error) {
-      this.log({
-        level: 'error',
-        message: `SIP ${request.method} handler failed`,
-        peer,
-        error: error as Error,
-      });
-      if (incoming.awaitingFinal) incoming.reply(500);
-    }
+    const handled = this.guard(`SIP ${request.method} handler`, peer, () => this.options.onRequest(incoming));
+    if (!handled) incoming.reply(500);
   }
 
   /** Keeps the INVITE findable by CANCEL, and answers 408 when the app never gives a final answer. */
@@ -458,12 +449,8 @@ export class SipStack {
     }
     transaction.respond(buildResponse(cancel, 200, undefined, { toTag: invite.toTag }));
     if (!invite.awaitingFinal) return;
-    try {
-      invite.notifyCancel();
-    } catch (error) {
-      this.log({ level: 'error', message: 'SIP CANCEL listener failed', peer, error: error as Error });
-    }
-    if (invite.awaitingFinal) invite.reply(487);
+    this.guard('SIP CANCEL listener', peer, () => invite.notifyCancel());
+    invite.reply(487);
   }
 
   private receiveAck(ack: SipRequest, peer: SipPeer): void {
@@ -476,13 +463,9 @@ export class SipStack {
     if (pending && !pending.retransmitter.active) return; // a retransmitted ACK: already handed up
     if (pending) {
       pending.retransmitter.acknowledge();
-      pending.incoming.notifyAck(ack);
+      this.guard('SIP ACK listener', peer, () => pending.incoming.notifyAck(ack));
     }
-    try {
-      this.options.onAck?.(ack, peer);
-    } catch (error) {
-      this.log({ level: 'error', message: 'SIP ACK handler failed', peer, error: error as Error });
-    }
+    this.guard('SIP ACK handler', peer, () => this.options.onAck?.(ack, peer));
   }
 
   /** §13.3.1.4: the UAS core re-sends its 2xx until the ACK, and keeps the entry to absorb ACK repeats. */
@@ -499,7 +482,7 @@ export class SipStack {
       send: (message) => this.transport.sendResponse(message, incoming.peer),
       onGiveUp: () => {
         this.log({ level: 'info', message: 'SIP 2xx to INVITE never acknowledged', peer: incoming.peer });
-        incoming.notifyUnacknowledged();
+        this.guard('SIP unacknowledged-2xx listener', incoming.peer, () => incoming.notifyUnacknowledged());
       },
       onTransportError: (error) =>
         this.log({ level: 'warn', message: 'SIP 2xx retransmission failed', peer: incoming.peer, error }),
@@ -528,6 +511,17 @@ export class SipStack {
     // Routed like any response: to the Via's received/rport, which the codec could not stamp.
     stampVia(answer, peer);
     this.sendStateless(answer, peer);
+  }
+
+  /** Runs app code from a socket or timer callback: a throw is logged, never let loose. False when it threw. */
+  private guard(what: string, peer: SipPeer, action: () => void): boolean {
+    try {
+      action();
+      return true;
+    } catch (error) {
+      this.log({ level: 'error', message: `${what} failed`, peer, error: error as Error });
+      return false;
+    }
   }
 
   private replyStateless(
