@@ -480,14 +480,16 @@ function gaps(values: number[]): number[] {
 }
 
 /**
- * Receive times on loopback jitter by a few ms each (the peer shares our event loop, and the
- * machine may be loaded): each gap is checked loosely, the span over all of them tightly.
+ * Receive times on loopback jitter by tens of ms on a loaded machine (the peer shares our event
+ * loop): each gap is only checked to be a real wait, the span over all of them closely, and the
+ * ordering of gaps shows the doubling. The exact times are checked on the hand-driven clock above.
  */
 function expectSpacing(times: number[], expected: number[]): void {
   const spacing = gaps(times);
-  for (const [index, gap] of expected.entries()) expect(spacing[index]).toBeGreaterThanOrEqual(gap * 0.6);
+  for (const [index, gap] of expected.entries()) expect(spacing[index]).toBeGreaterThanOrEqual(gap * 0.3);
   const span = times[expected.length]! - times[0]!;
   expect(span).toBeGreaterThanOrEqual(expected.reduce((sum, gap) => sum + gap, 0) * 0.85);
+  if (expected.length >= 3) expect(spacing[2]!).toBeGreaterThan(spacing[0]!);
 }
 
 function outgoing(method: string, port: number, callId = `wire-${method}`): SipRequest {
@@ -518,7 +520,7 @@ describe('client transactions on the wire (UDP, T1 = 40 ms)', () => {
     expect(elapsed).toBeGreaterThanOrEqual(64 * T1 - 5);
     const sendTimes = silent.received.map((entry) => entry.at);
     // 18 sends on an idle machine (0, 40, 120, 280, then every 160 ms up to 2 520); a loaded one may fire late.
-    expect(sendTimes.length).toBeGreaterThanOrEqual(12);
+    expect(sendTimes.length).toBeGreaterThanOrEqual(10);
     expect(sendTimes.length).toBeLessThanOrEqual(18);
     expectSpacing(sendTimes.slice(0, 6), [T1, 2 * T1, 4 * T1, T2, T2]);
     // Capped at T2: the tail is evenly spaced, not doubling.

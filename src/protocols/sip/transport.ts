@@ -255,14 +255,19 @@ export class SipTransport {
     try {
       message = parseMessage(data, { transport: peer.transport });
     } catch (error) {
-      this.handlers.onInvalid?.(data, peer, error instanceof Error ? error : new Error(String(error)));
+      const reason = error instanceof Error ? error : new Error(String(error));
+      this.guarded(peer, () => this.handlers.onInvalid?.(data, peer, reason));
       return;
     }
     if (message.kind === 'request') stampVia(message, peer);
+    this.guarded(peer, () => this.handlers.onMessage(message, peer));
+  }
+
+  /** A handler bug must not take the socket (or the process) down with it. */
+  private guarded(peer: SipPeer, action: () => void): void {
     try {
-      this.handlers.onMessage(message, peer);
+      action();
     } catch (error) {
-      // A handler bug must not take the socket down with it.
       this.log({ level: 'error', message: 'SIP message handler failed', peer, error: error as Error });
     }
   }
