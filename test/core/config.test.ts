@@ -60,6 +60,7 @@ describe('defaults', () => {
     expect(config.log).toEqual({ level: 'info', modules: {}, format: 'auto' });
     expect(config.devices).toEqual({
       requestTimeoutMs: 10000,
+      endCallAfterDoorOpenSeconds: 2,
       maxConcurrentPerDevice: 2,
       supervisor: {
         checkIntervalSeconds: 30,
@@ -67,6 +68,16 @@ describe('defaults', () => {
         maxBackoffSeconds: 300,
         startsPerSecond: 200,
       },
+    });
+    expect(config.cloud).toEqual({
+      enabled: true,
+      defaultBaseUrl: 'https://isgp.hikcentralconnect.com',
+      urlLifetimeSeconds: 604_800,
+      renewAtFraction: 0.5,
+      resyncMinutes: 360,
+      offlineRetryMinSeconds: 60,
+      offlineRetryMaxSeconds: 3600,
+      requestTimeoutMs: 10_000,
     });
     expect(config.runtime).toEqual({ heapGrowthPercent: 40 });
     expect(config.auth.adminPassword).toBeUndefined();
@@ -391,6 +402,23 @@ describe('problems', () => {
           'must be at least devices.supervisor.minBackoffSeconds (2), got 1 (from HIKBRIDGE_DEVICES_SUPERVISOR_MAX_BACKOFF_SECONDS)',
       },
     ]);
+  });
+
+  it('checks the cloud settings: retry waits in order, a region address without credentials', () => {
+    const order = problemsOf({ env: { HIKBRIDGE_CLOUD_OFFLINE_RETRY_MAX_SECONDS: '30' } }).problems;
+    expect(order).toEqual([
+      {
+        path: 'cloud.offlineRetryMaxSeconds',
+        message:
+          'must be at least cloud.offlineRetryMinSeconds (60), got 30 (from HIKBRIDGE_CLOUD_OFFLINE_RETRY_MAX_SECONDS)',
+      },
+    ]);
+    const address = problemsOf({
+      overrides: { cloud: { defaultBaseUrl: 'https://key:secret@ieu.hikcentralconnect.com' } },
+    });
+    expect(address.problems.map((problem) => problem.path)).toEqual(['cloud.defaultBaseUrl']);
+    expect(address.error.message).toContain('must not contain a user name or password');
+    expect(address.error.message).not.toContain('secret@');
   });
 
   it('masks credentials in a URL shown as a rejected value', () => {
