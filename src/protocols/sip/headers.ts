@@ -521,3 +521,21 @@ function deltaSeconds(text: string): number | null {
   if (!/^\d{1,12}$/.test(value)) return null;
   return Math.min(Number(value), MAX_DELTA_SECONDS);
 }
+
+/** parseVia that answers undefined for an unreadable value (peers' messages are not trusted). */
+export function viaOrUndefined(value: string): Via | undefined {
+  try {
+    return parseVia(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** topVia that answers undefined for an unreadable top Via. */
+export function topViaOrUndefined(message: { headers: readonly SipHeader[] }): Via | undefined {
+  try {
+    return topVia(message);
+  } catch {
+    return undefined;
+  }
+}

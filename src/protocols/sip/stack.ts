@@ -18,11 +18,11 @@ import {
   newBranch,
   newTag,
   parseCSeq,
-  parseVia,
   SipParseError,
   splitHeaderList,
   tagOf,
-  topVia,
+  topViaOrUndefined,
+  viaOrUndefined,
 } from './headers.ts';
 import { answerToMalformed, buildResponse } from './message.ts';
 import {
@@ -547,22 +547,6 @@ export class SipStack {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function viaOrUndefined(value: string): Via | undefined {
-  try {
-    return parseVia(value);
-  } catch {
-    return undefined;
-  }
-}
-
-function topViaOrUndefined(message: SipMessage): Via | undefined {
-  try {
-    return topVia(message);
-  } catch {
-    return undefined;
-  }
-}
 
 function cseqOf(message: SipMessage): CSeq | undefined {
   const value = header(message, 'CSeq');

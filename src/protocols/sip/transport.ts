@@ -7,7 +7,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, isIPv4, type Server, type Socket } from 'node:net';
-import { formatVia, headerKey, parseVia, splitHeaderList, topVia } from './headers.ts';
+import { formatVia, headerKey, splitHeaderList, topViaOrUndefined, viaOrUndefined } from './headers.ts';
 import {
   type FramerOutput,
   isKeepAlive,
@@ -15,14 +15,7 @@ import {
   SipStreamFramer,
   serializeMessage,
 } from './message.ts';
-import {
-  SIP_LIMITS,
-  type SipHeader,
-  type SipMessage,
-  type SipPeer,
-  type SipResponse,
-  type Via,
-} from './types.ts';
+import { SIP_LIMITS, type SipHeader, type SipMessage, type SipPeer, type SipResponse } from './types.ts';
 
 export type SipLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -448,22 +441,6 @@ export function stampVia(message: { headers: SipHeader[] }, peer: SipPeer): bool
   if (wantsRport || via.host !== peer.address) via.params.received = peer.address;
   message.headers[index] = { name: entry.name, value: [formatVia(via), ...rest].join(', ') };
   return true;
-}
-
-function viaOrUndefined(value: string): Via | undefined {
-  try {
-    return parseVia(value);
-  } catch {
-    return undefined;
-  }
-}
-
-function topViaOrUndefined(message: SipMessage): Via | undefined {
-  try {
-    return topVia(message);
-  } catch {
-    return undefined;
-  }
 }
 
 /** §18.2.2 for UDP (unicast): received + rport, else received + sent-by port, else sent-by. */
