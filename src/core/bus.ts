@@ -66,6 +66,12 @@ export interface BusEvents {
   'device.removed': { deviceId: string };
   'device.health': DeviceHealth;
   'channels.changed': { deviceId: string };
+  /** A device's tamper latch went on (alarm) or off (restored by the device, reset by the user). */
+  'tamper.changed': {
+    deviceId: string;
+    latched: boolean;
+    reason: 'alarm' | 'restored' | 'reset' | 'removed';
+  };
   /** Cloud cameras of an account were added, renamed, switched, removed or changed status. */
   'cloud.cameras.changed': { accountId: string };
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */

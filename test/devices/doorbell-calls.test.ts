@@ -99,3 +99,36 @@ describe('doorbell calls', () => {
     expect(noSuchDoor.json.error.message).toMatch(/has 2 door\(s\); 9 is not one of them/);
   });
 });
+
+describe('tamper latch', () => {
+  const tamper = async () => (await gw.api('GET', `/api/v1/devices/${bellId}/tamper`)).json;
+
+  it('latches on a tamper alarm, and goes off when the device restores it', async () => {
+    expect(await tamper()).toEqual({ latched: false, since: null });
+    await eventually(async () => bell.openAlertStreams > 0, 10_000);
+    bell.trigger({ type: 'AccessControllerEvent', major: 1, minor: 1028 });
+    await eventually(async () => (await tamper()).latched, 10_000);
+    expect((await tamper()).since).toMatch(/^\d{4}-/);
+    bell.trigger({ type: 'AccessControllerEvent', major: 1, minor: 1029 });
+    await eventually(async () => !(await tamper()).latched, 10_000);
+  });
+
+  it('stays on until the user resets it, and is saved for the next start', async () => {
+    bell.trigger({ type: 'AccessControllerEvent', major: 1, minor: 1028 });
+    await eventually(async () => (await tamper()).latched, 10_000);
+    // Saved: the store holds it for the next start.
+    expect(
+      Object.keys(
+        (await gw.gateway.store.settings.get<Record<string, string>>('devices.tamperLatched')) ?? {},
+      ),
+    ).toEqual([bellId]);
+    const reset = await gw.api('POST', `/api/v1/devices/${bellId}/tamper/reset`);
+    expect(reset.json).toEqual({ latched: false, since: null });
+    expect(
+      (await gw.gateway.store.settings.get<Record<string, string>>('devices.tamperLatched')) ?? {},
+    ).toEqual({});
+    const none = await gw.api('GET', `/api/v1/devices/${cameraId}/tamper`);
+    expect(none.status).toBe(409);
+    expect(none.json.error.message).toBe('"Yard" has no tamper sensor.');
+  });
+});

@@ -121,6 +121,9 @@ async function setup(): Promise<Setup> {
           callAction: async () => {
             throw new Error('no doorbells here');
           },
+          resetTamper: async () => {
+            throw new Error('no tamper sensors here');
+          },
           health: () => undefined,
           retryLogin: async () => {
             throw new Error('no devices here');

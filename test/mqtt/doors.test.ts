@@ -154,3 +154,29 @@ describe('doorbell call buttons', () => {
     await eventually(async () => gw.logs().includes('has nothing ringing'));
   });
 });
+
+describe('tamper latch', () => {
+  it('holds the tamper sensor on until the reset button is pressed', async () => {
+    const { sim, id } = await doorStation('open,close');
+    const config = await recorder.waitFor(
+      (m) => m.topic === `homeassistant/button/hikbridge_${id}/tamper_reset/config`,
+    );
+    expect(JSON.parse(config.payload.toString())).toMatchObject({
+      command_topic: `hikbridge/${id}/tamper_reset/set`,
+    });
+    const from = recorder.messages.length;
+    await eventually(async () => sim.openAlertStreams > 0, 10_000);
+    sim.trigger({ type: 'AccessControllerEvent', major: 1, minor: 1028 });
+    await recorder.waitFor(
+      (m) => m.topic === `hikbridge/${id}/tamper/state` && m.payload.toString() === 'ON',
+      from,
+    );
+    const pressedAt = recorder.messages.length;
+    await recorder.publish(`hikbridge/${id}/tamper_reset/set`, 'PRESS');
+    await recorder.waitFor(
+      (m) => m.topic === `hikbridge/${id}/tamper/state` && m.payload.toString() === 'OFF',
+      pressedAt,
+    );
+    expect((await gw.api('GET', `/api/v1/devices/${id}/tamper`)).json.latched).toBe(false);
+  });
+});

@@ -177,6 +177,7 @@ describe('entities', () => {
         'answer',
         'hang_up',
         'stop_ringing',
+        'tamper_reset',
         'ch1_intrusion',
         'ch1_line_crossing',
         'ch1_motion',

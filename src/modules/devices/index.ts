@@ -22,6 +22,7 @@ import { deviceRoutes } from './routes/index.ts';
 import type { ChannelViewType } from './routes/schemas.ts';
 import { migrateDeviceSettings } from './settings-version.ts';
 import { DeviceSupervisor, type SupervisorSettings } from './supervisor.ts';
+import { TamperLatch, type TamperState } from './tamper.ts';
 import type { DeviceSnapshot, DoorCommand } from './types.ts';
 
 export type { CallAction, CallView } from './calls.ts';
@@ -30,6 +31,7 @@ export { DeviceRegistry } from './registry.ts';
 export type { ChannelViewType } from './routes/schemas.ts';
 export { preferredStream } from './routes/views.ts';
 export { DeviceSupervisor } from './supervisor.ts';
+export type { TamperState } from './tamper.ts';
 export type { DeviceSnapshot, DoorCommand } from './types.ts';
 
 /** Channels another module owns (cloud cameras), as the channel routes show them. */
@@ -70,12 +72,15 @@ export class DevicesModule implements Module {
   readonly routes;
   private snapshotFallback: ((channelId: string) => Promise<Buffer>) | undefined;
   private readonly externalChannels: ExternalChannels[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
   private readonly calls: DoorbellCalls;
+  private readonly tamper: TamperLatch;
 
   constructor(private readonly deps: DevicesModuleDeps) {
     const settings = supervisorSettings(deps.settings);
     this.registry = new DeviceRegistry({ ...deps, connect: settings });
     this.supervisor = new DeviceSupervisor({ ...deps, settings });
+    this.tamper = new TamperLatch(deps.store, deps.bus, deps.logger);
     this.calls = new DoorbellCalls({
       logger: deps.logger,
       endCallAfterDoorOpenMs: deps.settings.endCallAfterDoorOpenSeconds * 1000,
@@ -86,12 +91,40 @@ export class DevicesModule implements Module {
 
   async start(): Promise<void> {
     await this.migrateStoredSettings();
+    await this.tamper.start();
+    this.unsubscribe.push(
+      this.deps.bus.on('device.removed', ({ deviceId }) => void this.tamper.forget(deviceId)),
+    );
     await this.supervisor.start();
   }
 
   async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
     this.calls.stop();
+    await this.tamper.stop();
     await this.supervisor.stop();
+  }
+
+  /** The tamper latch of a device with a tamper sensor. */
+  async tamperState(deviceId: string): Promise<TamperState> {
+    await this.tamperDevice(deviceId);
+    return this.tamper.state(deviceId);
+  }
+
+  /** Resets the tamper latch (the user has checked the device). */
+  async resetTamper(deviceId: string): Promise<TamperState> {
+    const device = await this.tamperDevice(deviceId);
+    this.deps.logger.info({ deviceId: device.id }, "tamper latch reset at the user's request");
+    return this.tamper.reset(device.id);
+  }
+
+  private async tamperDevice(deviceId: string): Promise<DeviceRecord> {
+    const device = await this.registry.get(deviceId);
+    const entities = await this.deps.store.entities.listByDevice(device.id);
+    if (!entities.some((entity) => entity.kind === 'tamper')) {
+      throw new AppError('no_tamper_sensor', 409, `"${device.name}" has no tamper sensor.`);
+    }
+    return device;
   }
 
   health(deviceId: string): DeviceHealth | undefined {

@@ -15,7 +15,8 @@ export type Command =
   | { type: 'door'; door: number; command: DoorCommand }
   | { type: 'snapshot'; channelId: string; channelNo: number }
   | { type: 'retry-login' }
-  | { type: 'call'; action: CallAction };
+  | { type: 'call'; action: CallAction }
+  | { type: 'tamper-reset' };
 
 /** HA lock payloads → ISAPI door commands. `open` unlocks for the door's open time. */
 const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'open', OPEN: 'open' };
@@ -57,6 +58,7 @@ export function parseCommand(view: CommandTarget, key: string, payload: string):
   if (role.type === 'retry-login') return text === 'PRESS' ? { type: 'retry-login' } : 'expected PRESS';
   if (role.type === 'call')
     return text === 'PRESS' ? { type: 'call', action: role.action } : 'expected PRESS';
+  if (role.type === 'tamper-reset') return text === 'PRESS' ? { type: 'tamper-reset' } : 'expected PRESS';
   return `"${key}" takes no commands`;
 }
 
@@ -72,6 +74,8 @@ export interface CommandDeps {
   retryLogin: (deviceId: string) => Promise<unknown>;
   /** Doorbell call control (DevicesModule.callAction). */
   callAction: (deviceId: string, action: CallAction) => Promise<unknown>;
+  /** Turns the tamper latch off (DevicesModule.resetTamper). */
+  resetTamper: (deviceId: string) => Promise<unknown>;
   snapshots: SnapshotPublisher;
   /** Deletes a retained message from the broker (an empty retained payload). */
   clearRetained: (topic: string) => void;
@@ -122,6 +126,10 @@ export class CommandHandler {
       }
       if (command.type === 'call') {
         await this.deps.callAction(deviceId, command.action);
+        return;
+      }
+      if (command.type === 'tamper-reset') {
+        await this.deps.resetTamper(deviceId);
         return;
       }
       const result = await this.deps.snapshots.request(

@@ -141,6 +141,14 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
         icon: 'mdi:account-key',
         entity_category: 'config',
       };
+    case 'tamper-reset':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: 'mdi:shield-refresh',
+        entity_category: 'config',
+      };
     case 'call':
       return {
         command_topic: topics.command(deviceId, entity.key),

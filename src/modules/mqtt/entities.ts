@@ -24,6 +24,8 @@ export type EntityRole =
   | { type: 'alarm-input'; port: number }
   /** Lifts the login hold after the credentials were fixed on the device (usable while it is offline). */
   | { type: 'retry-login' }
+  /** Turns the tamper latch off after the user checked the device. */
+  | { type: 'tamper-reset' }
   /** Doorbell call control: answer, hang up, or stop the ringing (answer then hang up). */
   | { type: 'call'; action: CallAction }
   /** A cloud camera's `online` as the cloud reports it. */
@@ -168,6 +170,13 @@ function deviceEntities(record: EntityRecord): EntitySpec[] {
     case 'tamper':
       return [
         { ...base, key: 'tamper', component: 'binary_sensor', name: record.name, role: { type: 'tamper' } },
+        {
+          ...base,
+          key: 'tamper_reset',
+          component: 'button',
+          name: `${record.name} reset`,
+          role: { type: 'tamper-reset' },
+        },
       ];
     case 'alarm-input': {
       const port = number('port');

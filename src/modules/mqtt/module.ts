@@ -69,7 +69,7 @@ export interface MqttModuleDeps {
   logger: Logger;
   devices: Pick<
     DevicesModule,
-    'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin' | 'callAction'
+    'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin' | 'callAction' | 'resetTamper'
   >;
   settings: MqttSettings;
   /** Where the connection gauge and the dropped-message counter go (/metrics); tests may leave it out. */
@@ -145,6 +145,7 @@ export class MqttModule implements Module {
       doorCommands: (deviceId) => deps.devices.doorCommands(deviceId),
       retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
       callAction: (deviceId, action) => deps.devices.callAction(deviceId, action),
+      resetTamper: (deviceId) => deps.devices.resetTamper(deviceId),
       snapshots: this.snapshots,
       clearRetained: (topic) => this.send(topic, '', true, 'config'),
     });
@@ -167,6 +168,12 @@ export class MqttModule implements Module {
       bus.on('device.removed', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('channels.changed', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('cloud.cameras.changed', ({ accountId }) => void this.requestCloudSync(accountId)),
+      // The latch is the tamper sensor's truth: a reset turns it off without any device event.
+      bus.on('tamper.changed', ({ deviceId, latched }) => {
+        if (this.views.get(deviceId)?.keys.has('tamper')) {
+          this.publishState(this.topics.state(deviceId, 'tamper'), latched ? 'ON' : 'OFF');
+        }
+      }),
     );
     // Not awaited: the gateway runs without its broker and keeps trying in the background.
     this.connection.start(ca);

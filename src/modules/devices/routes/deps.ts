@@ -4,6 +4,7 @@ import type { DeviceRecord, Store } from '../../../core/store/types.ts';
 import type { DoctorReport } from '../../../diagnostics/doctor.ts';
 import type { CallAction, CallView } from '../calls.ts';
 import type { DeviceRegistry } from '../registry.ts';
+import type { TamperState } from '../tamper.ts';
 import type { DeviceSnapshot, DoorCommand } from '../types.ts';
 import type { ChannelViewType } from './schemas.ts';
 
@@ -18,6 +19,8 @@ export interface DeviceOperations {
   doorCommand(deviceId: string, door: number, command?: DoorCommand): Promise<void>;
   callState(deviceId: string): Promise<CallView>;
   callAction(deviceId: string, action: CallAction): Promise<CallView>;
+  tamperState(deviceId: string): Promise<TamperState>;
+  resetTamper(deviceId: string): Promise<TamperState>;
   /** Channels of other modules (cloud cameras). */
   listExternalChannels(): Promise<ChannelViewType[]>;
   externalChannel(channelId: string): Promise<

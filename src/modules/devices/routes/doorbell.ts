@@ -1,4 +1,7 @@
-/** Doors and doorbell calls: open a door, and answer, hang up or stop the ringing of a call. */
+/**
+ * Doors, doorbell calls and the tamper latch: open a door; answer, hang up or stop the ringing of
+ * a call; see and reset the latch.
+ */
 import { Type } from 'typebox';
 import { ErrorBody, type HttpApp } from '../../../core/http.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
@@ -6,6 +9,13 @@ import type { DeviceRoutesDeps } from './deps.ts';
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
 const DoorCommandName = Type.Union(
   ['open', 'close', 'alwaysOpen', 'alwaysClose', 'resume'].map((name) => Type.Literal(name)),
+);
+const TamperView = Type.Object(
+  {
+    latched: Type.Boolean({ description: 'On from a tamper alarm until restored by the device or reset' }),
+    since: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'TamperState' },
 );
 const CallState = Type.Object(
   { state: Type.String({ description: '`ringing`, `in call`, `idle` (or `unknown`)' }) },
@@ -67,5 +77,31 @@ export function registerDoorbellRoutes(app: HttpApp, deps: DeviceRoutesDeps): vo
       },
     },
     async (request) => ({ state: await devices.callAction(request.params.id, request.params.action) }),
+  );
+
+  app.get(
+    '/api/v1/devices/:id/tamper',
+    {
+      schema: {
+        tags: ['doorbells'],
+        summary: 'The tamper latch: on from a tamper alarm until the device restores it or it is reset',
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: TamperView, ...errors },
+      },
+    },
+    async (request) => devices.tamperState(request.params.id),
+  );
+
+  app.post(
+    '/api/v1/devices/:id/tamper/reset',
+    {
+      schema: {
+        tags: ['doorbells'],
+        summary: 'Reset the tamper latch (after checking the device)',
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: TamperView, ...errors },
+      },
+    },
+    async (request) => devices.resetTamper(request.params.id),
   );
 }
