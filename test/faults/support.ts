@@ -66,10 +66,14 @@ export function healthBecomes(
   match: (health: Health) => boolean,
   timeoutMs = 10_000,
 ): Promise<Health> {
+  let last: Health | undefined;
   return eventually(async () => {
-    const health = await healthOf(gw, deviceId);
-    return match(health) ? health : undefined;
-  }, timeoutMs);
+    last = await healthOf(gw, deviceId);
+    return match(last) ? last : undefined;
+  }, timeoutMs).catch((error: Error) => {
+    // Say where it stood: a timeout alone does not tell a slow machine from a wrong state.
+    throw new Error(`${error.message}; last health: ${JSON.stringify(last)}`);
+  });
 }
 
 /**

@@ -133,7 +133,10 @@ export class DeviceLink {
   checkNow(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.running) return this.running;
-    if (!this.login.mayTryNow()) return Promise.resolve();
+    if (!this.login.mayTryNow()) {
+      this.keepTryAfterLock();
+      return Promise.resolve();
+    }
     if (this.timer) clearTimeout(this.timer);
     this.running = this.attemptCheck().finally(() => {
       this.running = undefined;
@@ -141,6 +144,18 @@ export class DeviceLink {
       this.notify();
     });
     return this.running;
+  }
+
+  /**
+   * The one try after a device's lock must not be lost. A timer set during a long event-loop turn
+   * fires early by wall clock (Node counts from the turn's start), and the lock is judged by
+   * wall clock: such a timer found the lock still on and nothing was ever tried again (seen on a
+   * loaded machine). So a check that comes too early sets the timer again for the lock's end.
+   */
+  private keepTryAfterLock(): void {
+    const block = this.login.block;
+    if (!block?.retryAfterLock || block.lockedUntil === undefined) return;
+    this.schedule(Math.max(1, block.lockedUntil - Date.now() + 1));
   }
 
   private schedule(delayMs: number): void {
