@@ -5,6 +5,7 @@ import type { DeviceModel } from './device-model.ts';
 import type { FaultSet } from './faults.ts';
 import type { HttpRequest, HttpResponse } from './http/connection.ts';
 import type { Intercom } from './intercom.ts';
+import type { SimSipSettings } from './sip-settings.ts';
 import type { SnapshotDelay } from './snapshot-delay.ts';
 import type { TwoWayAudio } from './two-way-audio.ts';
 
@@ -14,6 +15,8 @@ export interface DeviceContext {
   alerts: AlertHub;
   audio: TwoWayAudio;
   intercom: Intercom;
+  /** Doorbells: SIP server, phone number records, button mapping (the SIP agent follows it). */
+  sip: SimSipSettings;
   /** Latency of snapshots, drawn per request. */
   snapshotDelay: SnapshotDelay;
   /** The device's clock (offset from real time). */

@@ -12,6 +12,7 @@ import type { EventSource } from './events.ts';
 import { FaultSet } from './faults.ts';
 import { listen } from './http/server.ts';
 import { Intercom } from './intercom.ts';
+import { SimSipSettings } from './sip-settings.ts';
 import { createHandler } from './pipeline.ts';
 import { resolveProfile } from './profiles/index.ts';
 import { AUDIO_DATA_PATH } from './routes/two-way-audio.ts';
@@ -176,6 +177,7 @@ async function startDevice(
     alerts,
     audio,
     intercom,
+    sip: new SimSipSettings(),
     snapshotDelay,
     clock,
     closed: () => closed,

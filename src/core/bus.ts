@@ -59,6 +59,35 @@ export interface TalkEndedEvent extends TalkSessionEvent {
   bytesSent: number;
 }
 
+/** A doorbell's call as the UI, MQTT and the API show it. */
+export type DoorbellCallState = 'ringing' | 'in call' | 'idle';
+
+/** Who saw a doorbell call change: its SIP call to us, polling `callStatus`, or our own command. */
+export type DoorbellCallSource = 'sip' | 'callStatus' | 'control';
+
+export interface DoorbellCallEvent {
+  deviceId: string;
+  state: DoorbellCallState;
+  source: DoorbellCallSource;
+  /** SIP Call-ID when the source is `sip`; ties start and end of one call together. */
+  callId: string | null;
+  /** Why the call ended, in words (`cancelled by the doorbell`, `hung up`...), when idle. */
+  reason: string | null;
+}
+
+export type DoorbellCallAction = 'answer' | 'hang-up' | 'stop-ringing';
+
+/**
+ * Asked on the bus before a call command goes to the doorbell over ISAPI: the module that holds
+ * the doorbell's SIP call claims it (calls `claim` synchronously) and carries it out over SIP.
+ */
+export interface DoorbellCallCommand {
+  deviceId: string;
+  action: DoorbellCallAction;
+  /** Resolves with the call state after the command; rejects with an AppError in words. */
+  claim: (done: Promise<DoorbellCallState>) => void;
+}
+
 export interface BusEvents {
   'device.added': { deviceId: string };
   /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
@@ -74,6 +103,10 @@ export interface BusEvents {
   };
   /** Cloud cameras of an account were added, renamed, switched, removed or changed status. */
   'cloud.cameras.changed': { accountId: string };
+  /** A doorbell started or stopped ringing, or a call was picked up or ended. */
+  'doorbell.call': DoorbellCallEvent;
+  /** A call command for a doorbell; see DoorbellCallCommand. */
+  'doorbell.call.command': DoorbellCallCommand;
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */
