@@ -73,7 +73,7 @@ function entity(
   key: string,
   attributes: Record<string, unknown> = {},
 ): EntityRecord {
-  return { id: key, deviceId: 'dev-1', kind, key, name: key, attributes, createdAt: NOW };
+  return { id: key, deviceId: 'dev-1', kind, key, name: key, attributes, enabled: true, createdAt: NOW };
 }
 
 const doorbellView = buildView(

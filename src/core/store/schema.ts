@@ -64,6 +64,7 @@ export interface EntitiesTable {
   key: string;
   name: string;
   attributes: JsonColumn;
+  enabled: BoolColumn;
   created_at: TimeColumn;
 }
 

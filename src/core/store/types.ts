@@ -86,8 +86,18 @@ export interface EntityRecord {
   key: string;
   name: string;
   attributes: Record<string, unknown>;
+  /**
+   * Switched on or off by the user (default on). An entity that is off is not in Home Assistant;
+   * a tamper sensor that is off reports its alarms as motion. A re-probe of the device keeps it.
+   */
+  enabled: boolean;
   createdAt: string;
 }
+
+/** An entity as the device describes it; `enabled` is the user's and defaults to on. */
+export type EntityInput = Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt' | 'enabled'> & {
+  enabled?: boolean;
+};
 
 export interface UserRecord {
   id: string;
@@ -240,11 +250,10 @@ export interface ChannelRepository {
 export interface EntityRepository {
   list(): Promise<EntityRecord[]>;
   listByDevice(deviceId: string): Promise<EntityRecord[]>;
-  /** Same matching rule as channels, by `key`. */
-  replaceForDevice(
-    deviceId: string,
-    entities: Array<Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt'>>,
-  ): Promise<EntityRecord[]>;
+  /** Same matching rule as channels, by `key`; kept entities keep their `enabled`. */
+  replaceForDevice(deviceId: string, entities: EntityInput[]): Promise<EntityRecord[]>;
+  /** Switches the device's entity `key` on or off; undefined when there is no such entity. */
+  setEnabled(deviceId: string, key: string, enabled: boolean): Promise<EntityRecord | undefined>;
 }
 
 export interface SettingsRepository {

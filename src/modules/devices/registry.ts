@@ -24,7 +24,7 @@ import {
 import { CURRENT_SETTINGS_VERSION } from './settings-version.ts';
 
 type ChannelInput = Omit<ChannelRecord, 'id' | 'deviceId' | 'createdAt' | 'updatedAt'>;
-type EntityInput = Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt'>;
+type EntityInput = Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt' | 'enabled'>;
 
 /** Settings whose change means the device must be probed again and clients rebuilt. */
 const CONNECTION_FIELDS = [

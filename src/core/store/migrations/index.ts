@@ -10,6 +10,7 @@ import { cloud } from './0003_cloud.ts';
 import { events } from './0004_events.ts';
 import { webhooks } from './0005_webhooks.ts';
 import { cloudImport } from './0006_cloud_import.ts';
+import { entityEnabled } from './0007_entity_enabled.ts';
 import { columnTypes, type StoreMigration } from './columns.ts';
 
 const MIGRATIONS: Record<string, StoreMigration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, StoreMigration> = {
   '0004_events': events,
   '0005_webhooks': webhooks,
   '0006_cloud_import': cloudImport,
+  '0007_entity_enabled': entityEnabled,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);

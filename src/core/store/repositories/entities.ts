@@ -3,11 +3,9 @@ import type { Kysely } from 'kysely';
 import { type FieldMap, nowIso } from '../codec.ts';
 import { StoreConflictError } from '../errors.ts';
 import type { Database, EntitiesTable } from '../schema.ts';
-import type { EntityRecord, EntityRepository } from '../types.ts';
+import type { EntityInput, EntityRecord, EntityRepository } from '../types.ts';
 import { assertDeviceExists, changedFields } from './channels.ts';
 import { atomically, insertable, type RepoContext, updateable, withoutManagedFields } from './context.ts';
-
-type EntityInput = Omit<EntityRecord, 'id' | 'deviceId' | 'createdAt'>;
 
 const ENTITY_FIELDS: FieldMap<EntityRecord, EntitiesTable> = {
   id: ['id', 'plain'],
@@ -16,6 +14,7 @@ const ENTITY_FIELDS: FieldMap<EntityRecord, EntitiesTable> = {
   key: ['key', 'plain'],
   name: ['name', 'plain'],
   attributes: ['attributes', 'json'],
+  enabled: ['enabled', 'bool'],
   createdAt: ['created_at', 'time'],
 };
 
@@ -24,8 +23,14 @@ export function entityRepository({ db, codec }: RepoContext): EntityRepository {
   const byDevice = (handle: Kysely<Database>, deviceId: string) =>
     handle.selectFrom('entities').selectAll().where('device_id', '=', deviceId).orderBy('key').execute();
 
+  /** Device-reported fields of a kept entity; `enabled` is the user's and a re-probe keeps it. */
   async function refresh(handle: Kysely<Database>, current: EntityRecord, input: EntityInput): Promise<void> {
-    const next: EntityRecord = { ...current, ...withoutManagedFields(input), deviceId: current.deviceId };
+    const next: EntityRecord = {
+      ...current,
+      ...withoutManagedFields(input),
+      deviceId: current.deviceId,
+      enabled: current.enabled,
+    };
     const changes = codec.encode(ENTITY_FIELDS, changedFields(current, next));
     if (Object.keys(changes).length === 0) return;
     await handle
@@ -36,7 +41,13 @@ export function entityRepository({ db, codec }: RepoContext): EntityRepository {
   }
 
   async function add(handle: Kysely<Database>, deviceId: string, input: EntityInput): Promise<void> {
-    const record: EntityRecord = { ...input, id: randomUUID(), deviceId, createdAt: nowIso() };
+    const record: EntityRecord = {
+      ...input,
+      enabled: input.enabled ?? true,
+      id: randomUUID(),
+      deviceId,
+      createdAt: nowIso(),
+    };
     await handle
       .insertInto('entities')
       .values(insertable<'entities'>(codec.encode(ENTITY_FIELDS, record)))
@@ -76,6 +87,17 @@ export function entityRepository({ db, codec }: RepoContext): EntityRepository {
         }
         return (await byDevice(trx, deviceId)).map(decode);
       });
+    },
+
+    async setEnabled(deviceId, key, enabled) {
+      const row = await db
+        .updateTable('entities')
+        .set(updateable<'entities'>({ enabled: codec.write('bool', enabled) }))
+        .where('device_id', '=', deviceId)
+        .where('key', '=', key)
+        .returningAll()
+        .executeTakeFirst();
+      return row && decode(row);
     },
   };
 }
