@@ -6,6 +6,8 @@ import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
 import { pictureRoutes } from './picture.ts';
 import type { Route } from './route.ts';
+import { sipConfigRoutes } from './sip-config.ts';
+import { phoneRecordRoutes } from './sip-phone-records.ts';
 import { timeRoutes } from './time.ts';
 import { triggerRoutes } from './triggers.ts';
 import { twoWayAudioRoutes } from './two-way-audio.ts';
@@ -24,6 +26,8 @@ const ROUTES: Route[] = [
   ...inputProxyRoutes,
   ...twoWayAudioRoutes,
   ...doorbellRoutes,
+  ...sipConfigRoutes,
+  ...phoneRecordRoutes,
   ...triggerRoutes,
   ...timeRoutes,
 ];
