@@ -95,6 +95,8 @@ export interface BusEvents {
   'device.removed': { deviceId: string };
   'device.health': DeviceHealth;
   'channels.changed': { deviceId: string };
+  /** A device's entities (locks, contacts, tamper...) were switched on or off by the user. */
+  'entities.changed': { deviceId: string };
   /** A device's tamper latch went on (alarm) or off (restored by the device, reset by the user). */
   'tamper.changed': {
     deviceId: string;

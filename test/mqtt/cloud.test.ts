@@ -124,6 +124,9 @@ async function setup(): Promise<Setup> {
           resetTamper: async () => {
             throw new Error('no tamper sensors here');
           },
+          tamperState: async () => {
+            throw new Error('no tamper sensors here');
+          },
           health: () => undefined,
           retryLogin: async () => {
             throw new Error('no devices here');

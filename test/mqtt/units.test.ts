@@ -170,10 +170,11 @@ describe('connection while the broker is away', () => {
 });
 
 describe('entities', () => {
-  it('a doorbell has ring, ringing, call buttons, lock, contact, tamper, its camera channel and the retry button', () => {
+  it('a doorbell has ring, ringing, call sensor and buttons, lock, contact, tamper, its camera channel and the retry button', () => {
     expect([...doorbellView.keys].sort()).toEqual(
       [
         'retry_login',
+        'call',
         'answer',
         'hang_up',
         'stop_ringing',
@@ -200,12 +201,50 @@ describe('entities', () => {
     expect(view.entities.find((e) => e.key === 'ch2_motion')?.name).toBe('Camera 2 Motion');
   });
 
-  it('lasting states start OFF; locks and contacts stay unknown', () => {
-    const keys = initialStates(doorbellView).map((update) => update.key);
+  it('lasting states start OFF, the call idle; locks and contacts stay unknown', () => {
+    const updates = initialStates(doorbellView);
+    const keys = updates.map((update) => update.key);
     expect(keys).toContain('ringing');
     expect(keys).toContain('ch1_motion');
+    expect(updates).toContainEqual({ key: 'call', payload: 'idle' });
     expect(keys).not.toContain('door_1');
     expect(keys).not.toContain('door_1_contact');
+  });
+
+  it('entities switched off are left out, with what derives from them', () => {
+    const off = (record: EntityRecord): EntityRecord => ({ ...record, enabled: false });
+    const view = buildView(
+      device('doorbell'),
+      [channel(1)],
+      [
+        entity('doorbell', 'ring'),
+        off(entity('lock', 'door-1', { door: 1 })),
+        entity('contact', 'door-1-contact', { door: 1 }),
+        off(entity('tamper', 'tamper')),
+      ],
+    );
+    for (const key of ['door_1', 'tamper', 'tamper_reset']) expect(view.keys.has(key)).toBe(false);
+    for (const key of ['door_1_contact', 'ring', 'call']) expect(view.keys.has(key)).toBe(true);
+    const topics = new Topics('hikbridge', 'homeassistant');
+    const origin = { name: 'hikbridge', sw_version: '0' };
+    const configs = discoveryMessages(view, topics, origin).map((message) => message.topic);
+    expect(configs).not.toContain('homeassistant/binary_sensor/hikbridge_dev-1/tamper/config');
+    expect(retainedTopics(view, topics)).not.toContain('hikbridge/dev-1/tamper/state');
+  });
+
+  it('the call sensor is an enum of ringing, in call and idle', () => {
+    const topics = new Topics('hikbridge', 'homeassistant');
+    const call = discoveryMessages(doorbellView, topics, { name: 'hikbridge', sw_version: '0' }).find(
+      (message) => message.topic === 'homeassistant/sensor/hikbridge_dev-1/call/config',
+    );
+    expect(call?.payload).toMatchObject({
+      name: 'Call',
+      device_class: 'enum',
+      options: ['ringing', 'in call', 'idle'],
+      state_topic: 'hikbridge/dev-1/call/state',
+      json_attributes_topic: 'hikbridge/dev-1/call/attributes',
+    });
+    expect(retainedTopics(doorbellView, topics)).toContain('hikbridge/dev-1/call/state');
   });
 });
 

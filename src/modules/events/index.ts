@@ -24,6 +24,7 @@ import { EventHub, eventRoutes } from './live/index.ts';
 import { type EventMetrics, type PictureRefusal, registerEventMetrics } from './metrics.ts';
 import { PushListener } from './push-listener.ts';
 import { type DropReason, explainDrop, replayReason } from './replays.ts';
+import { tamperAsMotion, tamperSensorOn, tamperSwitchNote } from './tamper-as-motion.ts';
 
 export type EventsSettings = Config['events'];
 
@@ -53,6 +54,8 @@ interface Attached {
   told: Set<DropReason | PictureRefusal>;
   /** Start events waiting for a picture part, per channel number. */
   lastStart: Map<number, GatewayEvent>;
+  /** Off when the user switched the tamper entity off: tamper alarms are then reported as motion. */
+  tamperSensorOn: boolean;
 }
 
 const PICTURE_WAIT_MS = 400;
@@ -116,11 +119,16 @@ export class EventsModule implements Module {
         this.background(() =>
           reconnect || !this.attached.has(deviceId)
             ? this.reattach(deviceId)
-            : this.refreshChannels(deviceId),
+            : this.refreshChannelsAndEntities(deviceId),
         ),
       ),
       bus.on('device.removed', ({ deviceId }) => this.background(() => this.detach(deviceId))),
-      bus.on('channels.changed', ({ deviceId }) => this.background(() => this.refreshChannels(deviceId))),
+      bus.on('channels.changed', ({ deviceId }) =>
+        this.background(() => this.refreshChannelsAndEntities(deviceId)),
+      ),
+      bus.on('entities.changed', ({ deviceId }) =>
+        this.background(() => this.refreshChannelsAndEntities(deviceId)),
+      ),
     );
     for (const device of await store.devices.list()) await this.attach(device);
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
@@ -228,6 +236,7 @@ export class EventsModule implements Module {
       streamOpenedAt: undefined,
       told: new Set(),
       lastStart: new Map(),
+      tamperSensorOn: true,
       poller: undefined,
       connection: new AlertConnection(
         client,
@@ -249,7 +258,7 @@ export class EventsModule implements Module {
       ),
     };
     this.attached.set(device.id, attached);
-    await this.refreshChannels(device.id);
+    await this.refreshChannelsAndEntities(device.id);
     if (device.kind === 'doorbell') {
       attached.poller = new CallStatusPoller(
         client,
@@ -279,11 +288,18 @@ export class EventsModule implements Module {
       this.emit(attached, key, 'end', { attributes: { reason: 'device detached' } });
   }
 
-  private async refreshChannels(deviceId: string): Promise<void> {
+  private async refreshChannelsAndEntities(deviceId: string): Promise<void> {
     const attached = this.attached.get(deviceId);
     if (!attached) return;
-    const channels = await this.deps.store.channels.listByDevice(deviceId);
+    const { store } = this.deps;
+    const [channels, entities] = await Promise.all([
+      store.channels.listByDevice(deviceId),
+      store.entities.listByDevice(deviceId),
+    ]);
     attached.channels = new Map(channels.map((channel) => [channel.channelNo, channel.id]));
+    const tamperOn = tamperSensorOn(entities);
+    if (tamperOn !== attached.tamperSensorOn) this.deps.logger.info({ deviceId }, tamperSwitchNote(tamperOn));
+    attached.tamperSensorOn = tamperOn;
   }
 
   private onConnected(attached: Attached, gapMs: number | null): void {
@@ -326,9 +342,15 @@ export class EventsModule implements Module {
       return;
     }
     const at = deviceAt ?? new Date(now).toISOString();
-    const kind = alert.access
-      ? kindOfAccessCode(alert.access.major, alert.access.minor)
-      : kindOfEventType(alert.relationEvent ?? alert.eventType);
+    const { kind, active } = tamperAsMotion(
+      {
+        kind: alert.access
+          ? kindOfAccessCode(alert.access.major, alert.access.minor)
+          : kindOfEventType(alert.relationEvent ?? alert.eventType),
+        active: alert.eventState !== 'inactive',
+      },
+      attached.tamperSensorOn,
+    );
     const region =
       alert.access?.door ??
       (kind === 'alarm-input' ? alert.inputPortId : (alert.detections[0]?.regionId ?? null));
@@ -342,8 +364,7 @@ export class EventsModule implements Module {
       this.emit(attached, key, 'pulse', details);
       return;
     }
-    const decision =
-      alert.eventState === 'inactive' ? this.episodes.inactive(key) : this.episodes.active(key);
+    const decision = active ? this.episodes.active(key) : this.episodes.inactive(key);
     if (decision === 'ignore') return; // repeated "active" within the update interval, or a heartbeat
     this.emit(attached, key, decision, details);
   }

@@ -3,6 +3,7 @@
  * `<discoveryPrefix>/<component>/<nodeId>/<key>/config`, and the bookkeeping that removes
  * configs (and retained states) of entities that no longer exist.
  */
+import type { DoorbellCallState } from '../../core/bus.ts';
 import type { CloudCameraStatus, DeviceRecord } from '../../core/store/types.ts';
 import type { DeviceView, EntitySpec } from './entities.ts';
 import type { Topics } from './topics.ts';
@@ -156,6 +157,14 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
         retain: false,
         icon: CALL_ICONS[role.action],
       };
+    case 'call-state':
+      return {
+        state_topic: state,
+        json_attributes_topic: attributes,
+        device_class: 'enum',
+        options: Object.keys(CALL_STATE_WORDS),
+        icon: 'mdi:phone-ring',
+      };
     case 'connectivity':
       return { state_topic: state, ...ON_OFF, device_class: 'connectivity', entity_category: 'diagnostic' };
     case 'cloud-status':
@@ -169,6 +178,13 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
       };
   }
 }
+
+/** Every state a doorbell call may have: the options of its HA `enum` sensor. */
+const CALL_STATE_WORDS: Record<DoorbellCallState, true> = {
+  ringing: true,
+  'in call': true,
+  idle: true,
+};
 
 const CALL_ICONS = {
   answer: 'mdi:phone',

@@ -28,6 +28,8 @@ export type EntityRole =
   | { type: 'tamper-reset' }
   /** Doorbell call control: answer, hang up, or stop the ringing (answer then hang up). */
   | { type: 'call'; action: CallAction }
+  /** The doorbell's call in words: ringing, in call, idle (bus event `doorbell.call`). */
+  | { type: 'call-state' }
   /** A cloud camera's `online` as the cloud reports it. */
   | { type: 'connectivity' }
   /** A cloud camera's status word (pending, ok, offline, error...), its last error as an attribute. */
@@ -48,6 +50,7 @@ export interface DeviceView {
   device: DeviceRecord;
   /** Enabled channels only: disabled ones are not cameras, so they get no entities. */
   channels: ChannelRecord[];
+  /** From the enabled store entities only: one the user switched off leaves Home Assistant. */
   entities: EntitySpec[];
   /** Entity keys, for quick "does this exist" checks when events arrive. */
   keys: ReadonlySet<string>;
@@ -78,7 +81,7 @@ export function buildView(
   const enabled = channels.filter((channel) => channel.enabled).sort((a, b) => a.channelNo - b.channelNo);
   const entities = [
     ...enabled.flatMap((channel) => channelEntities(device, channel, enabled.length)),
-    ...records.flatMap(deviceEntities),
+    ...records.filter((record) => record.enabled).flatMap(deviceEntities),
     RETRY_LOGIN,
   ];
   return { device, channels: enabled, entities, keys: new Set(entities.map((entity) => entity.key)) };
@@ -130,7 +133,10 @@ const RETRY_LOGIN: EntitySpec = {
   role: { type: 'retry-login' },
 };
 
-/** Store entity → MQTT entities (the doorbell gives two: the ring event and the ringing sensor). */
+/**
+ * Store entity → MQTT entities (the doorbell gives the ring event, the ringing and call sensors
+ * and the call buttons).
+ */
 function deviceEntities(record: EntityRecord): EntitySpec[] {
   const base = { channelDevice: null };
   const number = (name: string) => Number(record.attributes[name]) || 1;
@@ -139,6 +145,7 @@ function deviceEntities(record: EntityRecord): EntitySpec[] {
       return [
         { ...base, key: 'ring', component: 'event', name: 'Ring', role: { type: 'ring' } },
         { ...base, key: 'ringing', component: 'binary_sensor', name: 'Ringing', role: { type: 'ringing' } },
+        { ...base, key: 'call', component: 'sensor', name: 'Call', role: { type: 'call-state' } },
         ...CALL_BUTTONS.map(
           ([key, name, action]): EntitySpec => ({
             ...base,

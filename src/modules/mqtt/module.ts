@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import type { Bus, DeviceHealth } from '../../core/bus.ts';
+import type { Bus, DeviceHealth, DoorbellCallEvent } from '../../core/bus.ts';
 import type { GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
@@ -36,7 +36,7 @@ import { buildView, type DeviceView } from './entities.ts';
 import { registerMqttMetrics } from './metrics.ts';
 import type { MessageKind, Outgoing } from './queue.ts';
 import { SnapshotPublisher, type SnapshotTarget } from './snapshots.ts';
-import { effectsOf, eventAttributes, initialStates } from './states.ts';
+import { callAttributes, effectsOf, eventAttributes, initialStates } from './states.ts';
 import { Topics } from './topics.ts';
 
 export interface MqttSettings {
@@ -69,7 +69,14 @@ export interface MqttModuleDeps {
   logger: Logger;
   devices: Pick<
     DevicesModule,
-    'snapshot' | 'doorCommand' | 'doorCommands' | 'health' | 'retryLogin' | 'callAction' | 'resetTamper'
+    | 'snapshot'
+    | 'doorCommand'
+    | 'doorCommands'
+    | 'health'
+    | 'retryLogin'
+    | 'callAction'
+    | 'resetTamper'
+    | 'tamperState'
   >;
   settings: MqttSettings;
   /** Where the connection gauge and the dropped-message counter go (/metrics); tests may leave it out. */
@@ -80,6 +87,9 @@ const NOTHING_PUBLISHED: PublishedTopics = { configs: [], retained: [] };
 const ONLINE = 'online';
 const OFFLINE = 'offline';
 const RING_EVENT = JSON.stringify({ event_type: 'ring' });
+/** Entity keys the module publishes to outside of device events (entities.ts). */
+const CALL_KEY = 'call';
+const TAMPER_KEY = 'tamper';
 /** Longest pause between two back-to-back discovery syncs (see requestSync). */
 const MAX_SYNC_PAUSE_MS = 2000;
 
@@ -167,11 +177,14 @@ export class MqttModule implements Module {
       bus.on('device.updated', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('device.removed', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('channels.changed', ({ deviceId }) => void this.requestSync(deviceId)),
+      // An entity switched off leaves Home Assistant; switched on again, it comes back.
+      bus.on('entities.changed', ({ deviceId }) => void this.requestSync(deviceId)),
+      bus.on('doorbell.call', (call) => this.onCall(call)),
       bus.on('cloud.cameras.changed', ({ accountId }) => void this.requestCloudSync(accountId)),
       // The latch is the tamper sensor's truth: a reset turns it off without any device event.
       bus.on('tamper.changed', ({ deviceId, latched }) => {
-        if (this.views.get(deviceId)?.keys.has('tamper')) {
-          this.publishState(this.topics.state(deviceId, 'tamper'), latched ? 'ON' : 'OFF');
+        if (this.views.get(deviceId)?.keys.has(TAMPER_KEY)) {
+          this.publishState(this.topics.state(deviceId, TAMPER_KEY), latched ? 'ON' : 'OFF');
         }
       }),
     );
@@ -241,6 +254,12 @@ export class MqttModule implements Module {
     // Unknown devices get theirs from the next sync, which also publishes their discovery.
     if (!this.views.has(health.deviceId)) return;
     this.publishAvailability(health.deviceId, health.state === 'online');
+  }
+
+  private onCall(call: DoorbellCallEvent): void {
+    if (!this.views.get(call.deviceId)?.keys.has(CALL_KEY)) return;
+    this.publishState(this.topics.state(call.deviceId, CALL_KEY), call.state);
+    this.publishState(this.topics.attributes(call.deviceId, CALL_KEY), JSON.stringify(callAttributes(call)));
   }
 
   private onEvent(event: GatewayEvent): void {
@@ -434,7 +453,12 @@ export class MqttModule implements Module {
       this.send(topic, '', true, 'config');
       this.sentConfigs.delete(topic);
     }
-    for (const topic of stale.retained) this.send(topic, '', true, 'config');
+    for (const topic of stale.retained) {
+      this.send(topic, '', true, 'config');
+      // Not sent again at the next connect; an entity switched on again starts afresh.
+      this.stateCache.delete(topic);
+      this.initialised.delete(topic);
+    }
     if (stale.configs.length > 0) {
       this.deps.logger.info({ removed: stale.configs.length }, 'removed stale Home Assistant entities');
     }
@@ -542,6 +566,25 @@ export class MqttModule implements Module {
       this.initialised.add(topic);
       this.publishState(topic, 'OFF');
     }
+    this.publishTamperLatch(view);
+  }
+
+  /**
+   * The tamper sensor shows the latch, which outlives restarts: its state is sent when the sensor
+   * appears (start, device added, switched on again), not only when the latch changes.
+   */
+  private publishTamperLatch(view: DeviceView): void {
+    const deviceId = view.device.id;
+    const topic = this.topics.state(deviceId, TAMPER_KEY);
+    if (!view.keys.has(TAMPER_KEY) || this.initialised.has(topic)) return;
+    this.initialised.add(topic);
+    this.deps.devices.tamperState(deviceId).then(
+      ({ latched }) => {
+        // Switched off or removed meanwhile: its topic was emptied and must stay so.
+        if (this.views.get(deviceId)?.keys.has(TAMPER_KEY)) this.publishState(topic, latched ? 'ON' : 'OFF');
+      },
+      (error: unknown) => this.deps.logger.debug({ deviceId, err: error }, 'no tamper latch state'),
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Gateway events → entity states. Pure functions: the module decides how to publish.
  */
+import type { DoorbellCallEvent } from '../../core/bus.ts';
 import type { EventKind, EventState, GatewayEvent } from '../../core/events.ts';
 import { redactDeep } from '../../core/logger/redact.ts';
 import type { ChannelRecord } from '../../core/store/types.ts';
@@ -142,7 +143,8 @@ function boundedDetails(attributes: Record<string, unknown>): Record<string, unk
 
 /**
  * States that cannot be known after a (re)start: the episode tracking that would send their
- * "end" starts empty, so a retained ON from before would stay on forever. They start OFF.
+ * "end" starts empty, so a retained ON from before would stay on forever. They start OFF (a
+ * doorbell call `idle`: whoever follows the call says when it rings again).
  */
 export function initialStates(view: DeviceView): StateUpdate[] {
   const updates: StateUpdate[] = [];
@@ -150,7 +152,14 @@ export function initialStates(view: DeviceView): StateUpdate[] {
     const { type } = entity.role;
     if (type === 'channel-sensor' || type === 'ringing' || type === 'alarm-input') {
       updates.push({ key: entity.key, payload: 'OFF' });
+    } else if (type === 'call-state') {
+      updates.push({ key: entity.key, payload: 'idle' });
     }
   }
   return updates;
+}
+
+/** The `.../attributes` JSON of the call sensor: who saw the change, and why a call ended. */
+export function callAttributes(call: DoorbellCallEvent): Record<string, unknown> {
+  return { state: call.state, source: call.source, reason: call.reason };
 }

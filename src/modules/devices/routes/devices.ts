@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { AppError } from '../../../core/errors.ts';
 import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
 import type { DeviceInput } from '../input.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
@@ -8,6 +9,8 @@ import {
   DevicePatchBody,
   DeviceView,
   DoctorReportView,
+  EntityParams,
+  EntityPatchBody,
   EntityView,
   Health,
 } from './schemas.ts';
@@ -150,6 +153,32 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRoutesDeps): void
     },
   );
 
+  app.patch(
+    '/api/v1/devices/:id/entities/:key',
+    {
+      schema: {
+        tags: ['devices'],
+        summary:
+          'Switch an entity on or off: one that is off leaves Home Assistant; a tamper sensor that is off reports its alarms as motion',
+        params: EntityParams,
+        body: EntityPatchBody,
+        response: { 200: EntityView, ...errors },
+      },
+    },
+    async (request) => {
+      const device = await devices.registry.get(request.params.id);
+      const { key } = request.params;
+      const current = (await store.entities.listByDevice(device.id)).find((entity) => entity.key === key);
+      if (!current) throw noSuchEntity(device.name, key);
+      if (current.enabled === request.body.enabled) return entityView(current);
+      const updated = await store.entities.setEnabled(device.id, key, request.body.enabled);
+      if (!updated) throw noSuchEntity(device.name, key);
+      // MQTT publishes or removes the entity; the events module re-reads the tamper switch.
+      deps.bus.emit('entities.changed', { deviceId: device.id });
+      return entityView(updated);
+    },
+  );
+
   app.post(
     '/api/v1/devices/:id/doctor',
     {
@@ -164,4 +193,8 @@ export function registerDeviceRoutes(app: HttpApp, deps: DeviceRoutesDeps): void
       return devices.doctor(request.params.id);
     },
   );
+}
+
+function noSuchEntity(deviceName: string, key: string): AppError {
+  return new AppError('not_found', 404, `"${deviceName}" has no entity "${key}".`);
 }

@@ -143,7 +143,16 @@ export const EntityView = Type.Object({
   key: Type.String(),
   name: Type.String(),
   attributes: Type.Record(Type.String(), Type.Unknown()),
+  /** Off: not in Home Assistant; a tamper sensor that is off reports its alarms as motion. */
+  enabled: Type.Boolean(),
 });
+
+export const EntityParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  key: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+export const EntityPatchBody = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
 
 export const SnapshotQuery = Type.Object(
   {
