@@ -58,6 +58,24 @@ const HANDLERS: Record<string, ControlHandler> = {
     reply(res, 200, { ok: true, status: device.callStatus });
   },
   'GET call': (device, _req, res) => reply(res, 200, { status: device.callStatus }),
+  'POST press': (device, req, res) => {
+    const text = req.body.toString('utf8').trim();
+    const body = (text ? parseJson(req) : {}) as { button?: unknown };
+    if (!body || typeof body !== 'object') throw new SimInputError('body must be {"button": 1}');
+    const result = device.press((body.button ?? 1) as number);
+    reply(res, 200, {
+      ok: true,
+      calling: result.calling,
+      callId: result.callId,
+      reason: result.reason ?? null,
+    });
+  },
+  'GET sip': (device, _req, res) => reply(res, 200, device.sipMessages),
+  'GET sip-state': (device, _req, res) => {
+    if (!device.sipState) throw new SimInputError('this device is not a doorbell');
+    reply(res, 200, { ...device.sipState, presses: device.sipPresses });
+  },
+  'POST sip-hangup': (device, _req, res) => reply(res, 200, { ok: true, ended: device.sipHangUp() }),
   'GET requests': (device, _req, res) => reply(res, 200, device.requests),
   'GET doors': (device, _req, res) => reply(res, 200, device.doorCommands),
   'GET call-signals': (device, _req, res) => reply(res, 200, device.callSignals),

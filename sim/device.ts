@@ -12,7 +12,6 @@ import type { EventSource } from './events.ts';
 import { FaultSet } from './faults.ts';
 import { listen } from './http/server.ts';
 import { Intercom } from './intercom.ts';
-import { SimSipSettings } from './sip-settings.ts';
 import { createHandler } from './pipeline.ts';
 import { resolveProfile } from './profiles/index.ts';
 import { AUDIO_DATA_PATH } from './routes/two-way-audio.ts';
@@ -22,6 +21,8 @@ import {
   RtspBackchannelServer,
   type RtspStreamFacts,
 } from './rtsp-backchannel.ts';
+import { SimSipAgent } from './sip-agent.ts';
+import { SimSipSettings } from './sip-settings.ts';
 import { CAPTURED_SNAPSHOT_MS, SnapshotDelay } from './snapshot-delay.ts';
 import { TwoWayAudio } from './two-way-audio.ts';
 import type {
@@ -31,6 +32,7 @@ import type {
   SimDeviceOptions,
   SimEvent,
   SimFault,
+  SimPressResult,
   SimProfile,
   SimRequestRecord,
 } from './types.ts';
@@ -54,7 +56,37 @@ export const DEFAULTS = {
   nonceTtlMs: 5 * 60_000,
   maxRingTimeMs: 30_000,
   doorOpenDurationMs: 5_000,
+  sipT1Ms: 500,
 };
+
+/** The SIP agent's options, checked (doorbells only use them). */
+function sipOptionsOf(options: SimDeviceOptions): { transport: 'udp' | 'tcp'; port?: number; t1Ms: number } {
+  const transport = options.sipTransport ?? 'udp';
+  if (transport !== 'udp' && transport !== 'tcp') throw new SimInputError('sipTransport must be udp or tcp');
+  const port = options.sipPort;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new SimInputError('sipPort must be a port number (0 = a free one)');
+  }
+  const t1Ms = options.sipT1Ms ?? DEFAULTS.sipT1Ms;
+  if (typeof t1Ms !== 'number' || !Number.isFinite(t1Ms) || t1Ms < 1 || t1Ms > 10_000) {
+    throw new SimInputError('sipT1Ms must be between 1 and 10000 ms');
+  }
+  return { transport, ...(port === undefined ? {} : { port }), t1Ms };
+}
+
+/** How long a doorbell rings: the `maxRingTimeMs` option, else its operationTime setting. */
+function ringTimeMs(options: SimDeviceOptions, sip: SimSipSettings): number {
+  if (options.maxRingTimeMs !== undefined) return options.maxRingTimeMs;
+  const seconds = sip.operationTime.maxRingTime;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULTS.maxRingTimeMs;
+}
+
+function checkButton(button: unknown): number {
+  if (typeof button !== 'number' || !Number.isInteger(button) || button < 1 || button > 99) {
+    throw new SimInputError('button must be a whole number from 1 to 99');
+  }
+  return button;
+}
 
 function twoWayCodec(options: SimDeviceOptions, profileCodec: string): string {
   const codec = options.twoWayAudioCodec;
@@ -144,8 +176,10 @@ async function startDevice(
   };
   const alerts = new AlertHub({ source, faults, heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs });
   const audio = new TwoWayAudio(model.twoWayChannels, twoWayCodec(options, model.twoWayCodec));
+  const sipOptions = sipOptionsOf(options);
+  const sip = new SimSipSettings();
   const intercom = new Intercom({
-    maxRingTimeMs: options.maxRingTimeMs ?? DEFAULTS.maxRingTimeMs,
+    maxRingTimeMs: () => ringTimeMs(options, sip),
     doorOpenDurationMs: options.doorOpenDurationMs ?? DEFAULTS.doorOpenDurationMs,
     doorCount: model.doorCount,
     emit: (event) => alerts.trigger(event),
@@ -177,7 +211,7 @@ async function startDevice(
     alerts,
     audio,
     intercom,
-    sip: new SimSipSettings(),
+    sip,
     snapshotDelay,
     clock,
     closed: () => closed,
@@ -186,6 +220,8 @@ async function startDevice(
   let url = '';
   let port = 0;
   let closing: Promise<void> | undefined;
+  let sipAgent: SimSipAgent | undefined;
+  const noSipMessages: SimDevice['sipMessages'] = [];
 
   const device: SimDevice = {
     get url() {
@@ -257,9 +293,32 @@ async function startDevice(
     deviceTime(): Date {
       return clock.now();
     },
+    press(button = 1): SimPressResult {
+      if (!sipAgent) throw new SimInputError('this device is not a doorbell');
+      return sipAgent.press(checkButton(button));
+    },
+    sipHangUp(): boolean {
+      return sipAgent?.hangUp() ?? false;
+    },
+    get sipMessages() {
+      return sipAgent?.messages ?? noSipMessages;
+    },
+    get sipState() {
+      return sipAgent?.state;
+    },
+    get sipPresses() {
+      return sipAgent?.presses ?? [];
+    },
+    get sipPort() {
+      return sipAgent?.port;
+    },
+    get sipSettings() {
+      return profile.kind === 'doorbell' ? sip : undefined;
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;
+        await sipAgent?.close();
         intercom.close();
         audio.closeAll();
         alerts.closeAll();
@@ -279,6 +338,22 @@ async function startDevice(
   port = listener.port;
   source.port = port;
   url = `${https ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+  if (profile.kind === 'doorbell') {
+    try {
+      sipAgent = await SimSipAgent.start({
+        settings: sip,
+        intercom,
+        host,
+        transport: sipOptions.transport,
+        port: sipOptions.port,
+        t1Ms: sipOptions.t1Ms,
+        ringTimeMs: () => ringTimeMs(options, sip),
+      });
+    } catch (error) {
+      await device.close();
+      throw error;
+    }
+  }
   return device;
 }
 

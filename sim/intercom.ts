@@ -11,7 +11,8 @@ export type CallCommand = (typeof CALL_COMMANDS)[number];
 const DOOR_MODE: Record<string, number> = { alwaysOpen: 2, alwaysClose: 3, resume: 4 };
 
 export interface IntercomOptions {
-  maxRingTimeMs: number;
+  /** Read at each ring (a function: the doorbell's operationTime setting can change). */
+  maxRingTimeMs: number | (() => number);
   doorOpenDurationMs: number;
   doorCount: number;
   emit: (event: SimEvent) => void;
@@ -30,6 +31,7 @@ export class Intercom {
   readonly callSignals: CallSignalRecord[] = [];
   private ringTimer: NodeJS.Timeout | undefined;
   private readonly doors: DoorState[];
+  private readonly statusListeners = new Set<(status: CallStatus) => void>();
 
   constructor(private readonly options: IntercomOptions) {
     this.doors = Array.from({ length: options.doorCount }, () => ({ lockOpen: false, mode: 4 }));
@@ -38,10 +40,30 @@ export class Intercom {
   setStatus(status: CallStatus): void {
     clearTimeout(this.ringTimer);
     this.ringTimer = undefined;
+    const changed = status !== this.status;
     this.status = status;
     if (status === 'ring') {
       // Unanswered rings end by themselves after maxRingTime, like the station's bellTimeout.
-      this.ringTimer = setTimeout(() => this.setStatus('idle'), this.options.maxRingTimeMs);
+      const { maxRingTimeMs } = this.options;
+      const ms = typeof maxRingTimeMs === 'function' ? maxRingTimeMs() : maxRingTimeMs;
+      this.ringTimer = setTimeout(() => this.setStatus('idle'), ms);
+    }
+    if (changed) this.notify(status);
+  }
+
+  /** Calls `listener` after each status change (the SIP agent ends its call when ISAPI ends this one). */
+  onStatus(listener: (status: CallStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private notify(status: CallStatus): void {
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(status);
+      } catch {
+        // A listener's trouble must not change what the intercom answers.
+      }
     }
   }
 
@@ -113,6 +135,7 @@ export class Intercom {
   }
 
   close(): void {
+    this.statusListeners.clear();
     clearTimeout(this.ringTimer);
     for (const door of this.doors) clearTimeout(door.closeTimer);
   }

@@ -1,5 +1,7 @@
 /** Public types of the device simulator. See sim/README.md for what each option simulates. */
 
+import type { SimRegisterStatus, SimSipSettings } from './sip-settings.ts';
+
 /** A value in xmltodict form: `@attr` keys, `#text`, arrays = repeated elements, null = empty element. */
 export type XmlValue = string | number | boolean | null | XmlDict | XmlValue[];
 export interface XmlDict {
@@ -94,6 +96,15 @@ export interface SimDeviceOptions {
    * it as the RTSP port unless `rtspPort` says otherwise.
    */
   onvifBackchannel?: boolean | SimBackchannelOptions;
+  /** Addition (doorbells): the SIP agent's transport (default `udp`). */
+  sipTransport?: 'udp' | 'tcp';
+  /**
+   * Addition (doorbells): the SIP port to bind; default the SIP settings' `localPort` (5060),
+   * or a free port when that one is taken. `0` = always a free port.
+   */
+  sipPort?: number;
+  /** Addition (doorbells): SIP timer T1 in ms (default 500); every SIP timer scales with it. */
+  sipT1Ms?: number;
 }
 
 /** Addition: the RTSP backchannel server of a simulated device. */
@@ -262,6 +273,79 @@ export type ConfigFault =
 
 export type CallStatus = 'idle' | 'ring' | 'onCall';
 
+/** Addition: one SIP message the doorbell sent or received (retransmissions included). */
+export interface SimSipMessageRecord {
+  at: number;
+  direction: 'in' | 'out';
+  transport: 'udp' | 'tcp';
+  /** The other side, `host:port`. */
+  peer: string;
+  /** `INVITE sip:10102@127.0.0.1:5060 SIP/2.0` or `SIP/2.0 180 Ringing`. */
+  startLine: string;
+  callId: string;
+  /** `20 INVITE`. */
+  cseq: string;
+}
+
+/** Addition: what a button press did. */
+export interface SimPressResult {
+  /** An INVITE is (about to be) on its way. */
+  calling: boolean;
+  /** The new call's Call-ID; with `busy`, the Call-ID of the call already up (null: not a SIP call). */
+  callId: string | null;
+  /**
+   * Why no call: `busy` (a call is up or the intercom is not idle: nothing new happens), or
+   * `sipDisabled` / `noNumber` (no SIP call; the doorbell rings for callStatus pollers instead).
+   */
+  reason?: 'busy' | 'sipDisabled' | 'noNumber';
+}
+
+export interface SimPressRecord extends SimPressResult {
+  at: number;
+  button: number;
+}
+
+export type SimSipCallState = 'calling' | 'ringing' | 'cancelling' | 'connected';
+
+/** Addition: the doorbell's SIP call in progress. */
+export interface SimSipCall {
+  state: SimSipCallState;
+  callId: string;
+  button: number;
+  /** The phone number called. */
+  number: string;
+  /** The doorbell's audio RTP port (offered in its SDP); null until bound. */
+  rtpPort: number | null;
+  /** Where the answer wants audio (its SDP), null before the answer. */
+  remoteRtp: { address: string; port: number; payloadType: number } | null;
+  /** RTP datagrams that reached the doorbell's audio port. */
+  rtpPacketsReceived: number;
+}
+
+/** Addition: how the last SIP call ended. */
+export interface SimSipCallEnd {
+  callId: string;
+  /**
+   * `hungUpByPeer` (BYE received), `hungUp` (we sent BYE), `cancelled` (CANCEL: max ring time or
+   * an ISAPI cancel), `rejected` (a 3xx-6xx answer, see `status`), `noAnswer` (timer B), `error`
+   * (could not send, or no RTP port).
+   */
+  reason: 'hungUpByPeer' | 'hungUp' | 'cancelled' | 'rejected' | 'noAnswer' | 'error';
+  status: number | null;
+  at: number;
+}
+
+/** Addition: the doorbell SIP agent's state. */
+export interface SimSipState {
+  registerStatus: SimRegisterStatus;
+  /** `proxy:port` while registered, else null. */
+  registeredTo: string | null;
+  call: SimSipCall | null;
+  lastCall: SimSipCallEnd | null;
+  port: number;
+  transport: 'udp' | 'tcp';
+}
+
 export interface DoorCommand {
   door: number;
   cmd: string;
@@ -314,6 +398,28 @@ export interface SimDevice {
   setClockOffset(offsetMs: number): void;
   /** Addition: the device's own idea of the time now (real time + clock offset). */
   deviceTime(): Date;
+  /**
+   * Addition (doorbells): presses call button `button` (default 1): a SIP INVITE to the number the
+   * button's room has, the intercom rings; see sim/README.md "SIP agent". Throws SimInputError on
+   * other devices.
+   */
+  press(button?: number): SimPressResult;
+  /** Addition (doorbells): ends the SIP call (BYE when connected, CANCEL while ringing); false when none. */
+  sipHangUp(): boolean;
+  /** Addition: SIP messages sent and received, in order (the last 1000; empty on other devices). */
+  readonly sipMessages: readonly SimSipMessageRecord[];
+  /** Addition: the SIP agent's registration and call (undefined on other devices). */
+  readonly sipState: SimSipState | undefined;
+  /** Addition: presses and what they did (the last 100). */
+  readonly sipPresses: readonly SimPressRecord[];
+  /** Addition: the port the SIP agent is bound to (undefined on other devices). */
+  readonly sipPort: number | undefined;
+  /**
+   * Addition (doorbells): the SIP settings the ISAPI SIP routes show and change (server, phone
+   * number records, buttons, ring time). A test may change them directly and then call
+   * `changed()`, as a route does; undefined on other devices.
+   */
+  readonly sipSettings: SimSipSettings | undefined;
   close(): Promise<void>;
 }
 
