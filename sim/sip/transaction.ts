@@ -21,11 +21,13 @@ export interface ClientTransactionOptions {
   timers: TransactionTimers;
   onProvisional?: (response: SipResponse) => void;
   onFinal: (response: SipResponse) => void;
-  /** Timer B / F, or the transport could not send: no answer will come. */
-  onTimeout: (why: string) => void;
+  /** No answer will come: timer B / F fired (`timeout`), or the transport could not send. */
+  onTimeout: (cause: TimeoutCause) => void;
   /** INVITE only: the ACK for a 3xx-6xx final answer (RFC 3261 §17.1.1.3), built from it. */
   ackFor?: (response: SipResponse) => () => void;
 }
+
+export type TimeoutCause = 'timeout' | 'transport';
 
 type Phase = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
@@ -56,14 +58,15 @@ export class ClientTransaction {
 
   start(): void {
     this.options.send();
+    if (this.phase === 'terminated') return; // the transport failed at once
     this.armRetransmit();
-    this.giveUpTimer = setTimeout(() => this.timeout('no answer (timer B/F)'), 64 * this.options.timers.t1Ms);
+    this.giveUpTimer = setTimeout(() => this.timeout('timeout'), 64 * this.options.timers.t1Ms);
   }
 
   /** The transport could not send the request: fail now instead of waiting for timer B/F. */
-  transportFailed(error: Error): void {
+  transportFailed(): void {
     if (this.done) return;
-    this.timeout(`could not send: ${error.message}`);
+    this.timeout('transport');
   }
 
   receive(response: SipResponse): void {
@@ -123,9 +126,9 @@ export class ClientTransaction {
     }, this.interval);
   }
 
-  private timeout(why: string): void {
+  private timeout(cause: TimeoutCause): void {
     this.terminate();
-    this.options.onTimeout(why);
+    this.options.onTimeout(cause);
   }
 
   private clearTimers(): void {

@@ -15,7 +15,7 @@ import {
   splitList,
   topBranch,
 } from './message.ts';
-import { ClientTransaction } from './transaction.ts';
+import { ClientTransaction, type TimeoutCause } from './transaction.ts';
 import type { SendFailure, SipPeer, SipTransportKind } from './transport.ts';
 
 export const USER_AGENT = 'HKVS/2.0.0';
@@ -47,7 +47,7 @@ export interface SentRequest extends OutgoingRequest {
 export interface UacHandlers {
   onProvisional?: (response: SipResponse, request: SentRequest) => void;
   onFinal: (response: SipResponse, request: SentRequest) => void;
-  onTimeout: (why: string) => void;
+  onTimeout: (cause: TimeoutCause) => void;
   /** The request was sent again with credentials (new CSeq and branch): track this one now. */
   onResend?: (request: SentRequest) => void;
 }
@@ -66,6 +66,8 @@ const MAX_TRANSACTIONS = 256;
 
 export class SipUac {
   private readonly transactions = new Map<string, SentRequest>();
+  /** Where the response being handled came from (the fallback target of a 2xx without Contact). */
+  responsePeer: SipPeer = { host: '', port: 0 };
 
   constructor(private readonly link: UacLink) {}
 
@@ -101,12 +103,12 @@ export class SipUac {
       method: request.method,
       reliable: this.link.kind === 'tcp',
       timers: { t1Ms: this.link.t1Ms },
-      send: () => this.link.send(request.peer, data, (error) => sent.transaction.transportFailed(error)),
+      send: () => this.link.send(request.peer, data, () => sent.transaction.transportFailed()),
       onProvisional: (response) => handlers.onProvisional?.(response, sent),
       onFinal: (response) => this.onFinal(sent, response, handlers),
-      onTimeout: (why) => {
+      onTimeout: (cause) => {
         this.transactions.delete(key);
-        handlers.onTimeout(why);
+        handlers.onTimeout(cause);
       },
       ackFor: request.method === 'INVITE' ? (response) => this.failureAck(sent, response) : undefined,
     });
@@ -147,7 +149,8 @@ export class SipUac {
   }
 
   /** Routes a response to its transaction; false when none is waiting for it (a stray). */
-  dispatch(response: SipResponse): boolean {
+  dispatch(response: SipResponse, from: SipPeer): boolean {
+    this.responsePeer = from;
     const sent = this.transactions.get(`${topBranch(response)} ${response.cseq.method}`);
     if (!sent || sent.callId !== response.callId) return false;
     sent.transaction.receive(response);
@@ -177,14 +180,14 @@ export class SipUac {
       method: 'CANCEL',
       reliable: this.link.kind === 'tcp',
       timers: { t1Ms: this.link.t1Ms },
-      send: () => this.link.send(invite.peer, data, (error) => sent.transaction.transportFailed(error)),
+      send: () => this.link.send(invite.peer, data, () => sent.transaction.transportFailed()),
       onFinal: (response) => {
         this.transactions.delete(key);
         handlers.onFinal(response, sent);
       },
-      onTimeout: (why) => {
+      onTimeout: (cause) => {
         this.transactions.delete(key);
-        handlers.onTimeout(why);
+        handlers.onTimeout(cause);
       },
     });
     this.track(key, sent);

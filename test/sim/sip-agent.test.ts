@@ -291,6 +291,42 @@ describe('doorbell SIP agent: registration', () => {
       b.requests('REGISTER').some((r) => header(r.message, 'Expires') === '0'),
     );
   });
+
+  it('binds a new local port when the settings change it, and registers from there', async () => {
+    const proxy = await TestProxy.udp();
+    proxy.acceptRegistrations();
+    const device = await sim({ profile: 'doorbell', sipT1Ms: 50 });
+    configure(device, proxy);
+    await waitFor('registered', () => device.sipSettings!.registerStatus === 'registered');
+    const free = createSocket('udp4');
+    await new Promise<void>((resolve) => free.bind(0, LOOPBACK, () => resolve()));
+    const port = free.address().port;
+    await new Promise<void>((resolve) => free.close(() => resolve()));
+    const settings = device.sipSettings!;
+    settings.server = { ...settings.server, localPort: port };
+    settings.changed();
+    await waitFor('bound to the new port', () => device.sipPort === port);
+    await waitFor('REGISTER from the new port', () =>
+      proxy
+        .requests('REGISTER')
+        .some((r) => header(r.message, 'Contact') === `<sip:10101@127.0.0.1:${port}>`),
+    );
+    await waitFor('registered again', () => device.sipSettings!.registerStatus === 'registered');
+  });
+
+  it('over TCP, a proxy that refuses the connection fails the registration at once (not after 64·T1)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, LOOPBACK, () => resolve()));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const device = await doorbell({ sipTransport: 'tcp', sipT1Ms: 500 });
+    const settings = device.sipSettings!;
+    const started = Date.now();
+    settings.server = { ...settings.server, enabled: true, proxy: LOOPBACK, proxyPort: port };
+    settings.changed();
+    await waitFor('failed', () => settings.registerStatus === 'failed', 10_000);
+    expect(Date.now() - started).toBeLessThan(32_000);
+  });
 });
 
 describe('doorbell SIP agent: calls', () => {
