@@ -82,7 +82,13 @@ export class SimSipAgent {
     const agent = new SimSipAgent(options);
     await agent.bind();
     agent.unsubscribe.push(
-      options.settings.onChange(() => agent.scheduleSync()),
+      options.settings.onChange(() => {
+        try {
+          agent.scheduleSync();
+        } catch {
+          // Settings the agent cannot use leave it as it was; the route that changed them still answers.
+        }
+      }),
       options.intercom.onStatus((status) => agent.calls.onIntercomStatus(status)),
     );
     agent.syncRegistration();

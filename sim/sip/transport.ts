@@ -146,7 +146,13 @@ class TcpTransport implements SipTransport {
         onFailure?.(new Error('too many SIP connections'));
         return;
       }
-      const socket = connect({ host: peer.host, port: peer.port });
+      let socket: Socket;
+      try {
+        socket = connect({ host: peer.host, port: peer.port });
+      } catch (error) {
+        onFailure?.(error as Error); // a port out of range, a host that is no host
+        return;
+      }
       socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timed out')));
       socket.once('connect', () => {
         socket.setTimeout(0);

@@ -447,12 +447,12 @@ describe('doorbell SIP agent: calls', () => {
     proxy.acceptRegistrations();
     const device = await doorbell({ maxRingTimeMs: 400 });
     configure(device, proxy);
+    const pressedAt = performance.now();
     const { callId } = device.press();
     const invite = await proxy.next('INVITE', (m) => isRequest(m, 'INVITE'));
     proxy.reply(invite, 180, { toTag: 'pbx2' });
     const cancel = await proxy.next('CANCEL', (m) => isRequest(m, 'CANCEL'));
-    const pressedAt = invite.at;
-    expect(cancel.at - pressedAt).toBeGreaterThanOrEqual(300);
+    expect(cancel.at - pressedAt).toBeGreaterThanOrEqual(390);
     const request = cancel.message as SipRequest;
     expect(request.uri).toBe((invite.message as SipRequest).uri);
     expect(topVia(request)!.branch).toBe(topVia(invite.message)!.branch);
@@ -485,8 +485,9 @@ describe('doorbell SIP agent: calls', () => {
     const third = await proxy.next('second retransmission', (m) => isRequest(m, 'INVITE'));
     const sent = proxy.requests('INVITE');
     expect(new Set(sent.map((r) => topVia(r.message)!.branch)).size).toBe(1);
-    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(90);
-    expect(sent[2]!.at - sent[1]!.at).toBeGreaterThanOrEqual(190);
+    // T1 then 2·T1 (a little slack for when the proxy's side of the loop reads them).
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(75);
+    expect(sent[2]!.at - sent[1]!.at).toBeGreaterThanOrEqual(150);
     proxy.reply(third, 180, { toTag: 'pbx3' });
     const cancel = await proxy.next('CANCEL at max ring time', (m) => isRequest(m, 'CANCEL'));
     // Between the 180 and the CANCEL (about 1 s) timer A would have fired again at 400 ms.
