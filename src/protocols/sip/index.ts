@@ -1,6 +1,7 @@
 export * from './digest.ts';
 export * from './headers.ts';
 export * from './message.ts';
+export * from './rtp.ts';
 export * from './sdp.ts';
 export * from './stack.ts';
 export * from './timers.ts';
