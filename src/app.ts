@@ -18,6 +18,7 @@ import { apiModule } from './modules/api/server.ts';
 import { type AuthService, authModule } from './modules/auth/index.ts';
 import { type CloudModule, cloudModule } from './modules/cloud/index.ts';
 import { type DevicesModule, devicesModule } from './modules/devices/index.ts';
+import { doorbellModule } from './modules/doorbell/index.ts';
 import { type EventsModule, eventsModule } from './modules/events/index.ts';
 import { type MediaModule, mediaModule } from './modules/media/index.ts';
 import { mqttModule } from './modules/mqtt/index.ts';
@@ -37,6 +38,7 @@ const MODULES: readonly AnyModuleDefinition[] = [
   eventsModule,
   mediaModule,
   talkModule,
+  doorbellModule,
   cloudModule,
   apiModule,
 ];

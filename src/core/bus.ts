@@ -109,6 +109,8 @@ export interface BusEvents {
   'doorbell.call': DoorbellCallEvent;
   /** A call command for a doorbell; see DoorbellCallCommand. */
   'doorbell.call.command': DoorbellCallCommand;
+  /** Asks the state of a doorbell's SIP call: the module holding one calls `answer` synchronously. */
+  'doorbell.call.query': { deviceId: string; answer: (state: DoorbellCallState) => void };
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */

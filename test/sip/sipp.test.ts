@@ -5,26 +5,23 @@
  * INFO, BYE). Over UDP the UAS answers slower than SIPp's retransmission timer, so SIPp
  * retransmits and the app must still see each request once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { header } from '../../src/protocols/sip/headers.ts';
 import { buildRequest } from '../../src/protocols/sip/message.ts';
 import { type IncomingRequest, SipStack } from '../../src/protocols/sip/stack.ts';
 import { buildAckForSuccess } from '../../src/protocols/sip/transaction.ts';
 import type { SipPeer, SipRequest, SipResponse } from '../../src/protocols/sip/types.ts';
-import { FIXTURES } from '../support/fixtures.ts';
+import {
+  describeSippRun,
+  freeSipPort,
+  SIPP_SCENARIOS as SCENARIOS,
+  sentRequests,
+  startSipp as startSippRun,
+} from '../support/sipp.ts';
 import { requireTool } from '../support/system-tools.ts';
 import { LOOPBACK, waitFor } from './helpers.ts';
-
-const SCENARIOS = fileURLToPath(new URL('sipp/', FIXTURES));
-/** Each SIPp run must finish well within this (its own -timeout is 20 s). */
-const RUN_BUDGET_MS = 25_000;
 
 let sipp = 'sipp';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -37,107 +34,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A port free on both UDP and TCP on loopback (SIPp binds the pair with -t t1). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, () => resolve()));
-    const port = (server.address() as { port: number }).port;
-    const udp = createSocket('udp4');
-    const free = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, LOOPBACK, () => resolve(true));
-    });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      try {
-        udp.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
-    if (free) return port;
-  }
-  throw new Error('no port free on both UDP and TCP');
-}
-
-interface SippResult {
-  code: number | null;
-  output: string;
-  messages: string;
-  errors: string;
-}
-
-interface SippRun {
-  child: ChildProcess;
-  result: Promise<SippResult>;
-}
-
-/** Starts SIPp with a message log and an error log in a fresh directory; killed at the budget. */
-function startSipp(args: string[]): SippRun {
-  const dir = mkdtempSync(join(tmpdir(), 'hikbridge-sipp-'));
-  const messageFile = join(dir, 'messages.log');
-  const errorFile = join(dir, 'errors.log');
-  const child = spawn(
-    sipp,
-    [
-      ...args,
-      '-m',
-      '1',
-      '-nostdin',
-      '-timeout',
-      '20s',
-      '-timeout_error',
-      '-trace_msg',
-      '-message_file',
-      messageFile,
-      '-trace_err',
-      '-error_file',
-      errorFile,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), RUN_BUDGET_MS);
-  const result = new Promise<SippResult>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      const read = (file: string) => {
-        try {
-          return readFileSync(file, 'utf8');
-        } catch {
-          return '';
-        }
-      };
-      resolve({ code, output, messages: read(messageFile), errors: read(errorFile) });
-      rmSync(dir, { recursive: true, force: true });
-    });
-  });
+function startSipp(args: string[]) {
+  const run = startSippRun(args, { binary: sipp });
   cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await result;
+    await run.stop();
   });
-  return { child, result };
+  return run;
 }
 
-/** What SIPp wrote about a failed run, for the assertion message. */
-function describeRun(run: SippResult): string {
-  return `sipp exited ${run.code}\n--- errors ---\n${run.errors.slice(-4_000)}\n--- messages ---\n${run.messages.slice(-6_000)}\n--- output ---\n${run.output.slice(-3_000)}`;
-}
-
-/** How many times SIPp sent a request with this method (its message log, sent blocks only). */
-function sentRequests(messages: string, method: string): number {
-  const blocks = messages.split(/^-{10,}.*$/m);
-  return blocks.filter(
-    (block) => /message sent/i.test(block) && new RegExp(`^\\s*${method} sip:`, 'm').test(block),
-  ).length;
-}
+const freePort = () => freeSipPort(LOOPBACK);
+const describeRun = describeSippRun;
 
 /**
  * T1 = 100 ms: our transactions end within 64*T1 = 6.4 s, so the test can check that the

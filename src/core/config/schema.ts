@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { cloudSection } from './sections/cloud.ts';
 import { devicesSection, eventsSection } from './sections/devices.ts';
+import { doorbellSection } from './sections/doorbell.ts';
 import { mediaSection, talkSection } from './sections/media.ts';
 import { mqttSection, webhooksSection } from './sections/outputs.ts';
 import {
@@ -47,4 +48,5 @@ export const configSchema = z.strictObject({
   talk: talkSection,
   mqtt: mqttSection,
   cloud: cloudSection,
+  doorbell: doorbellSection,
 });

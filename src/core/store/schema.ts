@@ -157,6 +157,15 @@ export interface WebhookQueueTable {
   last_error: string | null;
 }
 
+export interface DoorbellSipTable {
+  device_id: string;
+  mode: string;
+  emulate: JsonColumn;
+  client: JsonColumn | null;
+  password_enc: string | null;
+  updated_at: TimeColumn;
+}
+
 export interface Database {
   devices: DevicesTable;
   channels: ChannelsTable;
@@ -168,4 +177,5 @@ export interface Database {
   cloud_cameras: CloudCamerasTable;
   events: EventsTable;
   webhook_queue: WebhookQueueTable;
+  doorbell_sip: DoorbellSipTable;
 }

@@ -10,6 +10,7 @@ import { channelRepository } from './repositories/channels.ts';
 import { cloudRepository } from './repositories/cloud.ts';
 import type { RepoContext } from './repositories/context.ts';
 import { deviceRepository } from './repositories/devices.ts';
+import { doorbellSipRepository } from './repositories/doorbell-sip.ts';
 import { entityRepository } from './repositories/entities.ts';
 import { eventRepository } from './repositories/events.ts';
 import { settingsRepository } from './repositories/settings.ts';
@@ -41,6 +42,7 @@ export function buildStore(db: Kysely<Database>, internals: StoreInternals): Sto
     cloud: guard(cloudRepository(context)),
     events: guard(eventRepository(context)),
     webhooks: guard(webhookQueueRepository(context)),
+    doorbellSip: guard(doorbellSipRepository(context)),
 
     /**
      * `work` must use the store it is given. The outer store waits for the transaction (SQLite:

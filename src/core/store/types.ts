@@ -256,6 +256,59 @@ export interface EntityRepository {
   setEnabled(deviceId: string, key: string, enabled: boolean): Promise<EntityRecord | undefined>;
 }
 
+/** How a doorbell's calls reach us over SIP (see modules/doorbell). */
+export type DoorbellSipMode = 'off' | 'client' | 'emulate';
+
+/** "Emulate SIP proxy": hikbridge is the doorbell's SIP server (the plugin's settings). */
+export interface DoorbellEmulateSettings {
+  /** Our SIP port for this doorbell; null = the shared, automatically picked one. */
+  port: number | null;
+  /** Room number 1-9999 the doorbell's button calls. */
+  roomNumber: number;
+  /** Our phone number at the doorbell (the room's phone number record). */
+  proxyNumber: string;
+  /** The doorbell's own phone number (its SIP user). */
+  doorbellNumber: string;
+  /** Call button 1-99. */
+  buttonNumber: number;
+  /** Write the SIP server, phone number record and button into the doorbell over ISAPI. */
+  autoConfigure: boolean;
+  /** When set (with the record's password), the doorbell must register with digest credentials. */
+  digestUsername: string | null;
+}
+
+/** "Connect to SIP proxy": hikbridge registers as a phone on the user's PBX. */
+export interface DoorbellClientSettings {
+  server: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  /** Our phone number / SIP user on the PBX. */
+  username: string;
+  /** Digest user when it differs from the SIP user. */
+  authUsername: string | null;
+  /** SIP domain when it differs from the server's address. */
+  domain: string | null;
+  expiresSeconds: number;
+}
+
+export interface DoorbellSipRecord {
+  deviceId: string;
+  mode: DoorbellSipMode;
+  emulate: DoorbellEmulateSettings;
+  client: DoorbellClientSettings | null;
+  /** Client: the PBX password; emulate: the digest password. Plain in memory, encrypted at rest. */
+  password: string | null;
+  updatedAt: string;
+}
+
+export interface DoorbellSipRepository {
+  get(deviceId: string): Promise<DoorbellSipRecord | undefined>;
+  list(): Promise<DoorbellSipRecord[]>;
+  /** Inserts or replaces the device's SIP settings (the device must exist). */
+  put(record: Omit<DoorbellSipRecord, 'updatedAt'>): Promise<DoorbellSipRecord>;
+  delete(deviceId: string): Promise<boolean>;
+}
+
 export interface SettingsRepository {
   get<T = unknown>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown): Promise<void>;
@@ -403,6 +456,7 @@ export interface Store {
   readonly cloud: CloudRepository;
   readonly events: EventRepository;
   readonly webhooks: WebhookQueueRepository;
+  readonly doorbellSip: DoorbellSipRepository;
   /** Runs `work` in one transaction on a store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
   /** Flushes and closes connections (SQLite: WAL checkpoint). */

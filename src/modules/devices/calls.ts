@@ -24,6 +24,8 @@ export interface DoorbellCallsDeps {
   logger: Logger;
   /** 0: a door opened during a call leaves the call alone. */
   endCallAfterDoorOpenMs: number;
+  /** Ends the doorbell's SIP call, when it has one with us (undefined: none, use ISAPI). */
+  endSipCall?: (deviceId: string) => Promise<unknown> | undefined;
 }
 
 export class DoorbellCalls {
@@ -75,6 +77,12 @@ export class DoorbellCalls {
   }
 
   private async endCall(deviceId: string, client: IsapiClient): Promise<void> {
+    const overSip = this.deps.endSipCall?.(deviceId);
+    if (overSip) {
+      await overSip;
+      this.deps.logger.info({ deviceId }, 'call ended after the door was opened (SIP)');
+      return;
+    }
     const state = await readCallState(client);
     if (state !== 'ring' && state !== 'onCall') return;
     await this.send(client, state === 'ring' ? 'stop-ringing' : 'hang-up');

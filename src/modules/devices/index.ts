@@ -84,6 +84,7 @@ export class DevicesModule implements Module {
     this.calls = new DoorbellCalls({
       logger: deps.logger,
       endCallAfterDoorOpenMs: deps.settings.endCallAfterDoorOpenSeconds * 1000,
+      endSipCall: (deviceId) => this.overSip(deviceId, 'hang-up'),
     });
     this.routes = deviceRoutes({ devices: this, store: deps.store, bus: deps.bus });
     if (deps.metrics) registerDeviceMetrics(deps.metrics, deps.bus, () => this.supervisor.allHealth());
@@ -269,6 +270,8 @@ export class DevicesModule implements Module {
   /** A doorbell's call state, asked of the doorbell now. */
   async callState(deviceId: string): Promise<CallView> {
     const { client } = await this.doorbellClient(deviceId);
+    const sip = this.sipCallState(deviceId);
+    if (sip) return sip;
     try {
       return await this.calls.state(client);
     } catch (error) {
@@ -280,6 +283,8 @@ export class DevicesModule implements Module {
   /** Answers, hangs up, or stops the ringing; returns the call state after it. */
   async callAction(deviceId: string, action: CallAction): Promise<CallView> {
     const { device, client } = await this.doorbellClient(deviceId);
+    const overSip = this.overSip(device.id, action);
+    if (overSip) return overSip;
     try {
       return await this.calls.act(device.id, device.name, client, action);
     } catch (error) {
@@ -291,12 +296,33 @@ export class DevicesModule implements Module {
   /** Picks up a ringing doorbell's call (before talking to the visitor); true when it rang. */
   async answerIfRinging(deviceId: string): Promise<boolean> {
     const { device, client } = await this.doorbellClient(deviceId);
+    if (this.sipCallState(device.id) === 'ringing') {
+      await this.overSip(device.id, 'answer');
+      return true;
+    }
     try {
       return await this.calls.answerIfRinging(device.id, client);
     } catch (error) {
       if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
       throw error;
     }
+  }
+
+  /**
+   * A call command the doorbell module carries out over SIP when the doorbell has a SIP call
+   * with us (the bus asks; whoever holds the call claims it); undefined otherwise.
+   */
+  private overSip(deviceId: string, action: CallAction): Promise<CallView> | undefined {
+    let claimed: Promise<CallView> | undefined;
+    this.deps.bus.emit('doorbell.call.command', { deviceId, action, claim: (done) => (claimed = done) });
+    return claimed;
+  }
+
+  /** The state of a doorbell's SIP call, when it has one (the doorbell module says). */
+  private sipCallState(deviceId: string): CallView | undefined {
+    let state: CallView | undefined;
+    this.deps.bus.emit('doorbell.call.query', { deviceId, answer: (value) => (state = value) });
+    return state;
   }
 
   private async doorbellClient(deviceId: string) {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import type { Bus } from '../../core/bus.ts';
+import type { Bus, DoorbellCallEvent } from '../../core/bus.ts';
 import type { Config } from '../../core/config/index.ts';
 import type { DetectionTarget, EventKind, EventState, GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -24,6 +24,7 @@ import { EventHub, eventRoutes } from './live/index.ts';
 import { type EventMetrics, type PictureRefusal, registerEventMetrics } from './metrics.ts';
 import { PushListener } from './push-listener.ts';
 import { type DropReason, explainDrop, replayReason } from './replays.ts';
+import { callStateWords, RingSources } from './ring-sources.ts';
 import { tamperAsMotion, tamperSensorOn, tamperSwitchNote } from './tamper-as-motion.ts';
 
 export type EventsSettings = Config['events'];
@@ -76,6 +77,7 @@ export class EventsModule implements Module {
   private readonly settings: EventsSettings;
   private readonly attached = new Map<string, Attached>();
   private readonly episodes: EpisodeTracker;
+  private readonly rings: RingSources;
   private readonly writer: EventWriter;
   private readonly metrics: EventMetrics;
   private readonly unsubscribe: Array<() => void> = [];
@@ -108,6 +110,8 @@ export class EventsModule implements Module {
       },
       (key) => this.emitEnd(key, 'quiet period'),
     );
+    // A doorbell's status may say `ring` for up to a poll (and a request) after SIP saw the end.
+    this.rings = new RingSources(this.settings.callStatusPollMs * 2 + 2000);
   }
 
   async start(): Promise<void> {
@@ -129,6 +133,9 @@ export class EventsModule implements Module {
       bus.on('entities.changed', ({ deviceId }) =>
         this.background(() => this.refreshChannelsAndEntities(deviceId)),
       ),
+      bus.on('doorbell.call', (call) => {
+        if (call.source === 'sip') this.onSipCall(call);
+      }),
     );
     for (const device of await store.devices.list()) await this.attach(device);
     this.pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
@@ -281,6 +288,7 @@ export class EventsModule implements Module {
     const attached = this.attached.get(deviceId);
     if (!attached) return;
     this.attached.delete(deviceId);
+    this.rings.forget(deviceId);
     attached.clock.stop();
     attached.poller?.stop();
     await attached.connection.stop();
@@ -393,17 +401,40 @@ export class EventsModule implements Module {
   }
 
   private onCallState(attached: Attached, next: CallState, previous: CallState): void {
-    const key: EpisodeKey = {
-      deviceId: attached.device.id,
-      channelNo: 1,
-      kind: 'doorbell-ring',
-      region: null,
-    };
+    const deviceId = attached.device.id;
+    const state = callStateWords(next);
+    if (state)
+      this.deps.bus.emit('doorbell.call', {
+        deviceId,
+        state,
+        source: 'callStatus',
+        callId: null,
+        reason: null,
+      });
+    const key = ringKey(deviceId);
     if (next === 'ring') {
-      if (this.episodes.active(key) === 'start')
+      if (this.rings.polledRingIsNew(deviceId) && this.episodes.active(key) === 'start')
         this.emit(attached, key, 'start', { attributes: { source: 'callStatus' } });
     } else if (previous === 'ring' && this.episodes.inactive(key) === 'end') {
       this.emit(attached, key, 'end', { attributes: { source: 'callStatus', callStatus: next } });
+    }
+  }
+
+  /** A doorbell's SIP call: the same ring episode polling feeds, whichever saw it first. */
+  private onSipCall(call: DoorbellCallEvent): void {
+    const attached = this.attached.get(call.deviceId);
+    if (!attached) return;
+    const key = ringKey(call.deviceId);
+    if (call.state === 'ringing') {
+      this.rings.sipRinging(call.deviceId);
+      if (this.episodes.active(key) === 'start')
+        this.emit(attached, key, 'start', { attributes: { source: 'sip', callId: call.callId } });
+      return;
+    }
+    this.rings.sipEnded(call.deviceId);
+    if (this.episodes.inactive(key) === 'end') {
+      const how = call.state === 'in call' ? 'answered' : (call.reason ?? 'ended');
+      this.emit(attached, key, 'end', { attributes: { source: 'sip', callId: call.callId, reason: how } });
     }
   }
 
@@ -509,3 +540,7 @@ export const eventsModule = defineModule({
   create: ({ modules, gateway, ...context }) =>
     new EventsModule({ ...context, devices: modules.get(devicesModule), dataDir: gateway.dataDir }),
 });
+
+function ringKey(deviceId: string): EpisodeKey {
+  return { deviceId, channelNo: 1, kind: 'doorbell-ring', region: null };
+}

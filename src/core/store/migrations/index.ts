@@ -11,6 +11,7 @@ import { events } from './0004_events.ts';
 import { webhooks } from './0005_webhooks.ts';
 import { cloudImport } from './0006_cloud_import.ts';
 import { entityEnabled } from './0007_entity_enabled.ts';
+import { doorbellSip } from './0008_doorbell_sip.ts';
 import { columnTypes, type StoreMigration } from './columns.ts';
 
 const MIGRATIONS: Record<string, StoreMigration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, StoreMigration> = {
   '0005_webhooks': webhooks,
   '0006_cloud_import': cloudImport,
   '0007_entity_enabled': entityEnabled,
+  '0008_doorbell_sip': doorbellSip,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);
