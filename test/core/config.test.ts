@@ -79,6 +79,17 @@ describe('defaults', () => {
       offlineRetryMaxSeconds: 3600,
       requestTimeoutMs: 10_000,
     });
+    expect(config.doorbell).toEqual({
+      sipHost: '0.0.0.0',
+      sipPort: 0,
+      advertisedHost: '',
+      registerExpiresSeconds: 60,
+      registerWaitSeconds: 60,
+      configureRetryMinSeconds: 10,
+      configureRetryMaxSeconds: 600,
+      stopRingingHangUpMs: 500,
+      sipT1Ms: 500,
+    });
     expect(config.runtime).toEqual({ heapGrowthPercent: 40 });
     expect(config.auth.adminPassword).toBeUndefined();
     expect(config.secrets.key).toBeUndefined();
