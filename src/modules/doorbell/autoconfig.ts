@@ -61,7 +61,7 @@ export interface AutoConfigDeps {
   logger: Logger;
   /** The doorbell's ISAPI client; undefined while it is disabled or not connected. */
   client: () => IsapiClient | undefined;
-  /** True once the doorbell has registered with us since `since` (ms). */
+  /** True while the doorbell is registered with us by a REGISTER at or after `since` (ms). */
   registeredSince: (since: number) => boolean;
   retryMinMs: number;
   retryMaxMs: number;
@@ -143,7 +143,9 @@ export class AutoConfigurer {
         'doorbell SIP set-up written and checked',
       );
       this.update({ state: 'waiting-for-register', error: null, changed });
-      if (this.deps.registeredSince(this.writtenAt)) this.registered();
+      // A doorbell whose SIP server did not change keeps its registration: no new REGISTER comes.
+      const since = changed.includes('sip server') ? this.writtenAt : 0;
+      if (this.deps.registeredSince(since)) this.registered();
       else this.timer = setTimeout(() => this.registerMissing(), this.deps.registerWaitMs).unref();
     } catch (error) {
       if (!this.stopped) this.failed(error);

@@ -240,7 +240,10 @@ export class DoorbellModule implements Module {
       {
         logger: this.deps.logger.child({ part: 'doorbell-autoconfig' }),
         client: () => this.deps.devices.client(device.id),
-        registeredSince: (since) => (this.registeredAt.get(device.id) ?? 0) >= since,
+        registeredSince: (since) => {
+          const at = this.registeredAt.get(device.id);
+          return at !== undefined && at >= since && proxy.binding(device.id) !== undefined;
+        },
         retryMinMs: settings.configureRetryMinSeconds * 1000,
         retryMaxMs: settings.configureRetryMaxSeconds * 1000,
         registerWaitMs: settings.registerWaitSeconds * 1000,

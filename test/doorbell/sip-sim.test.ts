@@ -1,0 +1,188 @@
+/**
+ * "Emulate SIP proxy" against the simulator's own doorbell, whose SIP agent is an independent
+ * implementation: auto-configuration over ISAPI (written, read back, confirmed by the doorbell's
+ * REGISTER), then button presses that ring over SIP while polling sees the same call (one ring
+ * event, not two), answer and hang up over SIP, the doorbell giving up after its ring time, the
+ * doorbell hanging up, and a door opened during a call ending it. The simulator records every
+ * SIP message and every ISAPI call signal it received.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimDevice, startSimDevice } from '../../sim/index.ts';
+import type { DoorbellCallEvent } from '../../src/core/bus.ts';
+import type { GatewayEvent } from '../../src/core/events.ts';
+import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { LOOPBACK, waitFor } from '../sip/helpers.ts';
+
+const PASSWORD = 'Bell-Pass-77';
+const MAX_RING_MS = 2_000;
+
+let gw: TestGateway;
+let bell: SimDevice;
+let bellId: string;
+const rings: GatewayEvent[] = [];
+const calls: DoorbellCallEvent[] = [];
+
+beforeAll(async () => {
+  bell = await startSimDevice({
+    profile: 'doorbell',
+    password: PASSWORD,
+    sipT1Ms: 100,
+    sipPort: 0,
+    maxRingTimeMs: MAX_RING_MS,
+  });
+  gw = await startTestGateway({
+    overrides: {
+      devices: { endCallAfterDoorOpenSeconds: 0.3 },
+      events: { callStatusPollMs: 250 },
+      doorbell: { sipHost: LOOPBACK, sipT1Ms: 100, stopRingingHangUpMs: 200, registerWaitSeconds: 20 },
+    },
+  });
+  gw.gateway.bus.on('event', (event) => {
+    if (event.kind === 'doorbell-ring') rings.push(event);
+  });
+  gw.gateway.bus.on('doorbell.call', (call) => calls.push(call));
+  const added = await gw.api('POST', '/api/v1/devices', {
+    body: { name: 'Front door', host: LOOPBACK, port: bell.port, username: 'admin', password: PASSWORD },
+  });
+  expect(added.status, added.text).toBe(201);
+  bellId = added.json.id;
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await bell?.close();
+});
+
+const sipView = async () => (await gw.api('GET', `/api/v1/devices/${bellId}/sip`)).json;
+
+/** The SIP view once `ready` holds for it (polled; the doorbell registers on its own time). */
+async function viewWhen(ready: (view: any) => boolean, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await sipView();
+    if (ready(view)) return view;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view.status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+const callState = async () => (await gw.api('GET', `/api/v1/devices/${bellId}/call`)).json.state;
+const received = (pattern: RegExp) =>
+  (bell.sipMessages ?? []).filter((m) => m.direction === 'in' && pattern.test(m.startLine));
+
+async function press(): Promise<string> {
+  const before = rings.length;
+  const pressed = bell.press(1);
+  expect(pressed.calling, JSON.stringify(pressed)).toBe(true);
+  await waitFor('the ring event', () => rings.length > before, 10_000);
+  expect(rings[before]).toMatchObject({ state: 'start', deviceId: bellId, attributes: { source: 'sip' } });
+  return pressed.callId!;
+}
+
+async function settle(): Promise<void> {
+  await waitFor('the doorbell idle', () => bell.callStatus === 'idle' && !bell.sipState?.call, 10_000);
+  await waitFor('the gateway idle', () => calls.at(-1)?.state === 'idle', 10_000);
+}
+
+describe('emulate SIP proxy with the simulated doorbell', () => {
+  it('configures the doorbell over ISAPI and is confirmed by its REGISTER', async () => {
+    const set = await gw.api('PUT', `/api/v1/devices/${bellId}/sip`, {
+      body: { mode: 'emulate', emulate: { roomNumber: 12, buttonNumber: 1 } },
+    });
+    expect(set.status, set.text).toBe(200);
+    const port = set.json.status.listenPort;
+    expect(port).toBeGreaterThan(0);
+    const view = await viewWhen((v) => v.status.autoConfig?.state === 'done', 'auto-configuration done');
+    expect(view.status).toMatchObject({ state: 'registered', listenPort: port, autoConfig: { error: null } });
+    expect(view.status.autoConfig.changed).toEqual(['sip server', 'phone number record', 'call button']);
+    const { server } = bell.sipSettings!;
+    expect(server).toMatchObject({
+      enabled: true,
+      proxy: LOOPBACK,
+      proxyPort: port,
+      userName: '10101',
+      authId: '10101',
+    });
+    expect(bell.sipSettings!.phoneNumberRecords.get('12')).toEqual(['10102']);
+    expect(bell.sipSettings!.keys.get(1)).toBe('12');
+    expect(bell.sipState?.registeredTo).toBe(`${LOOPBACK}:${port}`);
+    // Asked again, it rewrites only the record it cannot compare, and is confirmed at once.
+    const again = await gw.api('POST', `/api/v1/devices/${bellId}/sip/configure`);
+    expect(again.status, again.text).toBe(200);
+    const second = await viewWhen(
+      (v) => v.status.autoConfig?.state === 'done' && v.status.autoConfig.attempts === 1,
+      'the second pass',
+    );
+    expect(second.status.autoConfig.changed).toEqual(['phone number record']);
+  }, 60_000);
+
+  it('rings once when both SIP and polling see the call, answers and hangs up over SIP', async () => {
+    const before = rings.length;
+    const callId = await press();
+    // Polling sees the same call ringing: no second ring.
+    await waitFor('polling saw the ring', () =>
+      calls.some((call) => call.source === 'callStatus' && call.state === 'ringing'),
+    );
+    expect(await callState()).toBe('ringing');
+    const answered = await gw.api('POST', `/api/v1/devices/${bellId}/call/answer`);
+    expect(answered.json).toEqual({ state: 'in call' });
+    await waitFor('the doorbell in the call', () => bell.sipState?.call?.state === 'connected');
+    expect(bell.callStatus).toBe('onCall');
+    const hungUp = await gw.api('POST', `/api/v1/devices/${bellId}/call/hang-up`);
+    expect(hungUp.json).toEqual({ state: 'idle' });
+    await settle();
+    expect(bell.sipState?.lastCall).toMatchObject({ callId, reason: 'hungUpByPeer' });
+    const ringEvents = rings.slice(before);
+    expect(ringEvents.map((event) => event.state)).toEqual(['start', 'end']);
+    expect(ringEvents[1]?.attributes).toMatchObject({ source: 'sip', reason: 'answered' });
+    // Over SIP only: no ISAPI call signal was sent.
+    expect(bell.callSignals).toEqual([]);
+  }, 60_000);
+
+  it('ends the ring when the doorbell gives up after its ring time', async () => {
+    const before = rings.length;
+    const callId = await press();
+    await waitFor('the ring end', () => rings.length === before + 2, MAX_RING_MS + 8_000);
+    // The doorbell's CANCEL and its status going idle come together: either may end the ring.
+    const end = rings.at(-1)!;
+    if (end.attributes.source === 'sip') expect(end.attributes.reason).toBe('the doorbell stopped calling');
+    else expect(end.attributes).toMatchObject({ source: 'callStatus', callStatus: 'idle' });
+    await waitFor('the doorbell cancelled', () => bell.sipState?.lastCall?.callId === callId);
+    expect(bell.sipState?.lastCall?.reason).toBe('cancelled');
+    expect(received(/^SIP\/2\.0 487/).length).toBeGreaterThanOrEqual(1);
+    await settle();
+  }, 30_000);
+
+  it('stops the ringing without a refusal, and follows the doorbell hanging up', async () => {
+    const from = Date.now();
+    await press();
+    const stopped = await gw.api('POST', `/api/v1/devices/${bellId}/call/stop-ringing`);
+    expect(stopped.json).toEqual({ state: 'idle' });
+    await settle();
+    expect(bell.sipState?.lastCall?.reason).toBe('hungUpByPeer');
+    // The doorbell got a 200 (picked up), then our BYE; never a 4xx-6xx refusal.
+    const refusals = received(/^SIP\/2\.0 [456]\d\d/).filter((message) => message.at >= from);
+    expect(refusals, JSON.stringify(bell.sipMessages?.slice(-12), null, 1)).toEqual([]);
+
+    await press();
+    await gw.api('POST', `/api/v1/devices/${bellId}/call/answer`);
+    await waitFor('connected', () => bell.sipState?.call?.state === 'connected');
+    expect(bell.sipHangUp()).toBe(true);
+    await settle();
+    expect(calls.at(-1)).toMatchObject({ source: 'sip', state: 'idle', reason: 'the doorbell hung up' });
+    expect(await callState()).toBe('idle');
+  }, 60_000);
+
+  it('ends the call a moment after a door is opened during it', async () => {
+    await press();
+    await gw.api('POST', `/api/v1/devices/${bellId}/call/answer`);
+    await waitFor('connected', () => bell.sipState?.call?.state === 'connected');
+    const byesBefore = received(/^BYE /).length;
+    const opened = await gw.api('POST', `/api/v1/devices/${bellId}/doors/1`);
+    expect(opened.status, opened.text).toBe(204);
+    await waitFor('our BYE', () => received(/^BYE /).length === byesBefore + 1, 10_000);
+    await settle();
+    expect(bell.doorCommands.at(-1)).toMatchObject({ door: 1, cmd: 'open' });
+    expect(bell.callSignals).toEqual([]);
+  }, 60_000);
+});
