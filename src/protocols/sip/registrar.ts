@@ -125,7 +125,7 @@ export class SipRegistrar {
       return { kind: 'refused', status: 423, reason: `asked for ${asked} s, less than ${min} s`, accountId };
     }
     const previous = this.binding(accountId);
-    if (!previous && this.bindings.size >= (this.options.maxBindings ?? 4096)) {
+    if (!previous && !this.roomForOneMore()) {
       return this.refuse(incoming, 503, 'Service Unavailable', accountId);
     }
     const granted = Math.min(asked, this.options.maxExpiresSeconds ?? 3600);
@@ -147,6 +147,17 @@ export class SipRegistrar {
       ],
     });
     return { kind: 'registered', binding, refreshed: previous !== undefined };
+  }
+
+  /**
+   * Expired bindings are only dropped when looked at, so a full table is swept before a new
+   * phone is turned away: a doorbell that went away must not keep its place forever.
+   */
+  private roomForOneMore(): boolean {
+    const max = this.options.maxBindings ?? 4096;
+    if (this.bindings.size < max) return true;
+    this.all();
+    return this.bindings.size < max;
   }
 
   /** A REGISTER without Contact asks for the current bindings (§10.2.3). */

@@ -93,7 +93,9 @@ export class SipRegistration {
     this.running = false;
     if (this.timer) this.clock.clearTimeout(this.timer);
     await this.inFlight?.catch(() => {});
-    if (this.current.state === 'registered') {
+    // After a failed attempt the registrar is not answering us: an un-REGISTER would only wait
+    // out another 64*T1 before the caller may close its stack.
+    if (this.current.state === 'registered' && this.current.lastError === null) {
       await this.send(0).catch(() => {});
     }
     this.update({ state: 'stopped', expiresAt: null });
@@ -117,7 +119,9 @@ export class SipRegistration {
 
   private async register(): Promise<void> {
     if (!this.running) return;
-    if (this.current.state !== 'registered') this.update({ state: 'registering' });
+    // Only the first attempt says "registering": a retry stays "retrying" (with its last error)
+    // and a refresh stays "registered", so a status page does not flicker on every attempt.
+    if (this.current.state === 'stopped') this.update({ state: 'registering' });
     try {
       const granted = await this.send(this.requestedSeconds);
       if (!this.running) return;
