@@ -88,6 +88,16 @@ export interface DoorbellCallCommand {
   claim: (done: Promise<DoorbellCallState>) => void;
 }
 
+/** Our voice into a doorbell's SIP call (RTP G.711); the same shape as the talk module's links. */
+export interface DoorbellCallAudio {
+  readonly codec: 'mulaw' | 'alaw';
+  send(
+    frames: AsyncIterable<Uint8Array>,
+    options: { signal: AbortSignal; onSent: (bytes: number) => void },
+  ): Promise<'source-ended' | 'device-ended' | 'aborted'>;
+  close(): Promise<Error | undefined>;
+}
+
 export interface BusEvents {
   'device.added': { deviceId: string };
   /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
@@ -111,6 +121,8 @@ export interface BusEvents {
   'doorbell.call.command': DoorbellCallCommand;
   /** Asks the state of a doorbell's SIP call: the module holding one calls `answer` synchronously. */
   'doorbell.call.query': { deviceId: string; answer: (state: DoorbellCallState) => void };
+  /** Asks for the audio link of a doorbell's SIP call that is picked up; answered only when there is one. */
+  'doorbell.call.audio': { deviceId: string; answer: (audio: DoorbellCallAudio) => void };
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */

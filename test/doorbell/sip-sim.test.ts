@@ -12,6 +12,7 @@ import type { DoorbellCallEvent } from '../../src/core/bus.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { LOOPBACK, waitFor } from '../sip/helpers.ts';
+import { tone } from '../talk/support.ts';
 
 const PASSWORD = 'Bell-Pass-77';
 const MAX_RING_MS = 2_000;
@@ -184,5 +185,30 @@ describe('emulate SIP proxy with the simulated doorbell', () => {
     await settle();
     expect(bell.doorCommands.at(-1)).toMatchObject({ door: 1, cmd: 'open' });
     expect(bell.callSignals).toEqual([]);
+  }, 60_000);
+
+  it('talks to the visitor as RTP inside the SIP call, picking up a ringing call first', async () => {
+    const channels = (await gw.api('GET', '/api/v1/channels')).json as Array<{
+      id: string;
+      deviceId: string;
+    }>;
+    const channelId = channels.find((channel) => channel.deviceId === bellId)!.id;
+    await press();
+    const isapiTalkBefore = bell.requests.filter((request) => /twowayaudio/i.test(request.path)).length;
+    const answer = await fetch(`${gw.url}/api/v1/channels/${channelId}/talk/audio`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.token}`, 'content-type': 'audio/wav' },
+      body: await tone(1),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const ended = await answer.json();
+    expect(answer.status, JSON.stringify(ended)).toBe(200);
+    expect(ended).toMatchObject({ reason: 'input-ended', error: null });
+    // 1 s of 20 ms packets reached the doorbell's audio port; ISAPI two-way audio was not used.
+    expect(bell.sipState?.call?.state).toBe('connected');
+    expect(bell.sipState?.call?.rtpPacketsReceived).toBeGreaterThanOrEqual(40);
+    expect(bell.requests.filter((request) => /twowayaudio/i.test(request.path)).length).toBe(isapiTalkBefore);
+    await gw.api('POST', `/api/v1/devices/${bellId}/call/hang-up`);
+    await settle();
   }, 60_000);
 });

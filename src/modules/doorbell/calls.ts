@@ -4,7 +4,7 @@
  * carried out over SIP when a call is there. A second INVITE while one call is up is answered
  * 486 Busy Here, as the indoor station a doorbell expects would.
  */
-import type { Bus, DoorbellCallAction, DoorbellCallState } from '../../core/bus.ts';
+import type { Bus, DoorbellCallAction, DoorbellCallAudio, DoorbellCallState } from '../../core/bus.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import {
@@ -12,23 +12,20 @@ import {
   type CallEndReason,
   IncomingCall,
   type IncomingRequest,
+  type RemoteRtp,
+  type RtpAudioSender,
   SdpError,
   type SipStack,
 } from '../../protocols/sip/index.ts';
-
-/** Our end of the audio: an RTP port opened before the answer names it. */
-export interface MediaEndpoint {
-  readonly port: number;
-  close(): Promise<void> | void;
-}
+import { CallAudioLink } from './call-audio.ts';
 
 export interface SipCallsDeps {
   bus: Bus;
   logger: Logger;
   /** Stop ringing = answer, then hang up this much later. */
   stopRingingHangUpMs: number;
-  /** Opens the RTP port for an answer on `host`. */
-  openMedia: (host: string) => Promise<MediaEndpoint>;
+  /** Opens our RTP port for an answer (its port goes into the SDP). */
+  openMedia: () => Promise<RtpAudioSender>;
 }
 
 /** Where a call arrived: the stack to answer on, and our address as the doorbell sees it. */
@@ -43,7 +40,9 @@ export interface CallOrigin {
 interface ActiveCall {
   call: IncomingCall;
   origin: CallOrigin;
-  media: MediaEndpoint | undefined;
+  /** Our RTP port, and where and how the doorbell wants our audio (from the answer). */
+  media: RtpAudioSender | undefined;
+  audio: { remote: RemoteRtp; codec: 'mulaw' | 'alaw' } | undefined;
   /** Ends the wait between picking up and hanging up (the call may end meanwhile). */
   endWait: (() => void) | undefined;
 }
@@ -83,10 +82,23 @@ export class SipCalls {
       onConnected: () => this.publish(deviceId, 'in call', call.callId, null),
       onEnded: (reason) => this.ended(deviceId, call, reason),
     });
-    this.active.set(deviceId, { call, origin, media: undefined, endWait: undefined });
+    this.active.set(deviceId, { call, origin, media: undefined, audio: undefined, endWait: undefined });
     call.ring();
     this.deps.logger.info({ deviceId, callId: call.callId, caller: call.caller }, 'doorbell rings (SIP)');
     this.publish(deviceId, 'ringing', call.callId, null);
+  }
+
+  /** The audio link into a doorbell's picked-up SIP call; undefined when there is none. */
+  audio(deviceId: string): DoorbellCallAudio | undefined {
+    const entry = this.active.get(deviceId);
+    if (!entry?.media || !entry.audio || entry.call.phase === 'ringing') return undefined;
+    const { call } = entry;
+    return new CallAudioLink(
+      entry.media,
+      entry.audio.remote,
+      entry.audio.codec,
+      () => call.phase === 'ended',
+    );
   }
 
   /** An in-dialog request (BYE, re-INVITE, INFO); false when it belongs to no call of ours. */
@@ -151,15 +163,17 @@ export class SipCalls {
   }
 
   private async pickUp(deviceId: string, entry: ActiveCall): Promise<void> {
-    const media = await this.deps.openMedia(entry.origin.localAddress);
+    const media = await this.deps.openMedia();
     entry.media = media;
     let sdp: string;
     try {
-      sdp = answerAudio(entry.call.offer, {
+      const answer = answerAudio(entry.call.offer, {
         address: entry.origin.localAddress,
         port: media.port,
         codec: ['PCMU', 'PCMA'],
-      }).sdp;
+      });
+      sdp = answer.sdp;
+      entry.audio = { remote: answer.remoteRtp, codec: answer.codec === 'PCMA' ? 'alaw' : 'mulaw' };
     } catch (error) {
       if (!(error instanceof SdpError)) throw error;
       entry.call.decline(488, 'Not Acceptable Here');

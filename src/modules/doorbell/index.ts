@@ -94,6 +94,10 @@ export class DoorbellModule implements Module {
         const state = this.calls.state(deviceId);
         if (state) answer(state);
       }),
+      bus.on('doorbell.call.audio', ({ deviceId, answer }) => {
+        const audio = this.calls.audio(deviceId);
+        if (audio) answer(audio);
+      }),
     );
     for (const record of await this.deps.store.doorbellSip.list()) {
       await this.attach(record.deviceId);

@@ -15,7 +15,7 @@
  * number overall, and decides when each starts and ends.
  */
 
-import type { Bus } from '../../core/bus.ts';
+import type { Bus, DoorbellCallAudio } from '../../core/bus.ts';
 import { AppError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
@@ -237,6 +237,10 @@ export class TalkModule implements Module {
     method: TalkMethodChoice,
   ): Promise<void> {
     if (method === 'onvif') return this.prepareBackchannel(session, device, channel, input, false);
+    if (method === 'auto' && device.kind === 'doorbell') {
+      const callAudio = await this.sipCallAudio(device);
+      if (callAudio) return this.prepareSipCall(session, callAudio, input);
+    }
     const timing = this.timingOf(session);
     const client = await deviceClient(this.deps.devices.supervisor, device);
     let channels: TwoWayAudioChannel[];
@@ -279,6 +283,39 @@ export class TalkModule implements Module {
       }
       throw error;
     }
+    timing.signal.throwIfAborted();
+  }
+
+  /**
+   * A doorbell in a SIP call with us wants our voice as RTP in that call: a ringing SIP call is
+   * picked up first. Undefined when the doorbell has no SIP call (ISAPI it is, then).
+   */
+  private async sipCallAudio(device: DeviceRecord): Promise<DoorbellCallAudio | undefined> {
+    const { bus } = this.deps;
+    let state: string | undefined;
+    bus.emit('doorbell.call.query', { deviceId: device.id, answer: (value) => (state = value) });
+    if (state === undefined) return undefined;
+    if (state === 'ringing') await this.deps.devices.answerIfRinging?.(device.id);
+    let audio: DoorbellCallAudio | undefined;
+    bus.emit('doorbell.call.audio', { deviceId: device.id, answer: (value) => (audio = value) });
+    return audio;
+  }
+
+  private async prepareSipCall(
+    session: Session,
+    audio: DoorbellCallAudio,
+    input: TranscodeInput,
+  ): Promise<void> {
+    const timing = this.timingOf(session);
+    session.method = 'sip';
+    session.codec = audio.codec;
+    session.transcoder = new G711Transcoder({
+      ffmpegPath: this.settings.ffmpegPath,
+      codec: audio.codec,
+      input,
+    });
+    await session.transcoder.firstAudio(this.settings.startTimeoutMs, timing.signal);
+    session.link = audio;
     timing.signal.throwIfAborted();
   }
 

@@ -5,9 +5,10 @@ import type { Config } from '../../core/config/index.ts';
 import type { G711Codec } from '../../protocols/isapi/two-way-audio.ts';
 
 /** How audio reaches the speaker: ISAPI two-way audio, or the ONVIF RTSP backchannel. */
-export type TalkMethod = 'isapi' | 'onvif';
+/** How the voice reaches the speaker; `sip` = inside a doorbell's SIP call (picked by `auto` only). */
+export type TalkMethod = 'isapi' | 'onvif' | 'sip';
 /** `auto`: ISAPI, and the ONVIF backchannel when the device has no ISAPI two-way audio. */
-export type TalkMethodChoice = 'auto' | TalkMethod;
+export type TalkMethodChoice = 'auto' | 'isapi' | 'onvif';
 
 /**
  * The `talk` section of the configuration, plus the ffmpeg program (`media.ffmpeg`) and the
