@@ -3,15 +3,18 @@
  * device through src/protocols and holds no application state.
  *
  * It never throws for a device problem: every problem becomes a check with what was seen and what
- * to do. It only reads (one picture, one event-stream open that is closed at once), makes exactly
- * one credentialed login attempt before it knows the password works, keeps at most two requests in
- * flight, and stops asking after a time budget (20 s by default) so a slow device cannot hang it.
+ * to do. It only reads (one picture, one event-stream open that is closed at once; on doorbells a
+ * phone number search, which is a POST), makes exactly one credentialed login attempt before it
+ * knows the password works, keeps at most two requests in flight, and stops asking after a time
+ * budget (20 s by default) so a slow device cannot hang it.
  */
+import { setMaxListeners } from 'node:events';
 import { isSha256Fingerprint } from '../protocols/http/tls.ts';
 import type { IsapiClient } from '../protocols/isapi/client.ts';
 import { type DeviceKind, detectKind, kindFromModel } from '../protocols/isapi/discovery.ts';
 import { children, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { deviceClockCheck } from './clock.ts';
+import { checkExpectedSip, doorbellSipCheck, type ExpectedSip } from './doorbell-sip.ts';
 import { type GateSettings, passGate } from './gate.ts';
 import { snapshotPathCheck, streamCodecCheck, twoWayAudioCodecCheck } from './media.ts';
 import { motionDetectionCheck, motionNotifyCenterCheck } from './motion.ts';
@@ -28,6 +31,7 @@ import { CHECK_IDS, type CheckId, type DoctorCheck, skip, warn } from './report.
 import { integrationCheck, lockoutPolicyCheck } from './security.ts';
 import { type Channel, type DeviceFacts, DoctorSession } from './session.ts';
 
+export type { ExpectedSip } from './doorbell-sip.ts';
 export { CHECK_IDS, type CheckId, type CheckStatus, type DoctorCheck } from './report.ts';
 
 export interface DoctorReport {
@@ -47,10 +51,18 @@ export interface DoctorOptions {
   channels?: number[];
   /** Addition: overall time budget; checks not done by then are skipped (default 20000 ms). */
   budgetMs?: number;
+  /**
+   * Addition: what hikbridge in "emulate SIP proxy" mode expects a doorbell to hold (our address and
+   * SIP port, the numbers, room and button); any difference fails `doorbell-sip`. Left out, that
+   * check judges the doorbell's SIP set-up on its own.
+   */
+  expectedSip?: ExpectedSip;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_BUDGET_MS = 20_000;
+/** Checks x the requests each may have queued at once, with room to spare. */
+const MAX_BUDGET_LISTENERS = 100;
 
 type CheckRunner = (session: DoctorSession) => Promise<DoctorCheck>;
 
@@ -86,9 +98,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   try {
     const facts = await readFacts(gate.client, gate.deviceInfo, options.channels, settings);
     const session = new DoctorSession(gate.client, facts, gate.login, settings.budget, settings.timeoutMs);
+    const runners: Partial<Record<CheckId, CheckRunner>> = {
+      ...SESSION_CHECKS,
+      'doorbell-sip': (s) => doorbellSipCheck(s, options.expectedSip),
+    };
     // All checks start together; the client keeps at most two requests in flight and queues the rest.
     const checks = await Promise.all(
-      Object.entries(SESSION_CHECKS).map(([id, run]) => guarded(id as CheckId, run!, session)),
+      Object.entries(runners).map(([id, run]) => guarded(id as CheckId, run!, session)),
     );
     const device = { model: facts.model, kind: facts.kind, host: settings.host };
     return finish(options, device, [...gate.checks, ...checks], 'not checked');
@@ -110,6 +126,7 @@ function gateSettings(options: DoctorOptions): GateSettings {
   for (const channel of options.channels ?? []) {
     if (!Number.isInteger(channel) || channel < 1) throw new TypeError(`invalid channel number ${channel}`);
   }
+  if (options.expectedSip !== undefined) checkExpectedSip(options.expectedSip);
   return {
     baseUrl: url.origin,
     host: url.host,
@@ -118,8 +135,18 @@ function gateSettings(options: DoctorOptions): GateSettings {
     tls: { ...options.tls },
     timeoutMs,
     connectTimeoutMs: timeoutMs,
-    budget: AbortSignal.timeout(budgetMs),
+    budget: budgetSignal(budgetMs),
   };
+}
+
+/**
+ * Every request of every check listens to the budget while it waits in the client's queue: with
+ * all checks started at once that is more than Node's default of 10 listeners, and no leak.
+ */
+function budgetSignal(budgetMs: number): AbortSignal {
+  const signal = AbortSignal.timeout(budgetMs);
+  setMaxListeners(MAX_BUDGET_LISTENERS, signal);
+  return signal;
 }
 
 function parseBaseUrl(baseUrl: string): URL {

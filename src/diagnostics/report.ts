@@ -37,6 +37,7 @@ export const CHECK_IDS = [
   'snapshot-path',
   // Added later: new ids go last, so scripts that index the list keep working.
   'device-clock',
+  'doorbell-sip',
 ] as const;
 
 export type CheckId = (typeof CHECK_IDS)[number];
