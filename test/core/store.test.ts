@@ -51,6 +51,7 @@ const TABLES = [
   'tokens',
   'users',
   'settings',
+  'doorbell_sip',
   'entities',
   'channels',
   'devices',
@@ -445,6 +446,76 @@ describe.each([sqliteHarness(), postgresHarness()])('store on $name', (harness) 
       expect(await store.settings.get<string>('text')).toBe('replaced');
       await store.settings.set('text', undefined);
       expect(await store.settings.get('text')).toBeUndefined();
+    });
+  });
+
+  describe('doorbell SIP settings', () => {
+    const emulate = {
+      port: null,
+      roomNumber: 1,
+      proxyNumber: '10102',
+      doorbellNumber: '10101',
+      buttonNumber: 1,
+      autoConfigure: true,
+      digestUsername: null,
+    };
+
+    it('puts, replaces and lists them, with the password encrypted and cleared by null', async () => {
+      const device = await store.devices.insert(deviceInput());
+      expect(await store.doorbellSip.get(device.id)).toBeUndefined();
+      await store.doorbellSip.put({
+        deviceId: device.id,
+        mode: 'emulate',
+        emulate,
+        client: null,
+        password: null,
+      });
+      const client = {
+        server: 'pbx.lan',
+        port: 5060,
+        transport: 'udp' as const,
+        username: '2001',
+        authUsername: null,
+        domain: null,
+        expiresSeconds: 300,
+      };
+      await store.doorbellSip.put({
+        deviceId: device.id,
+        mode: 'client',
+        emulate: { ...emulate, roomNumber: 7 },
+        client,
+        password: 'Pbx-Secret-31',
+      });
+      const stored = await store.doorbellSip.get(device.id);
+      expect(stored).toMatchObject({
+        mode: 'client',
+        client,
+        password: 'Pbx-Secret-31',
+        emulate: { roomNumber: 7 },
+      });
+      const [row] = await harness.raw(url, 'select * from doorbell_sip where device_id = $1', [device.id]);
+      expect(JSON.stringify(row)).not.toContain('Pbx-Secret-31');
+      expect(decryptSecret(secretKey, row!.password_enc as string)).toBe('Pbx-Secret-31');
+      await store.doorbellSip.put({ ...stored!, mode: 'off', password: null });
+      expect(await store.doorbellSip.get(device.id)).toMatchObject({ mode: 'off', password: null });
+      expect((await store.doorbellSip.list()).map((each) => each.deviceId)).toEqual([device.id]);
+    });
+
+    it('refuses an unknown device and goes with its device', async () => {
+      await expect(
+        store.doorbellSip.put({ deviceId: 'nope', mode: 'off', emulate, client: null, password: null }),
+      ).rejects.toThrow(/does not exist/);
+      const device = await store.devices.insert(deviceInput());
+      await store.doorbellSip.put({
+        deviceId: device.id,
+        mode: 'emulate',
+        emulate,
+        client: null,
+        password: null,
+      });
+      await store.devices.delete(device.id);
+      expect(await store.doorbellSip.get(device.id)).toBeUndefined();
+      expect(await store.doorbellSip.delete(device.id)).toBe(false);
     });
   });
 
