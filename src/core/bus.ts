@@ -88,6 +88,16 @@ export interface DoorbellCallCommand {
   claim: (done: Promise<DoorbellCallState>) => void;
 }
 
+/** The SIP set-up hikbridge expects a doorbell in "emulate SIP proxy" mode to have. */
+export interface DoorbellSipExpectation {
+  proxy: string;
+  port: number;
+  doorbellNumber: string;
+  proxyNumber: string;
+  roomNumber: number;
+  buttonNumber: number;
+}
+
 /** Our voice into a doorbell's SIP call (RTP G.711); the same shape as the talk module's links. */
 export interface DoorbellCallAudio {
   readonly codec: 'mulaw' | 'alaw';
@@ -121,6 +131,8 @@ export interface BusEvents {
   'doorbell.call.command': DoorbellCallCommand;
   /** Asks the state of a doorbell's SIP call: the module holding one calls `answer` synchronously. */
   'doorbell.call.query': { deviceId: string; answer: (state: DoorbellCallState) => void };
+  /** What the doorbell module set a doorbell up for (emulate mode), for the doctor to compare. */
+  'doorbell.sip.expected': { deviceId: string; answer: (expected: DoorbellSipExpectation) => void };
   /** Asks for the audio link of a doorbell's SIP call that is picked up; answered only when there is one. */
   'doorbell.call.audio': { deviceId: string; answer: (audio: DoorbellCallAudio) => void };
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */

@@ -97,6 +97,7 @@ describe('healthy devices', () => {
       'nvr-channels': 'skip',
       'snapshot-path': 'skip',
       'device-clock': 'pass',
+      'doorbell-sip': 'skip',
     });
     const codec = check(report, 'stream-codec');
     expect(codec.detail).toBe('channel 1 (yard): main stream 101 is H.265; sub stream 102 is H.264');

@@ -115,6 +115,12 @@ describe('emulate SIP proxy with the simulated doorbell', () => {
       'the second pass',
     );
     expect(second.status.autoConfig.changed).toEqual(['phone number record']);
+    // The doctor compares the doorbell with the set-up hikbridge expects.
+    const doctor = await gw.api('POST', `/api/v1/devices/${bellId}/doctor`);
+    expect(doctor.status, doctor.text).toBe(200);
+    const sipCheck = doctor.json.checks.find((check: { id: string }) => check.id === 'doorbell-sip');
+    expect(sipCheck, JSON.stringify(doctor.json.checks)).toMatchObject({ status: 'pass' });
+    expect(sipCheck.detail).toContain(`${LOOPBACK}:${port}`);
   }, 60_000);
 
   it('rings once when both SIP and polling see the call, answers and hangs up over SIP', async () => {

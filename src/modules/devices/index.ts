@@ -4,7 +4,7 @@
  * client, snapshots, door commands and the doctor.
  */
 import type { Registry } from 'prom-client';
-import type { Bus, DeviceHealth } from '../../core/bus.ts';
+import type { Bus, DeviceHealth, DoorbellSipExpectation } from '../../core/bus.ts';
 import type { Config } from '../../core/config/index.ts';
 import { AppError, DeviceOperationError, InputError, NotFoundError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -161,6 +161,12 @@ export class DevicesModule implements Module {
   async doctor(deviceId: string): Promise<DoctorReport> {
     const device = await this.registry.get(deviceId);
     this.assertMayContact(device);
+    // A doorbell hikbridge is the SIP server of: the doctor compares the doorbell with that set-up.
+    let expectedSip: DoorbellSipExpectation | undefined;
+    this.deps.bus.emit('doorbell.sip.expected', {
+      deviceId: device.id,
+      answer: (value) => (expectedSip = value),
+    });
     return runDoctor({
       baseUrl: baseUrlOf(device),
       username: device.username,
@@ -170,6 +176,7 @@ export class DevicesModule implements Module {
         : { insecure: device.insecureTls },
       timeoutMs: this.deps.settings.requestTimeoutMs,
       ...(device.channelOverride ? { channels: device.channelOverride } : {}),
+      ...(expectedSip ? { expectedSip } : {}),
     });
   }
 

@@ -94,6 +94,19 @@ export class DoorbellModule implements Module {
         const state = this.calls.state(deviceId);
         if (state) answer(state);
       }),
+      bus.on('doorbell.sip.expected', ({ deviceId, answer }) => {
+        const entry = this.attached.get(deviceId);
+        if (!entry?.proxy || !entry.localAddress) return;
+        const { doorbellNumber, proxyNumber, roomNumber, buttonNumber } = entry.record.emulate;
+        answer({
+          proxy: entry.localAddress,
+          port: entry.proxy.port,
+          doorbellNumber,
+          proxyNumber,
+          roomNumber,
+          buttonNumber,
+        });
+      }),
       bus.on('doorbell.call.audio', ({ deviceId, answer }) => {
         const audio = this.calls.audio(deviceId);
         if (audio) answer(audio);
