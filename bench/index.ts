@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   events: async () => (await import('./events.ts')).runEventsBench,
   live: async () => (await import('./live.ts')).runLiveBench,
   cloud: async () => (await import('./cloud.ts')).runCloudBench,
+  ring: async () => (await import('./ring.ts')).runRingBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
