@@ -10,9 +10,17 @@
 import { formatUri, header, headers, parseNameAddr, tagOf } from './headers.ts';
 import { buildRequest } from './message.ts';
 import type { IncomingRequest, SipStack } from './stack.ts';
+import { realTimers, type TimerHandle } from './timers.ts';
 import type { SipPeer, SipRequest } from './types.ts';
 
 export type CallPhase = 'ringing' | 'answering' | 'connected' | 'ended';
+
+/**
+ * How long a hang-up right after our answer waits for the ACK before its BYE. The stack gives
+ * up on an unacknowledged 2xx after 64*T1 and tells us sooner; this only bounds the wait when the
+ * stack was closed meanwhile (64 * the default T1 of 500 ms).
+ */
+const ACK_WAIT_LIMIT_MS = 32_000;
 
 /** Why a call ended, for the ring event's end and the logs. */
 export type CallEndReason =
@@ -39,8 +47,12 @@ export class IncomingCall {
   private phaseValue: CallPhase = 'ringing';
   private localSeq = Math.floor(Math.random() * 10_000) + 1;
   private answeredSdp: string | null = null;
-  private readonly remoteTarget: string;
+  /** Where in-dialog requests go: the INVITE's Contact, replaced by a re-INVITE's (§12.2.2). */
+  private remoteTarget: string;
   private readonly routeSet: string[];
+  /** Settles when our 2xx was acknowledged or given up on. */
+  private readonly acknowledged: Promise<void>;
+  private settleAcknowledged!: () => void;
 
   constructor(private readonly options: IncomingCallOptions) {
     const request = options.invite.request;
@@ -49,13 +61,19 @@ export class IncomingCall {
     this.remoteTarget = remoteTargetOf(request);
     // §12.1.1: the UAS keeps the Record-Route values in order as its route set.
     this.routeSet = headers(request, 'Record-Route');
+    this.acknowledged = new Promise((resolve) => {
+      this.settleAcknowledged = resolve;
+    });
     options.invite.onCancel(() => this.end('cancelled', 'the caller hung up before an answer'));
     options.invite.onAck(() => {
+      this.settleAcknowledged();
       if (this.phaseValue !== 'answering') return;
       this.phaseValue = 'connected';
       options.onConnected?.();
     });
     options.invite.onUnacknowledged(() => {
+      this.settleAcknowledged();
+      // Ended already: a hangUp() is waiting on `acknowledged` and sends the one BYE.
       if (this.phaseValue === 'ended') return;
       this.sendBye().catch(() => {});
       this.end('unacknowledged', 'the caller never acknowledged our answer');
@@ -123,7 +141,10 @@ export class IncomingCall {
       return;
     }
     if (this.phaseValue === 'ended') return;
+    const unacknowledged = this.phaseValue === 'answering';
     this.end('hung-up', null);
+    // §15: no BYE before the ACK for our 2xx (or the give-up on it); it would cross the ACK.
+    if (unacknowledged) await this.untilAcknowledged();
     await this.sendBye();
   }
 
@@ -142,6 +163,8 @@ export class IncomingCall {
     const method = incoming.method;
     if (method === 'BYE') {
       incoming.reply(200);
+      // §15.1.2: a BYE before our answer still leaves the INVITE to be answered: 487.
+      this.options.invite.reply(487);
       this.end('remote-hang-up', 'the caller hung up');
       return;
     }
@@ -155,9 +178,20 @@ export class IncomingCall {
         headers: [...this.contactHeaders(), { name: 'Content-Type', value: 'application/sdp' }],
         body: Buffer.from(this.answeredSdp),
       });
+      // A target refresh (§12.2.2): the caller may have moved; BYE goes to its new Contact.
+      this.remoteTarget = contactUriOf(incoming.request) ?? this.remoteTarget;
       return;
     }
     incoming.reply(this.phaseValue === 'ended' ? 481 : 200);
+  }
+
+  private async untilAcknowledged(): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = realTimers.setTimeout(resolve, ACK_WAIT_LIMIT_MS);
+    });
+    await Promise.race([this.acknowledged, limit]);
+    realTimers.clearTimeout(timer!);
   }
 
   private end(reason: CallEndReason, detail: string | null): void {
@@ -206,13 +240,18 @@ export class IncomingCall {
 
 /** The INVITE's Contact URI (the remote target, §12.1.1), else its From address. */
 function remoteTargetOf(request: SipRequest): string {
+  return contactUriOf(request) ?? formatUri(parseNameAddr(header(request, 'From') ?? '').uri);
+}
+
+/** A request's Contact URI; undefined when it has none or it is unreadable. */
+function contactUriOf(request: SipRequest): string | undefined {
   try {
     const contact = header(request, 'Contact');
     if (contact !== undefined && contact !== '*') return formatUri(parseNameAddr(contact).uri);
   } catch {
-    // fall through: the From address is the best we have
+    // none usable
   }
-  return formatUri(parseNameAddr(header(request, 'From') ?? '').uri);
+  return undefined;
 }
 
 function routeUri(route: string): string {
