@@ -18,7 +18,7 @@ import { apiModule } from './modules/api/server.ts';
 import { type AuthService, authModule } from './modules/auth/index.ts';
 import { type CloudModule, cloudModule } from './modules/cloud/index.ts';
 import { type DevicesModule, devicesModule } from './modules/devices/index.ts';
-import { doorbellModule } from './modules/doorbell/index.ts';
+import { type DoorbellModule, doorbellModule } from './modules/doorbell/index.ts';
 import { type EventsModule, eventsModule } from './modules/events/index.ts';
 import { type MediaModule, mediaModule } from './modules/media/index.ts';
 import { mqttModule } from './modules/mqtt/index.ts';
@@ -65,6 +65,7 @@ export interface Gateway {
   readonly events: EventsModule;
   readonly media: MediaModule;
   readonly cloud: CloudModule;
+  readonly doorbell: DoorbellModule;
   readonly auth: AuthService;
   /** Where the HTTP API listens. */
   readonly address: { host: string; port: number };
@@ -159,6 +160,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     events: modules.get(eventsModule),
     media: modules.get(mediaModule),
     cloud: modules.get(cloudModule),
+    doorbell: modules.get(doorbellModule),
     auth: modules.get(authModule).service,
     address: api.address!,
     stop: () => {

@@ -42,6 +42,7 @@ export async function startDemoDevices(gateway: Gateway): Promise<Demo> {
     });
     ids.push(device.id);
     process.stdout.write(`demo: added ${device.model} (${device.kind}) as "${device.name}"\n`);
+    if (device.kind === 'doorbell') await ringOverSip(gateway, device.id, sim);
   }
   await store.settings.set(DEMO_KEY, ids);
   const cloud = await startDemoCloud(gateway, video !== undefined);
@@ -57,6 +58,21 @@ export async function startDemoDevices(gateway: Gateway): Promise<Demo> {
       await cloud?.close();
     },
   };
+}
+
+/**
+ * The demo doorbell rings over SIP with hikbridge as its SIP server (it is configured over
+ * ISAPI and registers by itself); a press of its button is one request away.
+ */
+async function ringOverSip(gateway: Gateway, deviceId: string, sim: SimDevice): Promise<void> {
+  try {
+    await gateway.doorbell.update(deviceId, { mode: 'emulate' });
+    process.stdout.write(`demo: ring the doorbell over SIP with: curl -X POST ${sim.url}/__sim/press\n`);
+  } catch (error) {
+    process.stdout.write(
+      `demo: the doorbell stays on polling (SIP could not start: ${(error as Error).message})\n`,
+    );
+  }
 }
 
 /**

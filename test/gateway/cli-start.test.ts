@@ -143,6 +143,29 @@ describe('hikbridge start', () => {
     );
     expect(probe.stdout.trim()).toBe('h264');
 
+    // The demo doorbell is configured for SIP, registers by itself and rings at a button press.
+    const bell = devices.find((device: { kind: string }) => device.kind === 'doorbell');
+    let sip: { status: { state: string; autoConfig: unknown } } | undefined;
+    await until(
+      async () => {
+        sip = await get(`/api/v1/devices/${bell.id}/sip`);
+        return sip?.status.state === 'registered';
+      },
+      30_000,
+      () => `demo doorbell SIP: ${JSON.stringify(sip)}`,
+    );
+    const press = await fetch(`http://${bell.host}:${bell.port}/__sim/press`, { method: 'POST', body: '{}' });
+    expect(press.status).toBe(200);
+    let call: { state: string } | undefined;
+    await until(
+      async () => {
+        call = await get(`/api/v1/devices/${bell.id}/call`);
+        return call?.state === 'ringing';
+      },
+      10_000,
+      () => `demo doorbell call: ${JSON.stringify(call)}`,
+    );
+
     // The demo cloud account: five cameras, one of them offline, the others playing.
     type CloudCamera = { id: string; name: string; status: string };
     let cameras: CloudCamera[] = [];
