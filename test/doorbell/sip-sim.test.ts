@@ -218,3 +218,57 @@ describe('emulate SIP proxy with the simulated doorbell', () => {
     await settle();
   }, 60_000);
 });
+
+describe('a second doorbell on the same address, over TCP', () => {
+  let second: SimDevice;
+  let secondId: string;
+
+  afterAll(async () => {
+    await second?.close();
+  });
+
+  it('is told apart by its phone number, registers and rings over TCP', async () => {
+    second = await startSimDevice({
+      profile: 'doorbell',
+      password: PASSWORD,
+      sipT1Ms: 100,
+      sipPort: 0,
+      sipTransport: 'tcp',
+      serialNumber: 'DS-KV6124-E10120260115WRJ00000002',
+    });
+    const added = await gw.api('POST', '/api/v1/devices', {
+      body: { name: 'Back door', host: LOOPBACK, port: second.port, username: 'admin', password: PASSWORD },
+    });
+    expect(added.status, added.text).toBe(201);
+    secondId = added.json.id;
+    const set = await gw.api('PUT', `/api/v1/devices/${secondId}/sip`, {
+      body: { mode: 'emulate', emulate: { doorbellNumber: '10111' } },
+    });
+    expect(set.status, set.text).toBe(200);
+    await waitFor(
+      'the second doorbell registered',
+      () => second.sipState?.registerStatus === 'registered',
+      20_000,
+    );
+    expect(second.sipState?.transport).toBe('tcp');
+    const before = rings.length;
+    const pressed = second.press(1);
+    expect(pressed.calling).toBe(true);
+    await waitFor('its ring', () => rings.length > before, 10_000);
+    expect(rings[before]).toMatchObject({
+      state: 'start',
+      deviceId: secondId,
+      attributes: { source: 'sip' },
+    });
+    // The first doorbell, on the same address, is not the one ringing.
+    expect((await gw.api('GET', `/api/v1/devices/${bellId}/call`)).json.state).toBe('idle');
+    const answered = await gw.api('POST', `/api/v1/devices/${secondId}/call/answer`);
+    expect(answered.json).toEqual({ state: 'in call' });
+    await waitFor('connected', () => second.sipState?.call?.state === 'connected');
+    const hungUp = await gw.api('POST', `/api/v1/devices/${secondId}/call/hang-up`);
+    expect(hungUp.json).toEqual({ state: 'idle' });
+    await waitFor('the second doorbell idle', () => !second.sipState?.call);
+    expect(second.sipState?.lastCall?.reason).toBe('hungUpByPeer');
+    expect(second.sipMessages?.every((message) => message.transport === 'tcp')).toBe(true);
+  }, 60_000);
+});
