@@ -11,6 +11,7 @@ import { DeviceError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
 import {
   readKeyCfg,
+  readPhoneNumberRecords,
   readSipServer,
   type SipServerSettings,
   SipSettingInputError,
@@ -164,12 +165,13 @@ export class AutoConfigurer {
       await writeSipServer(client, { id: 1, ...wanted, ...(password !== null ? { password } : {}) });
       changed.push('sip server');
     }
-    // The record is written every time: not every doorbell can list its records to compare.
-    await writePhoneNumberRecord(client, {
-      roomNo: settings.roomNumber,
-      phoneNumbers: [settings.proxyNumber],
-    });
-    changed.push('phone number record');
+    if (!(await this.roomCallsUs(client))) {
+      await writePhoneNumberRecord(client, {
+        roomNo: settings.roomNumber,
+        phoneNumbers: [settings.proxyNumber],
+      });
+      changed.push('phone number record');
+    }
     const key = await readKeyCfg(client, settings.buttonNumber);
     if (key.callNumber !== String(settings.roomNumber)) {
       await writeKeyCfg(client, { button: settings.buttonNumber, callNumber: settings.roomNumber });
@@ -177,6 +179,21 @@ export class AutoConfigurer {
     }
     await this.verify(client);
     return changed;
+  }
+
+  /**
+   * True when the room's phone number record already calls us first. A doorbell that cannot list
+   * its records gets the record written (writing the same record again changes nothing).
+   */
+  private async roomCallsUs(client: IsapiClient): Promise<boolean> {
+    const { roomNumber, proxyNumber } = this.target.settings;
+    try {
+      const records = await readPhoneNumberRecords(client);
+      return records.find((record) => record.roomNo === String(roomNumber))?.phoneNumbers[0] === proxyNumber;
+    } catch (error) {
+      if (error instanceof SipSettingUnsupportedError) return false;
+      throw error;
+    }
   }
 
   private wantedServer() {
