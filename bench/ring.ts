@@ -151,14 +151,13 @@ export async function runRingBench(args: string[]): Promise<void> {
       inviteRetransmissions: figures.retransmissions,
       failedSippRuns: failures.length,
       runSeconds: round(runMs / 1000, 1),
+      ringsPerSecond: round(calls.length / (runMs / 1000), 1),
       gatewayCpuPercentOfOneCore: round((cpuMs / runMs) * 100, 1),
       gateway: checkoutOf(gatewayDir),
       machine: machine(),
     });
     const problems: string[] = [];
-    for (const run of failures) {
-      problems.push(`doorbell ${peers[run.index]!.host}: SIPp failed\n${describeSippRun(run.result)}`);
-    }
+    if (failures.length > 0) problems.push(describeFailures(failures, peers));
     if (calls.length < options.rings)
       problems.push(`${calls.length} rings placed, ${options.rings} asked for`);
     if (figures.sse.lost + figures.mqtt.lost > 0)
@@ -370,6 +369,24 @@ async function ringAll(
       const run = startSipp(args, { binary: sipp, calls: pauses.length, timeoutSeconds });
       return { index: peer.index, result: await run.result };
     }),
+  );
+}
+
+/**
+ * Which doorbells' SIPp runs failed, what answers broke their calls (`503 Service Unavailable`
+ * x 98...), and the first failed run in full: fifty full runs would bury the cause.
+ */
+function describeFailures(failures: Array<{ index: number; result: SippResult }>, peers: Peer[]): string {
+  const answers = new Map<string, number>();
+  for (const { result } of failures) {
+    for (const match of result.errors.matchAll(/received '(SIP\/2\.0 \d{3}[^\r\n']*)/g))
+      answers.set(match[1]!, (answers.get(match[1]!) ?? 0) + 1);
+  }
+  const hosts = failures.map((run) => peers[run.index]!.host).join(', ');
+  const breaking = [...answers].map(([answer, count]) => `${answer} x ${count}`).join(', ') || 'none logged';
+  return (
+    `SIPp failed for ${failures.length} doorbells (${hosts}); unexpected answers: ${breaking}\n` +
+    `the first one in full:\n${describeSippRun(failures[0]!.result)}`
   );
 }
 
