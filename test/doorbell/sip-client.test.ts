@@ -13,7 +13,7 @@ import { type SimDevice, startSimDevice } from '../../sim/index.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import type { SipViewType } from '../../src/modules/doorbell/routes.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
-import { LOOPBACK, waitFor } from '../sip/helpers.ts';
+import { LOOPBACK, RawUdpPeer, rawRequest, responses, waitFor } from '../sip/helpers.ts';
 import {
   describeSippRun,
   freeSipPort,
@@ -114,7 +114,14 @@ describe('connect to SIP proxy, with SIPp as the PBX', () => {
       const set = await gw.api('PUT', `/api/v1/devices/${bellId}/sip`, {
         body: {
           mode: 'client',
-          client: { server: LOOPBACK, port: pbxPort, transport, username: EXTENSION, expiresSeconds: 300 },
+          client: {
+            server: LOOPBACK,
+            port: pbxPort,
+            transport,
+            username: EXTENSION,
+            expiresSeconds: 300,
+            callerNumber: '10101',
+          },
           password: PBX_PASSWORD,
         },
       });
@@ -137,6 +144,28 @@ describe('connect to SIP proxy, with SIPp as the PBX', () => {
           ? /^SIP REGISTER to 127\.0\.0\.1:\d+ got no final response$/
           : /^TCP connect failed$/,
       );
+
+      if (transport === 'udp') {
+        // Another phone dialling our extension is not the doorbell: turned down, no ring.
+        const other = await RawUdpPeer.open();
+        try {
+          await other.send(
+            rawRequest({
+              method: 'INVITE',
+              branch: 'z9hG4bK-other-phone',
+              viaPort: other.port,
+              callId: 'other-phone',
+              extraHeaders: ['Content-Type: application/sdp'],
+              body: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n',
+            }).replace('From: <sip:10102@', 'From: <sip:3001@'),
+            phonePort,
+          );
+          await waitFor('486 to the other phone', () => responses(other.received, 486).length === 1);
+          expect(rings.length).toBe(before);
+        } finally {
+          await other.close();
+        }
+      }
 
       const pbx = startPbx(transport, pbxPort);
       try {

@@ -289,6 +289,8 @@ export interface DoorbellClientSettings {
   /** SIP domain when it differs from the server's address. */
   domain: string | null;
   expiresSeconds: number;
+  /** The doorbell's number on the PBX: when set, calls from any other number do not ring. */
+  callerNumber?: string | null;
 }
 
 export interface DoorbellSipRecord {

@@ -12,7 +12,7 @@ import {
   SipStack,
 } from '../../protocols/sip/index.ts';
 import type { SipCalls } from './calls.ts';
-import { hasToTag, sipLog } from './sip-util.ts';
+import { contactUri, fromUser, hasToTag, sipLog } from './sip-util.ts';
 
 export interface ClientPhoneOptions {
   deviceId: string;
@@ -90,10 +90,18 @@ export class ClientPhone {
   private receive(incoming: IncomingRequest): void {
     const { calls, deviceId } = this.options;
     if (incoming.method === 'INVITE' && !hasToTag(incoming)) {
+      const { callerNumber, username } = this.options.settings;
+      const caller = fromUser(incoming);
+      if (callerNumber && caller !== callerNumber) {
+        // Another phone on the PBX dialled our extension: not the doorbell, so no ring.
+        incoming.reply(486, 'Busy Here');
+        this.options.logger.info({ caller }, 'a call from another number than the doorbell was turned down');
+        return;
+      }
       const localAddress = this.stack.advertisedHost;
       calls.offer(deviceId, incoming, {
         stack: this.stack,
-        contact: `sip:${this.options.settings.username}@${localAddress}:${this.port}`,
+        contact: contactUri(username, localAddress, this.port, incoming.peer.transport),
         localAddress,
       });
       return;

@@ -15,7 +15,7 @@ import {
   SipStack,
 } from '../../protocols/sip/index.ts';
 import type { SipCalls } from './calls.ts';
-import { hasToTag, normalise, sipLog } from './sip-util.ts';
+import { contactUri, fromUser, hasToTag, normalise, sipLog } from './sip-util.ts';
 
 export interface EmulatedDoorbell {
   deviceId: string;
@@ -158,7 +158,7 @@ export class EmulatedProxy {
     const { localAddress } = doorbell;
     this.options.calls.offer(doorbell.deviceId, incoming, {
       stack: this.stack,
-      contact: `sip:${doorbell.settings.proxyNumber}@${localAddress}:${this.port}`,
+      contact: contactUri(doorbell.settings.proxyNumber, localAddress, this.port, incoming.peer.transport),
       localAddress,
     });
   }
@@ -171,13 +171,5 @@ export class EmulatedProxy {
     const here = [...this.doorbells.values()].filter((each) => each.address === normalise(address));
     if (here.length <= 1) return here[0];
     return here.find((each) => each.settings.doorbellNumber === user);
-  }
-}
-
-function fromUser(incoming: IncomingRequest): string | undefined {
-  try {
-    return parseNameAddr(header(incoming.request, 'From') ?? '').uri.user ?? undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -37,6 +37,16 @@ const ClientInput = Type.Object(
     authUsername: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
     domain: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 253 }))),
     expiresSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86_400 })),
+    callerNumber: Type.Optional(
+      Nullable(
+        Type.String({
+          minLength: 1,
+          maxLength: 64,
+          description:
+            "The doorbell's number on the PBX: calls from other numbers do not ring (null = any caller)",
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -92,6 +102,7 @@ const SipView = Type.Object(
         authUsername: Nullable(Type.String()),
         domain: Nullable(Type.String()),
         expiresSeconds: Type.Integer(),
+        callerNumber: Type.Optional(Nullable(Type.String())),
       }),
     ),
     passwordSet: Type.Boolean(),

@@ -3,7 +3,13 @@ import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from '../../core/logger.ts';
-import { header, type IncomingRequest, type SipLog, tagOf } from '../../protocols/sip/index.ts';
+import {
+  header,
+  type IncomingRequest,
+  parseNameAddr,
+  type SipLog,
+  tagOf,
+} from '../../protocols/sip/index.ts';
 
 /** True for a request inside a dialog (it carries our To tag): BYE, re-INVITE... */
 export function hasToTag(incoming: IncomingRequest): boolean {
@@ -12,6 +18,20 @@ export function hasToTag(incoming: IncomingRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/** The caller's user (a doorbell's phone number) from From; undefined when unreadable. */
+export function fromUser(incoming: IncomingRequest): string | undefined {
+  try {
+    return parseNameAddr(header(incoming.request, 'From') ?? '').uri.user ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Our Contact URI; over TCP it says so, or the peer would send the ACK and BYE over UDP. */
+export function contactUri(user: string, host: string, port: number, transport: 'udp' | 'tcp'): string {
+  return `sip:${user}@${host}:${port}${transport === 'tcp' ? ';transport=tcp' : ''}`;
 }
 
 /** IPv4-mapped IPv6 (`::ffff:10.0.0.5`, as TCP may report it) compares as the IPv4 address. */
