@@ -267,6 +267,11 @@ describe('a second doorbell on the same address, over TCP', () => {
     const answered = await gw.api('POST', `/api/v1/devices/${secondId}/call/answer`);
     expect(answered.json).toEqual({ state: 'in call' });
     await waitFor('connected', () => second.sipState?.call?.state === 'connected');
+    // Renaming the doorbell keeps its SIP set-up and the call.
+    const renamed = await gw.api('PATCH', `/api/v1/devices/${secondId}`, { body: { name: 'Garden gate' } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect((await gw.api('GET', `/api/v1/devices/${secondId}/call`)).json.state).toBe('in call');
+    expect(second.sipState?.call?.state).toBe('connected');
     const hungUp = await gw.api('POST', `/api/v1/devices/${secondId}/call/hang-up`);
     expect(hungUp.json).toEqual({ state: 'idle' });
     await waitFor('the second doorbell idle', () => !second.sipState?.call);

@@ -81,7 +81,7 @@ export class DoorbellModule implements Module {
     const { bus } = this.deps;
     this.unsubscribe.push(
       bus.on('device.added', ({ deviceId }) => this.reattach(deviceId)),
-      bus.on('device.updated', ({ deviceId }) => this.reattach(deviceId)),
+      bus.on('device.updated', ({ deviceId, reconnect }) => void this.deviceUpdated(deviceId, reconnect)),
       bus.on('device.removed', ({ deviceId }) => this.reattach(deviceId)),
       bus.on('device.health', ({ deviceId, state }) => {
         if (state === 'online') this.attached.get(deviceId)?.autoConfig?.retryNow();
@@ -195,6 +195,18 @@ export class DoorbellModule implements Module {
       });
     this.chains.set(deviceId, next);
     return next;
+  }
+
+  /**
+   * A renamed doorbell keeps its SIP server, registration and call; a new address (or switching
+   * it on or off) sets SIP up anew.
+   */
+  private async deviceUpdated(deviceId: string, reconnect: boolean): Promise<void> {
+    if (reconnect) return this.reattach(deviceId);
+    const device = await this.deps.store.devices.get(deviceId);
+    const entry = this.attached.get(deviceId);
+    if (entry && device?.enabled) entry.device = device;
+    else if (entry || device?.enabled) await this.reattach(deviceId);
   }
 
   private async attach(deviceId: string): Promise<void> {
