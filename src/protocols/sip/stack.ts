@@ -65,6 +65,11 @@ export interface SipStackOptions extends SipTransportOptions {
   allowedMethods?: readonly string[];
   /** Most transactions (client + server) and pending 2xx at once; beyond it requests get 503 (default 1024). */
   maxTransactions?: number;
+  /**
+   * Most server transactions for one source address (default maxTransactions / 8): a peer that
+   * floods us (refused requests linger 64*T1 over UDP) gets 503 while the others are still served.
+   */
+  maxTransactionsPerPeer?: number;
   /** Host we put in our Via (default: the bound host, or the first non-internal IPv4 address). */
   advertisedHost?: string;
   /** An INVITE without a final response this long is answered 408 (UAS) or failed (UAC); default 180 s. */
@@ -196,6 +201,7 @@ export class SipStack {
   private readonly invitesByKey = new Map<string, IncomingRequest>();
   private readonly clientTransactions = new Map<string, ClientTransaction>();
   private readonly pendingSuccess = new Map<string, PendingSuccess>();
+  private readonly perPeer = new Map<string, number>();
   private readonly allowed: Set<string> | undefined;
   private transport!: SipTransport;
   private closed = false;
@@ -309,6 +315,17 @@ export class SipStack {
     return this.options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS;
   }
 
+  private get maxTransactionsPerPeer(): number {
+    return this.options.maxTransactionsPerPeer ?? Math.max(1, Math.floor(this.maxTransactions / 8));
+  }
+
+  /** Server transactions per source address, so one noisy peer cannot take every slot. */
+  private countPeer(address: string, delta: number): void {
+    const next = (this.perPeer.get(address) ?? 0) + delta;
+    if (next <= 0) this.perPeer.delete(address);
+    else this.perPeer.set(address, next);
+  }
+
   private contextFor(peer: SipPeer, send: (message: SipMessage) => Promise<void>): TransactionContext {
     return { timers: this.timers, clock: this.clock, reliable: peer.transport === 'tcp', send };
   }
@@ -384,12 +401,19 @@ export class SipStack {
       this.replyStateless(request, peer, 501, [{ name: 'Allow', value: [...this.allowed].join(', ') }]);
       return;
     }
-    if (this.serverTransactions.size + this.pendingSuccess.size >= this.maxTransactions) {
+    // A CANCEL ends work instead of adding it: it is served even when the tables are full.
+    if (request.method === 'CANCEL') {
+      this.receiveCancel(request, peer, key);
+      return;
+    }
+    if (
+      this.serverTransactions.size + this.pendingSuccess.size >= this.maxTransactions ||
+      (this.perPeer.get(peer.address) ?? 0) >= this.maxTransactionsPerPeer
+    ) {
       this.replyStateless(request, peer, 503, [{ name: 'Retry-After', value: '5' }]);
       return;
     }
-    if (request.method === 'CANCEL') this.receiveCancel(request, peer, key);
-    else this.receiveNewRequest(request, peer, key);
+    this.receiveNewRequest(request, peer, key);
   }
 
   private receiveNewRequest(request: SipRequest, peer: SipPeer, key: string): void {
@@ -404,7 +428,11 @@ export class SipStack {
       this.retransmitUntilAck(source, response),
     );
     this.serverTransactions.set(key, transaction);
-    transaction.onTerminated(() => this.serverTransactions.delete(key));
+    this.countPeer(peer.address, 1);
+    transaction.onTerminated(() => {
+      this.serverTransactions.delete(key);
+      this.countPeer(peer.address, -1);
+    });
     transaction.user = {
       onFailure: (reason, error) =>
         this.log({
