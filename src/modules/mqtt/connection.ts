@@ -182,6 +182,10 @@ export class MqttConnection {
   }
 
   private onConnect(): void {
+    // A ring's few bytes must not wait behind a picture for the broker's ACK (Nagle's algorithm
+    // held them up to ~40 ms in the ring bench); mqtt.js leaves the socket's default on.
+    const socket = this.client?.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined;
+    socket?.setNoDelay?.(true);
     this.failures = 0;
     this.outageReported = false;
     this.current = { state: 'connected' };
