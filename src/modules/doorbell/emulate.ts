@@ -46,6 +46,7 @@ export interface EmulatedProxyOptions {
 }
 
 const METHODS = ['REGISTER', 'INVITE', 'BYE', 'OPTIONS', 'INFO', 'NOTIFY', 'MESSAGE'];
+const MAX_TRANSACTIONS = 4096;
 
 export class EmulatedProxy {
   private readonly doorbells = new Map<string, EmulatedDoorbell>();
@@ -82,6 +83,8 @@ export class EmulatedProxy {
       port: options.port,
       timers: { t1Ms: options.t1Ms },
       allowedMethods: METHODS,
+      // Each ring leaves a CANCEL transaction for 64*T1 (32 s) over UDP: room for ~100 rings a second.
+      maxTransactions: MAX_TRANSACTIONS,
       log: sipLog(options.logger),
       onRequest: (incoming) => {
         if (holder.proxy) holder.proxy.receive(incoming);
