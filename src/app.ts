@@ -17,6 +17,7 @@ import type { Store } from './core/store/types.ts';
 import { apiModule } from './modules/api/server.ts';
 import { type AuthService, authModule } from './modules/auth/index.ts';
 import { type CloudModule, cloudModule } from './modules/cloud/index.ts';
+import { controlsModule } from './modules/controls/index.ts';
 import { type DevicesModule, devicesModule } from './modules/devices/index.ts';
 import { type DoorbellModule, doorbellModule } from './modules/doorbell/index.ts';
 import { type EventsModule, eventsModule } from './modules/events/index.ts';
@@ -39,6 +40,7 @@ const MODULES: readonly AnyModuleDefinition[] = [
   mediaModule,
   talkModule,
   doorbellModule,
+  controlsModule,
   cloudModule,
   apiModule,
 ];

@@ -90,6 +90,11 @@ describe('defaults', () => {
       stopRingingHangUpMs: 500,
       sipT1Ms: 500,
     });
+    expect(config.controls).toEqual({
+      ptzMaxMoveSeconds: 10,
+      rebootExpectedSeconds: 300,
+      isapiPassthrough: true,
+    });
     expect(config.runtime).toEqual({ heapGrowthPercent: 40 });
     expect(config.auth.adminPassword).toBeUndefined();
     expect(config.secrets.key).toBeUndefined();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cloudSection } from './sections/cloud.ts';
+import { controlsSection } from './sections/controls.ts';
 import { devicesSection, eventsSection } from './sections/devices.ts';
 import { doorbellSection } from './sections/doorbell.ts';
 import { mediaSection, talkSection } from './sections/media.ts';
@@ -49,4 +50,5 @@ export const configSchema = z.strictObject({
   mqtt: mqttSection,
   cloud: cloudSection,
   doorbell: doorbellSection,
+  controls: controlsSection,
 });

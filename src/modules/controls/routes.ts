@@ -1,0 +1,12 @@
+/** The controls module's routes: one plugin per part, registered here. */
+import type { RoutePlugin } from '../../core/http.ts';
+import type { ControlsContext } from './types.ts';
+
+/** Each part of the module adds its route plugin to this list. */
+const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [];
+
+export function controlRoutes(controls: ControlsContext): RoutePlugin {
+  return async (app) => {
+    for (const part of PARTS) await part(controls)(app);
+  };
+}
