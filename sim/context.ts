@@ -21,6 +21,8 @@ export interface DeviceContext {
   snapshotDelay: SnapshotDelay;
   /** The device's clock (offset from real time). */
   clock: DeviceClock;
+  /** How long a reboot keeps the device away (routes/reboot.ts). */
+  rebootMs: number;
   /** True once close() started: pending work must not answer any more. */
   closed: () => boolean;
 }

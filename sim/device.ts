@@ -57,6 +57,7 @@ export const DEFAULTS = {
   maxRingTimeMs: 30_000,
   doorOpenDurationMs: 5_000,
   sipT1Ms: 500,
+  rebootMs: 3000,
 };
 
 /** The SIP agent's options, checked (doorbells only use them). */
@@ -72,6 +73,14 @@ function sipOptionsOf(options: SimDeviceOptions): { transport: 'udp' | 'tcp'; po
     throw new SimInputError('sipT1Ms must be between 1 and 10000 ms');
   }
   return { transport, ...(port === undefined ? {} : { port }), t1Ms };
+}
+
+function rebootMsOf(options: SimDeviceOptions): number {
+  const ms = options.rebootMs ?? DEFAULTS.rebootMs;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+    throw new SimInputError('rebootMs must be a whole number of ms from 0 to 600000');
+  }
+  return ms;
 }
 
 /** How long a doorbell rings: the `maxRingTimeMs` option, else its operationTime setting. */
@@ -214,6 +223,7 @@ async function startDevice(
     sip,
     snapshotDelay,
     clock,
+    rebootMs: rebootMsOf(options),
     closed: () => closed,
   };
   const tls = https ? (options.certificate ? ownCertificate(options.certificate) : tlsAssets()) : undefined;

@@ -105,6 +105,11 @@ export interface SimDeviceOptions {
   sipPort?: number;
   /** Addition (doorbells): SIP timer T1 in ms (default 500); every SIP timer scales with it. */
   sipT1Ms?: number;
+  /**
+   * Addition: how long `PUT System/reboot` keeps the device away, in ms (default 3000; 0..600000);
+   * every request meanwhile loses its connection unanswered (see sim/README.md, "Device controls").
+   */
+  rebootMs?: number;
 }
 
 /** Addition: the RTSP backchannel server of a simulated device. */

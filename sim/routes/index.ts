@@ -1,10 +1,13 @@
 /** Dispatch of an authenticated device request to a dynamic route or the fixture answers. */
 import type { RouteRequest } from '../context.ts';
 import { sendStatus } from '../respond.ts';
+import { detectionRoutes } from './detections.ts';
 import { doorbellRoutes } from './doorbell.ts';
 import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
+import { ioOutputRoutes } from './io-outputs.ts';
 import { pictureRoutes } from './picture.ts';
+import { rebootRoutes } from './reboot.ts';
 import type { Route } from './route.ts';
 import { sipConfigRoutes } from './sip-config.ts';
 import { phoneRecordRoutes } from './sip-phone-records.ts';
@@ -21,6 +24,7 @@ const alertStreamRoute: Route = {
 };
 
 const ROUTES: Route[] = [
+  ...rebootRoutes, // first: a rebooting device answers nothing
   alertStreamRoute,
   ...pictureRoutes,
   ...inputProxyRoutes,
@@ -28,6 +32,8 @@ const ROUTES: Route[] = [
   ...doorbellRoutes,
   ...sipConfigRoutes,
   ...phoneRecordRoutes,
+  ...detectionRoutes, // before triggerRoutes: it stores PUT Event/triggers/{id}
+  ...ioOutputRoutes,
   ...triggerRoutes,
   ...timeRoutes,
 ];
