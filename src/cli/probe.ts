@@ -1,8 +1,11 @@
 /** `hikbridge probe URL`: one device, described as JSON (contract in DESIGN.md) or as text. */
+
+import { kindOfEventType } from '../modules/events/classify.ts';
 import { DeviceError } from '../protocols/http/errors.ts';
 import { IsapiClient, parseDeviceUrl } from '../protocols/isapi/client.ts';
 import { type DeviceDescription, discoverDevice } from '../protocols/isapi/discovery.ts';
 import { redactRtspUrl } from '../protocols/isapi/rtsp.ts';
+import type { StorageDevice } from '../protocols/isapi/storage.ts';
 import { withoutUrlPassword } from './credentials.ts';
 
 export interface ProbeCommandOptions {
@@ -25,6 +28,10 @@ export interface ProbeJson {
     id: number;
     name: string;
     online: boolean;
+    /** Pan/tilt/zoom the device says the channel has. */
+    ptz: boolean;
+    /** Detections the device lists for the channel, in event-kind words where hikbridge has one. */
+    detections: string[];
     streams: Array<{
       id: string;
       codec: string | null;
@@ -38,6 +45,7 @@ export interface ProbeJson {
   doors: number;
   alarmInputs: number;
   alarmOutputs: number;
+  storage: Array<Pick<StorageDevice, 'id' | 'name' | 'type' | 'status' | 'capacityMb' | 'freeMb'>>;
 }
 
 export async function probe(
@@ -59,6 +67,7 @@ export async function probe(
       credentials: { username: address.username, password: address.password },
       ...(options.channels ? { channelIds: options.channels } : {}),
       ...(progress ? { onProgress: progress } : {}),
+      capabilities: true,
     });
     return toProbeJson(description, options.showCredentials ?? false);
   } finally {
@@ -77,6 +86,8 @@ export function toProbeJson(description: DeviceDescription, showCredentials: boo
       id: channel.id,
       name: channel.name,
       online: channel.online,
+      ptz: channel.ptz ?? false,
+      detections: detectionNames(channel.detections ?? []),
       streams: channel.streams.map((stream) => ({
         id: stream.id,
         codec: stream.codec,
@@ -90,7 +101,28 @@ export function toProbeJson(description: DeviceDescription, showCredentials: boo
     doors: description.doors,
     alarmInputs: description.alarmInputs,
     alarmOutputs: description.alarmOutputs,
+    storage: (description.storage ?? []).map(({ id, name, type, status, capacityMb, freeMb }) => ({
+      id,
+      name,
+      type,
+      status,
+      capacityMb,
+      freeMb,
+    })),
   };
+}
+
+/**
+ * The device's event types in the words hikbridge's events use (`VMD` -> `motion`,
+ * `fielddetection` -> `intrusion`), so what probe shows matches the events a user will get;
+ * types without such a word keep the device's name, lower-cased.
+ */
+export function detectionNames(eventTypes: string[]): string[] {
+  const names = eventTypes.map((eventType) => {
+    const kind = kindOfEventType(eventType);
+    return kind === 'other' ? eventType.toLowerCase() : kind;
+  });
+  return [...new Set(names)].sort();
 }
 
 export function formatProbeText(result: ProbeJson): string {
@@ -102,10 +134,18 @@ export function formatProbeText(result: ProbeJson): string {
   ];
   for (const channel of result.channels) {
     lines.push(`channel ${channel.id} "${channel.name}" ${channel.online ? 'online' : 'OFFLINE'}`);
+    const detections = channel.detections.length > 0 ? channel.detections.join(', ') : 'none listed';
+    lines.push(`  PTZ ${channel.ptz ? 'yes' : 'no'}, detections: ${detections}`);
     for (const s of channel.streams) {
       const size = s.width && s.height ? `${s.width}x${s.height}` : '?';
       lines.push(`  ${s.id}  ${s.codec ?? '?'}  ${size}  ${s.fps ?? 'full'} fps  ${s.rtspUrl}`);
     }
+  }
+  if (result.storage.length === 0) lines.push('storage: none reported');
+  for (const disk of result.storage) {
+    const space =
+      disk.capacityMb === null ? 'size unknown' : `${disk.freeMb ?? '?'} of ${disk.capacityMb} MB free`;
+    lines.push(`storage ${disk.id} ${disk.type} "${disk.name}" ${disk.status}, ${space}`);
   }
   return lines.join('\n');
 }

@@ -5,8 +5,10 @@
  * missing (404), forbidden (403) or broken (500) depending on model and firmware, and a
  * missing stream id is "no such stream", never a failure of the whole probe.
  */
+import { readChannelCapabilities } from './capabilities.ts';
 import type { IsapiClient } from './client.ts';
 import { buildRtspUrl } from './rtsp.ts';
+import { readStorage, type StorageDevice } from './storage.ts';
 import { attr, bool, child, children, int, text, type XmlNode } from './xml.ts';
 
 export type DeviceKind = 'camera' | 'nvr' | 'dvr' | 'doorbell' | 'access-controller';
@@ -38,6 +40,10 @@ export interface ChannelInfo {
   source: 'local' | 'proxy';
   model: string | null;
   streams: StreamInfo[];
+  /** Whether the channel has PTZ; only with `DiscoveryOptions.capabilities`. */
+  ptz?: boolean;
+  /** The device's event types for this channel (lower-cased); only with `DiscoveryOptions.capabilities`. */
+  detections?: string[];
 }
 
 export interface TwoWayAudioInfo {
@@ -60,6 +66,8 @@ export interface DeviceDescription {
   alarmInputs: number;
   alarmOutputs: number;
   rtspPort: number;
+  /** Disks, memory cards and NAS shares; only with `DiscoveryOptions.capabilities`. */
+  storage?: StorageDevice[];
 }
 
 export interface DiscoveryOptions {
@@ -73,6 +81,12 @@ export interface DiscoveryOptions {
   credentials?: { username: string; password: string };
   /** Progress for long probes (NVRs with many channels). */
   onProgress?: (message: string) => void;
+  /**
+   * Also read what the device can do: per channel PTZ and detections, and its storage (what
+   * `hikbridge probe` shows). Costs two requests, plus one per channel on devices with PTZ
+   * control (every NVR), so the gateway's own discovery leaves it off.
+   */
+  capabilities?: boolean;
 }
 
 const DEFAULT_STREAM_NUMBERS = [1, 2, 3, 4];
@@ -115,7 +129,7 @@ export async function discoverDevice(
     });
   }
 
-  return {
+  const description: DeviceDescription = {
     deviceType: kind,
     rawDeviceType: rawType,
     deviceName: text(info, 'deviceName') ?? null,
@@ -132,6 +146,26 @@ export async function discoverDevice(
     alarmOutputs: int(caps, 'SysCap/IOCap/IOOutputPortNums') ?? int(info, 'alarmOutNum') ?? 0,
     rtspPort,
   };
+  if (options.capabilities) await addCapabilities(client, description, caps, options.onProgress);
+  return description;
+}
+
+async function addCapabilities(
+  client: IsapiClient,
+  description: DeviceDescription,
+  caps: XmlNode | undefined,
+  onProgress: DiscoveryOptions['onProgress'],
+): Promise<void> {
+  onProgress?.('reading PTZ, detections and storage');
+  const byChannel = await readChannelCapabilities(client, description.channels, caps);
+  for (const channel of description.channels) {
+    const found = byChannel.get(channel.id);
+    channel.ptz = found?.ptz ?? false;
+    channel.detections = found?.detections ?? [];
+  }
+  // Cameras and doorbells list their memory card among the disks.
+  const recorder = description.deviceType === 'nvr' || description.deviceType === 'dvr';
+  description.storage = await readStorage(client, { localMedia: recorder ? 'hdd' : 'sd' });
 }
 
 /** Maps the device's own type string, then its model, then its capabilities, to our kind. */

@@ -1,3 +1,4 @@
+export * from './capabilities.ts';
 export * from './client.ts';
 export * from './detections.ts';
 export * from './discovery.ts';
@@ -8,5 +9,6 @@ export * from './rtsp.ts';
 export * from './sip-config.ts';
 export * from './snapshot.ts';
 export * from './status.ts';
+export * from './storage.ts';
 export * from './two-way-audio.ts';
 export * from './xml.ts';
