@@ -66,6 +66,7 @@ describe('RtpAudioSender on the wire', () => {
     const sender = await openSender();
     expect(sender.port).toBeGreaterThan(0);
     const sent = frames(60);
+    const startedAt = performance.now();
     const end = await sender.start(
       { address: LOOPBACK, port: receiver.port, payloadType: 0 },
       { codec: 'PCMU', queue: endedQueue(sent) },
@@ -90,13 +91,14 @@ describe('RtpAudioSender on the wire', () => {
       skipped: 0,
     });
 
-    // Real time: 59 intervals of 20 ms. Load only delays packets, so "never early" holds with
-    // a little slack for the receiver's own late first timestamp; the average bounds drift.
-    const times = receiver.arrivals.map((arrival) => arrival.at - receiver.arrivals[0]!.at);
+    // Real time: 59 intervals of 20 ms, counted from the start of sending (not from the first
+    // arrival: a busy receiver may read the first packet late and the next ones together). Load
+    // only delays packets, so "never early" holds; the average bounds drift.
+    const times = receiver.arrivals.map((arrival) => arrival.at - startedAt);
     const average = times[59]! / 59;
-    expect(average).toBeGreaterThanOrEqual(18);
+    expect(average).toBeGreaterThanOrEqual(19);
     expect(average).toBeLessThanOrEqual(30);
-    expect(times.filter((t, i) => t < i * 20 - 40)).toEqual([]);
+    expect(times.filter((t, i) => t < i * 20 - 5)).toEqual([]);
   });
 
   it('sends nothing while the source has nothing, then marks the next talkspurt with the timestamp moved on by the pause', async () => {
@@ -141,7 +143,7 @@ describe('RtpAudioSender on the wire', () => {
       const wallMs = receiver.arrivals[spurt]!.at - receiver.arrivals[spurt - 1]!.at;
       expect(jump).toBeGreaterThanOrEqual(160 * 11); // at least the ten silent slots
       // 8 samples per ms of the pause, within what two loaded event loops make of it.
-      expect(Math.abs(jump / 8 - wallMs)).toBeLessThan(60);
+      expect(Math.abs(jump / 8 - wallMs)).toBeLessThan(120);
     }
     expect(sender.packetsSent).toBe(13);
   });
@@ -149,6 +151,7 @@ describe('RtpAudioSender on the wire', () => {
   it('keeps at most its queue: a burst larger than it loses its oldest bytes, never the pacing', async () => {
     const receiver = await openReceiver();
     const sender = await openSender();
+    const startedAt = performance.now();
     const run = sender.start(
       { address: LOOPBACK, port: receiver.port, payloadType: 0 },
       { codec: 'PCMU', maxQueueBytes: 10 * G711_FRAME_BYTES },
@@ -164,8 +167,8 @@ describe('RtpAudioSender on the wire', () => {
     expect(receiver.arrivals.map((arrival) => arrival.packet.payload[0])).toEqual(
       burst.slice(40).map((frame) => frame[0]),
     );
-    const spread = receiver.arrivals.at(-1)!.at - receiver.arrivals[0]!.at;
-    expect(spread).toBeGreaterThanOrEqual(9 * 20 - 40); // paced, not a burst
+    const spread = receiver.arrivals.at(-1)!.at - startedAt;
+    expect(spread).toBeGreaterThanOrEqual(9 * 20 - 5); // paced, not a burst
     expect(() => sender.push(burst[0]!)).toThrow(/needs a run/);
   });
 
