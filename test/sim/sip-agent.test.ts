@@ -492,9 +492,13 @@ describe('doorbell SIP agent: calls', () => {
     const third = await proxy.next('second retransmission', (m) => isRequest(m, 'INVITE'));
     const sent = proxy.requests('INVITE');
     expect(new Set(sent.map((r) => topVia(r.message)!.branch)).size).toBe(1);
-    // T1 then 2·T1 (a little slack for when the proxy's side of the loop reads them).
-    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(75);
-    expect(sent[2]!.at - sent[1]!.at).toBeGreaterThanOrEqual(150);
+    // T1 then 2·T1, from the doorbell's own send times (arrivals can bunch on a busy machine).
+    const invites = device.sipMessages!.filter(
+      (m) => m.direction === 'out' && m.startLine.startsWith('INVITE '),
+    );
+    expect(invites.length).toBeGreaterThanOrEqual(3);
+    expect(invites[1]!.at - invites[0]!.at).toBeGreaterThanOrEqual(97);
+    expect(invites[2]!.at - invites[1]!.at).toBeGreaterThanOrEqual(197);
     proxy.reply(third, 180, { toTag: 'pbx3' });
     const cancel = await proxy.next('CANCEL at max ring time', (m) => isRequest(m, 'CANCEL'));
     // Between the 180 and the CANCEL (about 1 s) timer A would have fired again at 400 ms.
