@@ -6,15 +6,17 @@ import { cameraProfile } from './camera.ts';
 import { doorbellProfile } from './doorbell.ts';
 import { listFixtureProfiles, loadFixtureProfile } from './fixture.ts';
 import { MAX_NVR_CHANNELS, nvrProfile } from './nvr.ts';
+import { ptzProfile } from './ptz.ts';
 
 export { listFixtureProfiles } from './fixture.ts';
 
-export const BUILT_IN_PROFILES = ['camera', 'nvr', 'nvr:N', 'doorbell'];
+export const BUILT_IN_PROFILES = ['camera', 'ptz', 'nvr', 'nvr:N', 'doorbell'];
 
 export function resolveProfile(spec: ProfileSpec | SimProfile): SimProfile {
   if (typeof spec !== 'string') return spec;
   if (spec === 'camera') return cameraProfile();
   if (spec === 'doorbell') return doorbellProfile();
+  if (spec === 'ptz') return ptzProfile();
   if (spec === 'nvr') return nvrProfile(4);
   const nvr = /^nvr:(\d+)$/.exec(spec);
   if (nvr) {

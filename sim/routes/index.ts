@@ -7,6 +7,7 @@ import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
 import { ioOutputRoutes } from './io-outputs.ts';
 import { pictureRoutes } from './picture.ts';
+import { ptzRoutes } from './ptz.ts';
 import { rebootRoutes } from './reboot.ts';
 import type { Route } from './route.ts';
 import { sipConfigRoutes } from './sip-config.ts';
@@ -36,6 +37,7 @@ const ROUTES: Route[] = [
   ...ioOutputRoutes,
   ...triggerRoutes,
   ...timeRoutes,
+  ...ptzRoutes,
 ];
 
 export async function route(r: RouteRequest): Promise<void> {

@@ -5,6 +5,7 @@ export * from './discovery.ts';
 export * from './errors.ts';
 export * from './io.ts';
 export * from './maintenance.ts';
+export * from './ptz.ts';
 export * from './rtsp.ts';
 export * from './sip-config.ts';
 export * from './snapshot.ts';
