@@ -12,6 +12,7 @@ import { rebootRoutes } from './reboot.ts';
 import type { Route } from './route.ts';
 import { sipConfigRoutes } from './sip-config.ts';
 import { phoneRecordRoutes } from './sip-phone-records.ts';
+import { streamConfigRoutes } from './stream-config.ts';
 import { timeRoutes } from './time.ts';
 import { triggerRoutes } from './triggers.ts';
 import { twoWayAudioRoutes } from './two-way-audio.ts';
@@ -37,6 +38,7 @@ const ROUTES: Route[] = [
   ...ioOutputRoutes,
   ...triggerRoutes,
   ...timeRoutes,
+  ...streamConfigRoutes,
   ...ptzRoutes,
 ];
 

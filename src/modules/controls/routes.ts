@@ -1,9 +1,10 @@
 /** The controls module's routes: one plugin per part, registered here. */
 import type { RoutePlugin } from '../../core/http.ts';
+import { fixRoutes } from './fixes-routes.ts';
 import type { ControlsContext } from './types.ts';
 
 /** Each part of the module adds its route plugin to this list. */
-const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [];
+const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [fixRoutes];
 
 export function controlRoutes(controls: ControlsContext): RoutePlugin {
   return async (app) => {
