@@ -30,6 +30,7 @@ import { nvrChannelsCheck } from './recorder.ts';
 import { CHECK_IDS, type CheckId, type DoctorCheck, skip, warn } from './report.ts';
 import { integrationCheck, lockoutPolicyCheck } from './security.ts';
 import { type Channel, type DeviceFacts, DoctorSession } from './session.ts';
+import { storageCheck } from './storage.ts';
 
 export type { ExpectedSip } from './doorbell-sip.ts';
 export { CHECK_IDS, type CheckId, type CheckStatus, type DoctorCheck } from './report.ts';
@@ -83,6 +84,7 @@ const SESSION_CHECKS: Partial<Record<CheckId, CheckRunner>> = {
   'nvr-channels': nvrChannelsCheck,
   'snapshot-path': snapshotPathCheck,
   'device-clock': deviceClockCheck,
+  storage: storageCheck,
 };
 
 /**

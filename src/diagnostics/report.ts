@@ -38,6 +38,7 @@ export const CHECK_IDS = [
   // Added later: new ids go last, so scripts that index the list keep working.
   'device-clock',
   'doorbell-sip',
+  'storage',
 ] as const;
 
 export type CheckId = (typeof CHECK_IDS)[number];

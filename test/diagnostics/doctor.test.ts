@@ -98,6 +98,7 @@ describe('healthy devices', () => {
       'snapshot-path': 'skip',
       'device-clock': 'pass',
       'doorbell-sip': 'skip',
+      storage: 'pass',
     });
     const codec = check(report, 'stream-codec');
     expect(codec.detail).toBe('channel 1 (yard): main stream 101 is H.265; sub stream 102 is H.264');
