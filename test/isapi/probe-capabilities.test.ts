@@ -155,7 +155,10 @@ const FIXTURES: Record<string, Expected> = {
   },
 };
 
-/** The simulator's own profiles: the camera and NVR carry captured data, the doorbell has neither triggers nor storage. */
+/**
+ * The simulator's own profiles: the camera and NVR carry captured data, the doorbell has neither
+ * triggers nor storage, the PTZ dome is the camera with PTZ.
+ */
 const BUILT_IN: Record<string, Expected> = {
   camera: FIXTURES['DS-2CD2386G2-IU']!,
   nvr: {
@@ -168,6 +171,8 @@ const BUILT_IN: Record<string, Expected> = {
     storage: [hdd(0, 1907729)],
   },
   doorbell: { detections: { 1: [] }, storage: [] },
+  // The built-in camera as a PTZ dome (its PTZ answers are the simulator's own, marked invented).
+  ptz: { ...FIXTURES['DS-2CD2386G2-IU']!, ptz: { 1: true } },
 };
 
 // --- profiles with PTZ, built here ----------------------------------------------------------------
