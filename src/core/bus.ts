@@ -114,6 +114,8 @@ export interface BusEvents {
   'device.updated': { deviceId: string; reconnect: boolean };
   'device.removed': { deviceId: string };
   'device.health': DeviceHealth;
+  /** A reboot was asked through hikbridge: the device is expected away until `expectedBackBy` (ISO). */
+  'device.rebooting': { deviceId: string; expectedBackBy: string };
   'channels.changed': { deviceId: string };
   /** A device's entities (locks, contacts, tamper...) were switched on or off by the user. */
   'entities.changed': { deviceId: string };

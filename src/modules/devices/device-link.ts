@@ -33,6 +33,10 @@ export class DeviceLink {
   readonly login: LoginPolicy;
   health: DeviceHealth;
   private failures = 0;
+  /** Until when (ms) the device is away because we asked it to reboot: no alarms, quick retries. */
+  private rebootUntil = 0;
+  /** The rebooting device has been seen away; its next answer means it is back. */
+  private rebootSeenAway = false;
   /** The next periodic check is the first since coming online: spread it over a whole interval. */
   private spreadNext = true;
   private timer: NodeJS.Timeout | undefined;
@@ -184,6 +188,8 @@ export class DeviceLink {
       }
       this.verified = true;
       this.failures = 0;
+      // Still up right after the request, it goes down in a moment: the window stays until then.
+      if (this.rebootSeenAway) this.rebootUntil = 0;
       this.setHealth({
         state: 'online',
         lastError: null,
@@ -191,7 +197,8 @@ export class DeviceLink {
         lastSeen: now(),
         nextAttemptAt: null,
       });
-      this.schedule(this.nextCheckDelay());
+      // Asked to reboot and not gone yet: look again soon, to see it go and come back.
+      this.schedule(this.rebooting ? this.deps.settings.minBackoffMs : this.nextCheckDelay());
     } catch (error) {
       if (this.stopped) return;
       this.verified = false;
@@ -232,7 +239,34 @@ export class DeviceLink {
     if (retryAt !== undefined) this.schedule(Math.max(0, retryAt - Date.now()));
   }
 
+  /**
+   * The device was asked to reboot: while it is away (up to `untilMs`) it is reported as
+   * rebooting, in words and without a warning, and looked for again every minimum back-off.
+   */
+  expectReboot(untilMs: number): void {
+    this.rebootUntil = untilMs;
+    this.rebootSeenAway = false;
+    this.schedule(this.deps.settings.minBackoffMs);
+  }
+
+  private get rebooting(): boolean {
+    return Date.now() < this.rebootUntil;
+  }
+
   private fail(state: DeviceState, code: string, message: string): void {
+    if (this.rebooting && state === 'offline') {
+      this.rebootSeenAway = true;
+      const until = new Date(this.rebootUntil).toISOString();
+      const delay = this.deps.settings.minBackoffMs;
+      this.setHealth({
+        state,
+        lastError: `Rebooting at the user's request; expected back by ${until}.`,
+        lastErrorCode: 'rebooting',
+        nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+      });
+      this.schedule(delay);
+      return;
+    }
     this.failures++;
     this.spreadNext = true;
     const delay = this.retryDelay();
@@ -272,6 +306,7 @@ export class DeviceLink {
     if (next.state !== previous.state || next.lastError !== previous.lastError) {
       const log = this.deps.logger;
       if (next.state === 'online') log.info({ deviceId: next.deviceId }, 'device online');
+      else if (next.lastErrorCode === 'rebooting') log.info({ deviceId: next.deviceId }, 'device rebooting');
       else
         log.warn(
           { deviceId: next.deviceId, state: next.state, error: next.lastError },

@@ -45,6 +45,9 @@ export class DeviceSupervisor {
         this.enqueue(deviceId, () => this.reconnect(deviceId, reconnect)),
       ),
       bus.on('device.removed', ({ deviceId }) => this.enqueue(deviceId, () => this.disconnect(deviceId))),
+      bus.on('device.rebooting', ({ deviceId, expectedBackBy }) =>
+        this.links.get(deviceId)?.expectReboot(Date.parse(expectedBackBy)),
+      ),
     );
     for (const device of await this.deps.store.devices.list()) this.link(device);
   }
