@@ -1,10 +1,11 @@
 /** The controls module's routes: one plugin per part, registered here. */
 import type { RoutePlugin } from '../../core/http.ts';
 import { fixRoutes } from './fixes-routes.ts';
+import { ptzRoutes } from './ptz-routes.ts';
 import type { ControlsContext } from './types.ts';
 
 /** Each part of the module adds its route plugin to this list. */
-const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [fixRoutes];
+const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [fixRoutes, ptzRoutes];
 
 export function controlRoutes(controls: ControlsContext): RoutePlugin {
   return async (app) => {
