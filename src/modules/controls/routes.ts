@@ -1,11 +1,22 @@
 /** The controls module's routes: one plugin per part, registered here. */
 import type { RoutePlugin } from '../../core/http.ts';
+import { detectionRoutes } from './detections-routes.ts';
 import { fixRoutes } from './fixes-routes.ts';
+import { maintenanceRoutes } from './maintenance-routes.ts';
+import { outputRoutes } from './outputs-routes.ts';
+import { passthroughRoutes } from './passthrough-routes.ts';
 import { ptzRoutes } from './ptz-routes.ts';
 import type { ControlsContext } from './types.ts';
 
 /** Each part of the module adds its route plugin to this list. */
-const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [fixRoutes, ptzRoutes];
+const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [
+  fixRoutes,
+  ptzRoutes,
+  detectionRoutes,
+  outputRoutes,
+  maintenanceRoutes,
+  passthroughRoutes,
+];
 
 export function controlRoutes(controls: ControlsContext): RoutePlugin {
   return async (app) => {

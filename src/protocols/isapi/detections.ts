@@ -136,9 +136,18 @@ export class DetectionInputError extends RangeError {
 
 /** The channel has no such detection (the device does not offer the endpoint). */
 export class DetectionMissingError extends NotSupportedError {
-  constructor(host: string, path: string, kind: DetectionKind, channel: number) {
+  constructor(
+    host: string,
+    path: string,
+    kind: DetectionKind,
+    channel: number,
+    what: 'detection' | 'trigger',
+  ) {
     super(host, path);
-    this.message = `${host} has no ${KINDS[kind].name} on channel ${channel}.`;
+    this.message =
+      what === 'detection'
+        ? `${host} has no ${KINDS[kind].name} on channel ${channel}.`
+        : `${host} has no event trigger for ${KINDS[kind].name} on channel ${channel}, so it cannot notify the surveillance center of it.`;
   }
 }
 
@@ -231,7 +240,7 @@ async function detectionDocument(
   try {
     return { path, doc: await getDocument(client, path) };
   } catch (error) {
-    if (isAbsent(error)) throw new DetectionMissingError(client.host, path, kind, ch.channel);
+    if (isAbsent(error)) throw new DetectionMissingError(client.host, path, kind, ch.channel, 'detection');
     throw error;
   }
 }
@@ -385,7 +394,7 @@ export async function setDetectionNotifiesCenter(
   const found = await triggerOf(client, await triggerList(client), kind, ch.channel);
   const id = found ? text(found, 'id') : undefined;
   if (!found || !id) {
-    throw new DetectionMissingError(client.host, TRIGGERS_PATH, kind, ch.channel);
+    throw new DetectionMissingError(client.host, TRIGGERS_PATH, kind, ch.channel, 'trigger');
   }
   if (notifiesCenter(found) !== notify) {
     const path = triggerPath(id);

@@ -1,0 +1,54 @@
+/**
+ * Reaching a device for a control (shared by the detections, outputs, maintenance and
+ * pass-through parts): its record, its shared ISAPI client, and device failures as API errors.
+ */
+import { AppError, DeviceOperationError, NotFoundError } from '../../core/errors.ts';
+import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
+import { DeviceError } from '../../protocols/http/errors.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import type { ControlsContext } from './types.ts';
+
+export interface DeviceAccess {
+  device: DeviceRecord;
+  client: IsapiClient;
+}
+
+/** The device and its client; 404 for an unknown id, 409 while disabled or its login is blocked. */
+export async function deviceAccess(controls: ControlsContext, deviceId: string): Promise<DeviceAccess> {
+  const { registry, supervisor } = controls.deps.devices;
+  const device = await registry.get(deviceId);
+  const client = supervisor.client(device.id);
+  if (!device.enabled || !client) {
+    throw new AppError('device_disabled', 409, `The device "${device.name}" is disabled; enable it first.`);
+  }
+  const block = supervisor.loginBlock(device.id);
+  if (block) {
+    // The devices module's own words for the block (its login-policy is not exported to modules).
+    throw new AppError(
+      'device_login_blocked',
+      409,
+      `hikbridge does not log in to "${device.name}" for now: ${block.message}`,
+    );
+  }
+  return { device, client };
+}
+
+/** A channel, its device and the device's client. */
+export async function channelAccess(
+  controls: ControlsContext,
+  channelId: string,
+): Promise<DeviceAccess & { channel: ChannelRecord }> {
+  const channel = await controls.deps.store.channels.get(channelId);
+  if (!channel) throw new NotFoundError('channel', channelId);
+  return { channel, ...(await deviceAccess(controls, channel.deviceId)) };
+}
+
+/** Runs device work; a device's failure becomes a 502 in its own words. */
+export async function onDevice<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DeviceError) throw new DeviceOperationError(error.code, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Reboot a device. It must be confirmed (`{"confirm": true}`): a reboot interrupts recording,
+ * live view and events for minutes. The device is expected back within
+ * `controls.rebootExpectedSeconds`.
+ */
+import { Type } from 'typebox';
+import { InputError } from '../../core/errors.ts';
+import { ErrorBody, type RoutePlugin } from '../../core/http.ts';
+import { reboot } from '../../protocols/isapi/maintenance.ts';
+import { deviceAccess, onDevice } from './maintenance-access.ts';
+import type { ControlsContext } from './types.ts';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
+
+const RebootAnswer = Type.Object(
+  {
+    rebooting: Type.Literal(true),
+    expectedBackWithinSeconds: Type.Integer({ description: '`controls.rebootExpectedSeconds`' }),
+  },
+  { $id: 'RebootAnswer' },
+);
+
+export function maintenanceRoutes(controls: ControlsContext): RoutePlugin {
+  return (app) => {
+    app.post(
+      '/api/v1/devices/:id/reboot',
+      {
+        schema: {
+          tags: ['controls'],
+          summary: 'Reboot a device (body `{"confirm": true}`)',
+          description:
+            'The device stops recording, streaming and sending events until it is back, usually 1-5 minutes. ' +
+            'Without `{"confirm": true}` nothing is sent.',
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+          response: { 202: RebootAnswer, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body as { confirm?: unknown } | undefined;
+        if (body?.confirm !== true) {
+          throw new InputError(
+            'A reboot stops recording, live view and events for minutes; send {"confirm": true} to reboot.',
+            'confirm',
+          );
+        }
+        const { device, client } = await deviceAccess(controls, request.params.id);
+        await onDevice(() => reboot(client));
+        const seconds = controls.deps.settings.rebootExpectedSeconds;
+        controls.deps.logger.info(
+          { deviceId: device.id, by: request.principal?.name, expectedBackWithinSeconds: seconds },
+          `reboot of "${device.name}" asked; expected back within ${seconds} s`,
+        );
+        reply.code(202);
+        return { rebooting: true as const, expectedBackWithinSeconds: seconds };
+      },
+    );
+  };
+}
