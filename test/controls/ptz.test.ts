@@ -7,16 +7,19 @@
  * with nothing sent, and the module's stop stops a camera still moving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimDevice, startSimDevice } from '../../sim/index.ts';
+import { type SimCloud, type SimDevice, startSimCloud, startSimDevice } from '../../sim/index.ts';
 import { ptzCapabilities } from '../../sim/profiles/ptz.ts';
 import { type SimPtzRequest, simPtz } from '../../sim/routes/ptz.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
 
 const PASSWORD = 'Ptz-Pass-31';
+const CLOUD_KEY = 'PtzTestAppKey-5c1a';
+const CLOUD_SECRET = 'PtzTestSecret-93be2';
 let gw: TestGateway | undefined;
 let dome: SimDevice;
 let camera: SimDevice;
 let nvr: SimDevice;
+let cloud: SimCloud;
 let domeChannel: string;
 let cameraChannel: string;
 let nvrChannel: string;
@@ -51,15 +54,25 @@ beforeAll(async () => {
   nvr.setEndpoint('ContentMgmt/PTZCtrlProxy/channels/2/capabilities', {
     response: ptzCapabilities('http://www.isapi.org/ver20/XMLSchema'),
   });
-  gw = await startTestGateway({ overrides: { controls: { ptzMaxMoveSeconds: 20 } } });
+  cloud = await startSimCloud({
+    appKey: CLOUD_KEY,
+    secretKey: CLOUD_SECRET,
+    devices: [{ serialNumber: 'P10000001', name: 'Depot', cameras: [{ name: 'Depot gate', channelNo: 1 }] }],
+  });
+  gw = await startTestGateway({
+    overrides: { controls: { ptzMaxMoveSeconds: 20 }, cloud: { defaultBaseUrl: cloud.url } },
+  });
+  gw.scan.addSecret(CLOUD_KEY);
   domeChannel = await add(dome, 'Car park dome');
   cameraChannel = await add(camera, 'Yard');
   nvrChannel = await add(nvr, 'Recorder', 2);
 }, 60_000);
 
 afterAll(async () => {
+  for (const issued of cloud?.issued ?? [])
+    gw?.scan.addSecret(new URL(issued.url).searchParams.get('t') ?? undefined);
   await gw?.stop();
-  await Promise.all([dome?.close(), camera?.close(), nvr?.close()]);
+  await Promise.all([dome?.close(), camera?.close(), nvr?.close(), cloud?.close()]);
 });
 
 describe('PTZ through the API', () => {
@@ -186,6 +199,32 @@ describe('PTZ through the API', () => {
     expect(ptzRequests.length).toBeGreaterThan(0); // it was asked what it can do...
     expect(ptzRequests.every((r) => r.method === 'GET' && r.path.endsWith('/capabilities'))).toBe(true);
     expect((await api().api('POST', '/api/v1/channels/no-such-channel/ptz/stop')).status).toBe(404);
+  });
+
+  it('refuses a cloud camera in words', async () => {
+    const added = await api().api('POST', '/api/v1/cloud/accounts', {
+      body: { name: 'Depot', appKey: CLOUD_KEY, secretKey: CLOUD_SECRET, sync: false },
+    });
+    expect(added.status, added.text).toBe(201);
+    const synced = await api().api('POST', `/api/v1/cloud/accounts/${added.json.id}/sync?wait=true`);
+    expect(synced.json).toMatchObject({ ok: true, cameras: 1 });
+    const channels = (await api().api('GET', '/api/v1/channels')).json as Array<{
+      id: string;
+      source: string;
+    }>;
+    const gate = channels.find((channel) => channel.source === 'cloud')!;
+    const calls = cloud.calls.length;
+    for (const [method, path] of [
+      ['POST', `/api/v1/channels/${gate.id}/ptz/move`],
+      ['GET', `/api/v1/channels/${gate.id}/ptz/presets`],
+    ] as const) {
+      const answer = await api().api(method, path, method === 'POST' ? { body: { pan: 10 } } : {});
+      expect(answer.status).toBe(409);
+      expect(answer.json.error.message).toMatch(
+        /cloud camera: hikbridge has no PTZ control for cloud cameras/,
+      );
+    }
+    expect(cloud.calls.length).toBe(calls);
   });
 
   it('refuses bad input with 400 and sends nothing', async () => {

@@ -140,7 +140,7 @@ export class PtzControl {
       const timer = setTimeout(() => void this.autoStop(channelId), seconds * 1000);
       timer.unref();
       this.moves.set(channelId, { timer, stopsAt, channel: ptz, caps });
-      this.log().info({ channelId, ...speeds, seconds }, 'PTZ move started');
+      this.log().debug({ channelId, ...speeds, seconds }, 'PTZ move started');
       return this.state(channelId);
     });
   }
