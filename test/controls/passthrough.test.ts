@@ -71,7 +71,15 @@ function raw(
 }
 
 const base = () => `/api/v1/devices/${deviceId}/isapi`;
-const deviceRequests = () => camera.requests.filter((r) => r.authorized).length;
+/** The gateway's own background work (health checks, the event stream, the clock check). */
+const BACKGROUND = [
+  '/ISAPI/System/deviceInfo',
+  '/ISAPI/Event/notification/alertStream',
+  '/ISAPI/System/time',
+];
+/** Requests the device served for anyone but the gateway's background work. */
+const deviceRequests = () =>
+  camera.requests.filter((r) => r.authorized && !BACKGROUND.some((path) => r.path.startsWith(path))).length;
 
 describe('ISAPI pass-through', () => {
   it('passes a GET through with the device status and content type', async () => {
@@ -106,15 +114,15 @@ describe('ISAPI pass-through', () => {
       '/ISAPI/System/../../Security/users',
       '/ISAPI/%2e%2e/%2e%2e/doc/page/login.asp',
       '/ISAPI/System%2fdeviceInfo',
-      '/%2FISAPI/System/deviceInfo',
-      '/ISAPI/./System/deviceInfo',
-      '/ISAPI//System/deviceInfo',
+      '/%2FISAPI/System/IO/outputs',
+      '/ISAPI/./System/IO/outputs',
+      '/ISAPI//System/IO/outputs',
       '/ISAPI/System\\..\\..\\x',
-      '/System/deviceInfo',
-      '/isapi/System/deviceInfo',
+      '/System/IO/outputs',
+      '/isapi/System/IO/outputs',
       '/SDK/language',
-      '/http://evil.example/ISAPI/System/deviceInfo',
-      '//evil.example/ISAPI/System/deviceInfo',
+      '/http://evil.example/ISAPI/System/IO/outputs',
+      '//evil.example/ISAPI/System/IO/outputs',
       '/ISAPI',
       '/',
     ];
@@ -145,4 +153,34 @@ describe('ISAPI pass-through', () => {
     const answer = await gw.api('GET', `${base()}/ISAPI/System/deviceInfo`, { token: null });
     expect(answer.status).toBe(401);
   });
+});
+
+describe('ISAPI pass-through switched off', () => {
+  it('answers 403 in words and sends nothing', async () => {
+    const off = await startTestGateway({ overrides: { controls: { isapiPassthrough: false } } });
+    try {
+      const added = await off.api('POST', '/api/v1/devices', {
+        body: {
+          name: 'Lobby again',
+          host: '127.0.0.1',
+          port: camera.port,
+          username: 'admin',
+          password: PASSWORD,
+        },
+      });
+      expect(added.status, added.text).toBe(201);
+      const before = camera.countRequests('/ISAPI/Smart/SceneChangeDetection/1');
+      const refused = await off.api(
+        'GET',
+        `/api/v1/devices/${added.json.id}/isapi/ISAPI/Smart/SceneChangeDetection/1`,
+      );
+      expect(refused.status).toBe(403);
+      expect(refused.json.error.message).toBe(
+        'The ISAPI pass-through is switched off (controls.isapiPassthrough: false).',
+      );
+      expect(camera.countRequests('/ISAPI/Smart/SceneChangeDetection/1')).toBe(before);
+    } finally {
+      await off.stop();
+    }
+  }, 60_000);
 });

@@ -61,7 +61,7 @@ export function detectionRoutes(controls: ControlsContext): RoutePlugin {
         },
       },
       async (request) => {
-        const { channel, client } = await channelAccess(controls, request.params.id);
+        const { channel, client } = await channelAccess(controls, request.params.id, 'detections');
         return onDevice(() => listDetections(client, target(channel)));
       },
     );
@@ -93,7 +93,7 @@ export function detectionRoutes(controls: ControlsContext): RoutePlugin {
         if (enabled === undefined && notifyCenter === undefined) {
           throw new InputError('Say what to change: "enabled" and/or "notifyCenter" (true or false).');
         }
-        const { channel, device, client } = await channelAccess(controls, request.params.id);
+        const { channel, device, client } = await channelAccess(controls, request.params.id, 'detections');
         const where = target(channel);
         let state: DetectionState | undefined;
         try {

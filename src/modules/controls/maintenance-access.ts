@@ -33,13 +33,24 @@ export async function deviceAccess(controls: ControlsContext, deviceId: string):
   return { device, client };
 }
 
-/** A channel, its device and the device's client. */
+/** A channel, its device and the device's client; `what` names the control for a cloud camera's 409. */
 export async function channelAccess(
   controls: ControlsContext,
   channelId: string,
+  what: string,
 ): Promise<DeviceAccess & { channel: ChannelRecord }> {
-  const channel = await controls.deps.store.channels.get(channelId);
-  if (!channel) throw new NotFoundError('channel', channelId);
+  const { store } = controls.deps;
+  const channel = await store.channels.get(channelId);
+  if (!channel) {
+    if (await store.cloud.getCamera(channelId)) {
+      throw new AppError(
+        'control_unsupported',
+        409,
+        `This is a HikCentral Connect cloud camera: hikbridge can change ${what} only on devices it reaches over ISAPI.`,
+      );
+    }
+    throw new NotFoundError('channel', channelId);
+  }
   return { channel, ...(await deviceAccess(controls, channel.deviceId)) };
 }
 
