@@ -20,7 +20,7 @@ import {
   NotSupportedError,
   PermissionDeniedError,
 } from './errors.ts';
-import { attr, bool, child, children, descend, int, text, type XmlNode } from './xml.ts';
+import { attr, bool, child, children, int, text, type XmlNode } from './xml.ts';
 
 /** The channel to steer: its number on the device, and whether it is an NVR's proxied IP camera. */
 export interface PtzTarget {
@@ -87,12 +87,10 @@ export class PtzInputError extends RangeError {
   }
 }
 
-export type PtzFeature = 'ptz' | 'panTilt' | 'zoom' | 'presets' | 'home' | 'patrols';
+export type PtzFeature = 'ptz' | 'presets' | 'home' | 'patrols';
 
 const FEATURE: Record<PtzFeature, string> = {
   ptz: 'PTZ',
-  panTilt: 'pan/tilt',
-  zoom: 'zoom',
   presets: 'PTZ presets',
   home: 'PTZ home position',
   patrols: 'PTZ patrols',
@@ -381,9 +379,8 @@ export async function listPatrols(
   const path = `${ptzBasePath(target)}/patrols`;
   if (caps.maxPatrols === 0) throw new PtzUnsupportedError(client.host, path, target.channel, 'patrols');
   const doc = await orUnsupported(client, target, path, 'patrols', () => client.getXml(path));
-  const list = descend(doc.node, 'PTZPatrol') ? children(doc.node, 'PTZPatrol') : [];
   const patrols: PtzPatrol[] = [];
-  for (const entry of list) {
+  for (const entry of children(doc.node, 'PTZPatrol')) {
     const id = int(entry, 'id');
     if (id === undefined) throw new InvalidResponseError(client.host, path, 'a patrol without an id');
     patrols.push({
