@@ -4,9 +4,12 @@
  * detection off and two-way audio in G.726 (not μ-law). One call fixes it all, the doctor then
  * passes, undo restores every resource exactly (compared after normalising the XML), also after a
  * restart; unknown ids change nothing (no PUT reaches the device); only picked fixes are made.
+ * Also: a captured NVR's fixes (hand-checked against the capture) through its proxy paths, and
+ * what normalizeXml treats as the same document.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveProfile, type SimDevice, type SimProfile, startSimDevice } from '../../sim/index.ts';
+import { applyFixes, previewFixes, undoFixes } from '../../src/diagnostics/fixes.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 import { normalizeXml, readConfig } from '../../src/protocols/isapi/streaming-config.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
@@ -217,5 +220,62 @@ describe('stream fix-up', () => {
     );
     expect(await put('<StreamingChannel><id>102</id>')).toMatch(/Invalid XML Format|badXmlFormat/);
     expect(await snapshot()).toEqual(original);
+  });
+});
+
+describe('fixes on a captured NVR (DS-7608NXI-I2)', () => {
+  it('offers what the capture needs, writes through the proxy paths, and undoes exactly', async () => {
+    const nvr = await startSimDevice({ profile: 'DS-7608NXI-I2', heartbeatMs: 0, snapshotDelayMs: 0 });
+    const nvrClient = new IsapiClient({ baseUrl: nvr.url, username: 'admin', password: 'Hik12345!' });
+    try {
+      // From the capture, by hand: channels 2 and 3 have motion detection off; stream 301 (H.264) and
+      // 302 (H.265) run 15 fps with GovLength 75 (5 s); no two-way audio.
+      const fixes = await previewFixes(nvrClient);
+      expect(fixes.map((f) => [f.id, f.current, f.proposed])).toEqual([
+        ['motion-2-enabled', 'false', 'true'],
+        ['stream-301-keyframe', '75', '30'],
+        ['stream-302-codec', 'H.265', 'H.264'],
+        ['stream-302-keyframe', '75', '30'],
+        ['motion-3-enabled', 'false', 'true'],
+      ]);
+      const paths = [
+        '/ISAPI/ContentMgmt/InputProxy/channels/2/video/motionDetection',
+        '/ISAPI/Streaming/channels/302',
+      ];
+      const before = await Promise.all(
+        paths.map(async (p) => normalizeXml((await readConfig(nvrClient, p)).xml)),
+      );
+      const { applied, undo } = await applyFixes(nvrClient, ['motion-2-enabled', 'stream-302-codec']);
+      expect(applied.map((f) => f.id)).toEqual(['motion-2-enabled', 'stream-302-codec']);
+      expect(nvr.requests.filter((r) => r.method === 'PUT' && r.authorized).map((r) => r.path)).toEqual(
+        paths,
+      );
+      // The list the doctor and the probe read follows the change; the other fixes are still offered.
+      expect((await previewFixes(nvrClient)).map((f) => f.id)).toEqual([
+        'stream-301-keyframe',
+        'stream-302-keyframe',
+        'motion-3-enabled',
+      ]);
+      await undoFixes(nvrClient, undo);
+      const after = await Promise.all(
+        paths.map(async (p) => normalizeXml((await readConfig(nvrClient, p)).xml)),
+      );
+      expect(after).toEqual(before);
+    } finally {
+      await nvrClient.close();
+      await nvr.close();
+    }
+  });
+});
+
+describe('normalizeXml', () => {
+  it('ignores layout, attribute order, empty-element form and namespace declarations, not content', () => {
+    const a =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<A version="2.0" xmlns="urn:x">\n  <B x="1" y="2"><c/></B>\n<d>1</d></A>';
+    const b = '<A xmlns="urn:x" version="2.0"><B y="2" x="1"><c></c></B><d> 1 </d></A>';
+    expect(normalizeXml(a)).toBe(normalizeXml(b));
+    expect(normalizeXml(a)).not.toBe(normalizeXml(b.replace('<d> 1 </d>', '<d>2</d>')));
+    expect(normalizeXml(a)).not.toBe(normalizeXml(b.replace('y="2"', 'y="3"')));
+    expect(normalizeXml(a)).not.toBe(normalizeXml(b.replace('<c></c>', '<c></c><c/>')));
   });
 });
