@@ -17,7 +17,6 @@ import type { IsapiClient } from '../protocols/isapi/client.ts';
 import { normalizeCodec } from '../protocols/isapi/discovery.ts';
 import {
   type ChannelSource,
-  ConfigNotAppliedError,
   listStreams,
   listTwoWayAudio,
   motionDetectionPath,
@@ -415,8 +414,7 @@ export async function applyFixes(
       const reason = error instanceof Error ? error.message : String(error);
       const done =
         result.applied.length > 0 ? `; applied before: ${result.applied.map((f) => f.id).join(', ')}` : '';
-      const kept = error instanceof ConfigNotAppliedError ? '' : ' (the device refused it)';
-      throw new FixApplyError(`${what} failed${kept}: ${reason}${done}`, result.applied, result.undo, error);
+      throw new FixApplyError(`${what} failed: ${reason}${done}`, result.applied, result.undo, error);
     }
     result.applied.push(...fixes);
   }

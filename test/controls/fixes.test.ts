@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveProfile, type SimDevice, type SimProfile, startSimDevice } from '../../sim/index.ts';
 import { applyFixes, previewFixes, undoFixes } from '../../src/diagnostics/fixes.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
-import { normalizeXml, readConfig } from '../../src/protocols/isapi/streaming-config.ts';
+import {
+  ConfigNotAppliedError,
+  normalizeXml,
+  readConfig,
+  verifyConfig,
+  withValues,
+  writeConfig,
+} from '../../src/protocols/isapi/streaming-config.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 
 const PASSWORD = 'Fix-Pass-31';
@@ -204,6 +211,31 @@ describe('stream fix-up', () => {
     expect(await snapshot()).toEqual(original);
   }, 60_000);
 
+  it('a fix the device refuses fails in words; what was changed before it stays undoable', async () => {
+    const original = await snapshot();
+    sim.setFault({ kind: 'busy', paths: ['/ISAPI/System/TwoWayAudio/channels/1'] });
+    try {
+      const failed = await gw.api('POST', `/api/v1/devices/${deviceId}/fixes`, {
+        body: { ids: ['stream-101-codec', 'talk-1-codec'] },
+      });
+      expect(failed.status, failed.text).toBe(502);
+      expect(failed.json.error.message).toMatch(
+        /talk-1-codec failed.*busy.*applied before: stream-101-codec/,
+      );
+      expect(failed.json.error.message).toMatch(/can be undone/);
+      expect(failed.json.error.details).toEqual({ applied: ['stream-101-codec'] });
+    } finally {
+      sim.clearFaults();
+    }
+    const preview = await gw.api('GET', `/api/v1/devices/${deviceId}/fixes`);
+    expect(preview.json.undo).toMatchObject({ available: true, fixes: ['stream-101-codec'] });
+    expect(preview.json.fixes.map((f: { id: string }) => f.id)).not.toContain('stream-101-codec');
+    const undone = await gw.api('POST', `/api/v1/devices/${deviceId}/fixes/undo`);
+    expect(undone.status, undone.text).toBe(200);
+    expect(undone.json.restored).toEqual(['/ISAPI/Streaming/channels/101']);
+    expect(await snapshot()).toEqual(original);
+  });
+
   it('the simulated device refuses values it does not take, like a device', async () => {
     const put = (body: string) =>
       client.call({ method: 'PUT', path: '/ISAPI/Streaming/channels/102', body }).then(
@@ -265,6 +297,25 @@ describe('fixes on a captured NVR (DS-7608NXI-I2)', () => {
       await nvrClient.close();
       await nvr.close();
     }
+  });
+});
+
+describe('read back', () => {
+  it('a value the device accepted but did not keep is an error in words', async () => {
+    // The simulator acknowledges PUTs to recorded endpoints without storing them: a device that
+    // answers OK and keeps its old value.
+    const path = '/ISAPI/System/Network/Integrate';
+    const doc = await readConfig(client, path);
+    const element = Object.keys(doc.node).find(
+      (key) => !key.startsWith('@') && typeof doc.node[key] === 'string',
+    )!;
+    const values = { [element]: 'changed-by-test' };
+    await writeConfig(client, withValues(doc, values));
+    const error = await verifyConfig(client, path, values).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigNotAppliedError);
+    expect((error as Error).message).toContain(
+      `did not take ${element} = changed-by-test on ${path}: it reads back`,
+    );
   });
 });
 
