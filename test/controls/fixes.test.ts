@@ -132,6 +132,10 @@ describe('stream fix-up', () => {
       body: { ids: ['talk-1-codec'], all: true },
     });
     expect(extra.status).toBe(400);
+    const noDevice = await gw.api('POST', '/api/v1/devices/no-such-device/fixes', {
+      body: { ids: ['talk-1-codec'] },
+    });
+    expect(noDevice.status).toBe(404);
     const nothing = await gw.api('POST', `/api/v1/devices/${deviceId}/fixes/undo`);
     expect(nothing.status).toBe(409);
     expect(nothing.json.error.message).toMatch(/Nothing to undo/);
