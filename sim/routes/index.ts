@@ -13,6 +13,7 @@ import type { Route } from './route.ts';
 import { sipConfigRoutes } from './sip-config.ts';
 import { phoneRecordRoutes } from './sip-phone-records.ts';
 import { streamConfigRoutes } from './stream-config.ts';
+import { supplementLightRoutes } from './supplement-light.ts';
 import { timeRoutes } from './time.ts';
 import { triggerRoutes } from './triggers.ts';
 import { twoWayAudioRoutes } from './two-way-audio.ts';
@@ -36,6 +37,7 @@ const ROUTES: Route[] = [
   ...phoneRecordRoutes,
   ...detectionRoutes, // before triggerRoutes: it stores PUT Event/triggers/{id}
   ...ioOutputRoutes,
+  ...supplementLightRoutes,
   ...triggerRoutes,
   ...timeRoutes,
   ...streamConfigRoutes,

@@ -3,6 +3,7 @@ import type { RoutePlugin } from '../../core/http.ts';
 import { detectionRoutes } from './detections-routes.ts';
 import { fixRoutes } from './fixes-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
+import { lightRoutes } from './outputs-light-routes.ts';
 import { outputRoutes } from './outputs-routes.ts';
 import { passthroughRoutes } from './passthrough-routes.ts';
 import { ptzRoutes } from './ptz-routes.ts';
@@ -14,6 +15,7 @@ const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [
   ptzRoutes,
   detectionRoutes,
   outputRoutes,
+  lightRoutes,
   maintenanceRoutes,
   passthroughRoutes,
 ];

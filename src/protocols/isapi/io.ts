@@ -10,7 +10,7 @@
 import { DeviceError } from '../http/errors.ts';
 import type { IsapiClient } from './client.ts';
 import { InvalidResponseError, NotSupportedError } from './errors.ts';
-import { children, text } from './xml.ts';
+import { attr, children, int, parseXml, text, type XmlNode } from './xml.ts';
 
 const OUTPUTS_PATH = '/ISAPI/System/IO/outputs';
 const statusPath = (id: number): string => `${OUTPUTS_PATH}/${id}/status`;
@@ -116,4 +116,161 @@ export async function setOutput(client: IsapiClient, id: number, state: OutputSt
   const after = await readOutputState(client, id);
   if (after !== state) throw new OutputNotAppliedError(client.host, id, after);
   return { ...port, state: after };
+}
+
+// --- supplement light (white / IR) --------------------------------------------------------------
+
+/**
+ * A camera's supplement light (`Image/channels/{ch}/supplementLight`, root `SupplementLight`):
+ * `supplementLightMode` is what lights at night (`colorVuWhiteLight` white always, `irLight` IR,
+ * `eventIntelligence` IR with white on smart events, `close` off; models offer a subset, listed
+ * in `.../supplementLight/capabilities` as the `opt` attribute), brightness 0-100 per light.
+ * No capture holds these answers: the shapes are the ones public ISAPI clients use.
+ */
+const lightPath = (channel: number): string => `/ISAPI/Image/channels/${channel}/supplementLight`;
+
+export interface SupplementLight {
+  mode: string;
+  /** The modes the camera offers; null when it does not say. */
+  modes: string[] | null;
+  whiteBrightness: number | null;
+  irBrightness: number | null;
+}
+
+export interface SupplementLightChange {
+  mode?: string;
+  whiteBrightness?: number;
+  irBrightness?: number;
+}
+
+/** The camera has no supplement light over ISAPI. */
+export class LightMissingError extends NotSupportedError {
+  constructor(host: string, channel: number) {
+    super(host, lightPath(channel));
+    this.message = `${host} has no supplement light on channel ${channel} (or does not offer it over ISAPI).`;
+  }
+}
+
+function checkChannelNo(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 512) {
+    throw new OutputInputError(
+      'channel',
+      `channel must be a channel number 1-512 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkBrightness(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
+    throw new OutputInputError(field, `${field} must be a whole number 0-100 (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function checkLightChange(change: SupplementLightChange): SupplementLightChange {
+  const { mode, whiteBrightness, irBrightness, ...rest } = change;
+  const unknown = Object.keys(rest);
+  if (unknown.length) throw new OutputInputError(unknown[0]!, `unknown setting "${unknown[0]}"`);
+  if (mode === undefined && whiteBrightness === undefined && irBrightness === undefined) {
+    throw new OutputInputError('mode', 'say what to change: mode, whiteBrightness and/or irBrightness');
+  }
+  if (mode !== undefined && (typeof mode !== 'string' || !/^[A-Za-z]{1,32}$/.test(mode))) {
+    throw new OutputInputError(
+      'mode',
+      `mode must be a mode name such as irLight or close (got ${JSON.stringify(mode)})`,
+    );
+  }
+  if (whiteBrightness !== undefined) checkBrightness(whiteBrightness, 'whiteBrightness');
+  if (irBrightness !== undefined) checkBrightness(irBrightness, 'irBrightness');
+  return change;
+}
+
+async function lightModes(client: IsapiClient, channel: number): Promise<string[] | null> {
+  const caps = await client.optional(() => client.getXml(`${lightPath(channel)}/capabilities`));
+  const opt = caps ? attr(caps.node, 'supplementLightMode', 'opt') : undefined;
+  return opt
+    ? opt
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : null;
+}
+
+async function lightDocument(client: IsapiClient, channel: number) {
+  try {
+    return await client.getXml(lightPath(channel));
+  } catch (error) {
+    if (error instanceof NotSupportedError) throw new LightMissingError(client.host, channel);
+    throw error;
+  }
+}
+
+/** The supplement light's mode and brightness. */
+export async function readSupplementLight(client: IsapiClient, channel: number): Promise<SupplementLight> {
+  checkChannelNo(channel);
+  const doc = await lightDocument(client, channel);
+  const mode = text(doc.node, 'supplementLightMode');
+  if (!mode) throw new InvalidResponseError(client.host, lightPath(channel), 'no supplementLightMode');
+  return {
+    mode,
+    modes: await lightModes(client, channel),
+    whiteBrightness: int(doc.node, 'whiteLightBrightness') ?? null,
+    irBrightness: int(doc.node, 'irLightBrightness') ?? null,
+  };
+}
+
+/**
+ * Changes the supplement light (read-modify-write keeping the rest, read back). A mode the
+ * camera does not list, or a brightness for a light the camera does not report, is refused
+ * before anything is written.
+ */
+export async function setSupplementLight(
+  client: IsapiClient,
+  channel: number,
+  change: SupplementLightChange,
+): Promise<SupplementLight> {
+  checkChannelNo(channel);
+  checkLightChange(change);
+  const path = lightPath(channel);
+  const response = await client.call({ method: 'GET', path }).catch((error: unknown) => {
+    if (error instanceof NotSupportedError) throw new LightMissingError(client.host, channel);
+    throw error;
+  });
+  const body = response.body.toString('utf8');
+  const doc = parseXml(body);
+  const modes = await lightModes(client, channel);
+  if (change.mode !== undefined && modes && !modes.includes(change.mode)) {
+    throw new OutputInputError(
+      'mode',
+      `${client.host} offers the modes ${modes.join(', ')}; not "${change.mode}"`,
+    );
+  }
+  const node: XmlNode = { ...doc.node };
+  if (change.mode !== undefined) node.supplementLightMode = change.mode;
+  for (const [field, element] of [
+    ['whiteBrightness', 'whiteLightBrightness'],
+    ['irBrightness', 'irLightBrightness'],
+  ] as const) {
+    const value = change[field];
+    if (value === undefined) continue;
+    if (node[element] === undefined) {
+      throw new OutputInputError(
+        field,
+        `${client.host} reports no ${element}; its light has no such setting`,
+      );
+    }
+    node[element] = String(value);
+  }
+  const namespace = /<(?:[\w.-]+:)?SupplementLight\s[^>]*xmlns="([^"]*)"/.exec(body)?.[1];
+  await client.sendXml('PUT', path, doc.root, namespace ? { ...node, '@xmlns': namespace } : node);
+  const after = await readSupplementLight(client, channel);
+  const kept =
+    (change.mode === undefined || after.mode === change.mode) &&
+    (change.whiteBrightness === undefined || after.whiteBrightness === change.whiteBrightness) &&
+    (change.irBrightness === undefined || after.irBrightness === change.irBrightness);
+  if (!kept) {
+    throw new DeviceError('device_error', `${client.host} accepted the light change but did not apply it.`);
+  }
+  return after;
 }
