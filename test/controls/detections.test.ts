@@ -83,6 +83,15 @@ describe('detections through the API', () => {
     expect(trigger).toContain('<outputIOPortID>1</outputIOPortID>');
   });
 
+  it('changes both at once', async () => {
+    const both = await gw.api('PUT', `/api/v1/channels/${channelId}/detections/tamper`, {
+      body: { enabled: false, notifyCenter: true },
+    });
+    expect(both.status, both.text).toBe(200);
+    expect(both.json).toEqual({ kind: 'tamper', enabled: false, notifiesCenter: true });
+    expect((await detections(channelId))[1]).toEqual(both.json);
+  });
+
   it('refuses bad input in words and sends nothing', async () => {
     const writes = () =>
       camera.requests.filter((r) => r.method === 'PUT' && DETECTION_PATHS.some((p) => r.path.startsWith(p)))

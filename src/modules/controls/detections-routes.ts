@@ -99,9 +99,10 @@ export function detectionRoutes(controls: ControlsContext): RoutePlugin {
         try {
           state = await onDevice(async () => {
             let after: DetectionState | undefined;
-            if (enabled !== undefined) after = await setDetectionEnabled(client, kind, where, enabled);
+            // The linkage first: it fails on a missing detection or trigger before anything is written.
             if (notifyCenter !== undefined)
               after = await setDetectionNotifiesCenter(client, kind, where, notifyCenter);
+            if (enabled !== undefined) after = await setDetectionEnabled(client, kind, where, enabled);
             return after ?? readDetection(client, kind, where);
           });
         } catch (error) {
