@@ -50,7 +50,7 @@ describe('detections through the API', () => {
       { kind: 'intrusion', enabled: true, notifiesCenter: true },
       { kind: 'line-crossing', enabled: false, notifiesCenter: false },
       { kind: 'region-entrance', enabled: false, notifiesCenter: false },
-      { kind: 'region-exiting', enabled: false, notifiesCenter: false },
+      { kind: 'region-exit', enabled: false, notifiesCenter: false },
       { kind: 'scene-change', enabled: true, notifiesCenter: true },
     ]);
   });

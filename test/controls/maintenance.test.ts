@@ -40,6 +40,10 @@ describe('reboot', () => {
   });
 
   it('reboots once; the device is away, then back', async () => {
+    const health: Array<{ state: string; code: string | null }> = [];
+    gw.gateway.bus.on('device.health', (change) => {
+      if (change.deviceId === deviceId) health.push({ state: change.state, code: change.lastErrorCode });
+    });
     const asked = await gw.api('POST', `/api/v1/devices/${deviceId}/reboot`, { body: { confirm: true } });
     expect(asked.status, asked.text).toBe(202);
     expect(asked.json).toEqual({ rebooting: true, expectedBackWithinSeconds: 120 });
@@ -61,5 +65,12 @@ describe('reboot', () => {
     }
     expect(gw.logs()).toMatch(/reboot of \\"Porch\\" asked; expected back within 120 s/);
     expect(reboots()).toBe(1);
+    // The supervisor said "rebooting" while it was away (no failure), then online again.
+    await eventually(
+      async () => health.at(-1)?.state === 'online' && health.some((h) => h.code === 'rebooting'),
+      20_000,
+    );
+    expect(health.filter((h) => h.state !== 'online').every((h) => h.code === 'rebooting')).toBe(true);
+    expect(gw.logs()).not.toMatch(/"msg":"device not available"/);
   });
 });

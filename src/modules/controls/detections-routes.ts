@@ -16,7 +16,7 @@ import {
   setDetectionEnabled,
   setDetectionNotifiesCenter,
 } from '../../protocols/isapi/detections.ts';
-import { channelAccess, onDevice } from './maintenance-access.ts';
+import { channelAccess, onDevice } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };

@@ -20,7 +20,7 @@ import {
 } from '../../diagnostics/fixes.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
-import { loginBlockedError } from '../devices/login-policy.ts';
+import { deviceAccess } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 export type { Fix } from '../../diagnostics/fixes.ts';
@@ -143,16 +143,8 @@ export class StreamFixes {
     return record;
   }
 
-  private async access(deviceId: string): Promise<{ device: DeviceRecord; client: IsapiClient }> {
-    const { registry, supervisor } = this.controls.deps.devices;
-    const device = await registry.get(deviceId);
-    const client = supervisor.client(device.id);
-    if (!device.enabled || !client) {
-      throw new AppError('device_disabled', 409, `The device "${device.name}" is disabled; enable it first.`);
-    }
-    const block = supervisor.loginBlock(device.id);
-    if (block) throw loginBlockedError(device.name, block);
-    return { device, client };
+  private access(deviceId: string): Promise<{ device: DeviceRecord; client: IsapiClient }> {
+    return deviceAccess(this.controls, deviceId);
   }
 
   /** One request per device at a time: an apply never interleaves with another apply or undo. */

@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { InputError } from '../../core/errors.ts';
 import { ErrorBody, type RoutePlugin } from '../../core/http.ts';
 import { reboot } from '../../protocols/isapi/maintenance.ts';
-import { deviceAccess, onDevice } from './maintenance-access.ts';
+import { deviceAccess, onDevice } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
@@ -46,6 +46,9 @@ export function maintenanceRoutes(controls: ControlsContext): RoutePlugin {
         const { device, client } = await deviceAccess(controls, request.params.id);
         await onDevice(() => reboot(client));
         const seconds = controls.deps.settings.rebootExpectedSeconds;
+        // The supervisor reports it as rebooting (not failing) while it is away.
+        const expectedBackBy = new Date(Date.now() + seconds * 1000).toISOString();
+        controls.deps.bus.emit('device.rebooting', { deviceId: device.id, expectedBackBy });
         controls.deps.logger.info(
           { deviceId: device.id, by: request.principal?.name, expectedBackWithinSeconds: seconds },
           `reboot of "${device.name}" asked; expected back within ${seconds} s`,

@@ -11,7 +11,7 @@ import {
   type SupplementLightChange,
   setSupplementLight,
 } from '../../protocols/isapi/io.ts';
-import { channelAccess, onDevice } from './maintenance-access.ts';
+import { channelAccess, onDevice } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };

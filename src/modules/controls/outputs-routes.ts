@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError } from '../../core/errors.ts';
 import { ErrorBody, Nullable, type RoutePlugin } from '../../core/http.ts';
 import { listOutputs, setOutput } from '../../protocols/isapi/io.ts';
-import { deviceAccess, onDevice } from './maintenance-access.ts';
+import { deviceAccess, onDevice } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };

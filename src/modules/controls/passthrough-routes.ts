@@ -11,7 +11,7 @@
 import { Type } from 'typebox';
 import { AppError, InputError } from '../../core/errors.ts';
 import type { RoutePlugin } from '../../core/http.ts';
-import { deviceAccess, onDevice } from './maintenance-access.ts';
+import { deviceAccess, onDevice } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 /** Largest body passed to a device (ISAPI configuration documents are a few KB). */

@@ -32,7 +32,7 @@ import {
   savePreset,
   setHome,
 } from '../../protocols/isapi/index.ts';
-import { loginBlockedError } from '../devices/login-policy.ts';
+import { deviceAccess } from './access.ts';
 import type { ControlsContext } from './types.ts';
 
 /** How long a channel's capabilities are trusted before they are read again. */
@@ -93,11 +93,7 @@ export class PtzControl {
       }
       throw new NotFoundError('channel', channelId);
     }
-    const device = await devices.registry.get(channel.deviceId);
-    const client = devices.supervisor.client(device.id);
-    if (!client) throw new AppError('device_disabled', 409, `The device "${device.name}" is disabled.`);
-    const block = devices.supervisor.loginBlock(device.id);
-    if (block) throw loginBlockedError(device.name, block);
+    const { device, client } = await deviceAccess(this.controls, channel.deviceId);
     const target = { channel: channel.channelNo, proxy: channel.source === 'proxy' };
     return { channelId, name: channel.name, device, client, target };
   }

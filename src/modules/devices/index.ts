@@ -27,6 +27,7 @@ import type { DeviceSnapshot, DoorCommand } from './types.ts';
 
 export type { CallAction, CallView } from './calls.ts';
 export type { DeviceInput, DevicePatch } from './input.ts';
+export { loginBlockedError } from './login-policy.ts';
 export { DeviceRegistry } from './registry.ts';
 export type { ChannelViewType } from './routes/schemas.ts';
 export { preferredStream } from './routes/views.ts';

@@ -36,7 +36,7 @@ export const DETECTION_KINDS = [
   'intrusion',
   'line-crossing',
   'region-entrance',
-  'region-exiting',
+  'region-exit',
   'scene-change',
 ] as const;
 
@@ -104,7 +104,7 @@ const KINDS: Record<DetectionKind, KindInfo> = {
     eventType: 'regionEntrance',
     triggerPrefix: 'regionEntrance',
   },
-  'region-exiting': {
+  'region-exit': {
     name: 'region exiting detection',
     path: smartPath('regionExiting'),
     eventType: 'regionExiting',

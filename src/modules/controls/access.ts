@@ -1,11 +1,12 @@
 /**
- * Reaching a device for a control (shared by the detections, outputs, maintenance and
- * pass-through parts): its record, its shared ISAPI client, and device failures as API errors.
+ * Reaching a device for a control (shared by every part): its record, its shared ISAPI client,
+ * the 4xx that says why it cannot be reached, and device failures as API errors.
  */
 import { AppError, DeviceOperationError, NotFoundError } from '../../core/errors.ts';
 import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
 import { DeviceError } from '../../protocols/http/errors.ts';
 import type { IsapiClient } from '../../protocols/isapi/client.ts';
+import { loginBlockedError } from '../devices/index.ts';
 import type { ControlsContext } from './types.ts';
 
 export interface DeviceAccess {
@@ -22,14 +23,7 @@ export async function deviceAccess(controls: ControlsContext, deviceId: string):
     throw new AppError('device_disabled', 409, `The device "${device.name}" is disabled; enable it first.`);
   }
   const block = supervisor.loginBlock(device.id);
-  if (block) {
-    // The devices module's own words for the block (its login-policy is not exported to modules).
-    throw new AppError(
-      'device_login_blocked',
-      409,
-      `hikbridge does not log in to "${device.name}" for now: ${block.message}`,
-    );
-  }
+  if (block) throw loginBlockedError(device.name, block);
   return { device, client };
 }
 
