@@ -90,7 +90,7 @@ describe('PTZ hints', () => {
     expect(deviceHasPtzControl(undefined)).toBe(false);
   });
 
-  it('a channel has PTZ when its capabilities offer a pan/tilt or zoom space, not presets alone', () => {
+  it('a channel has PTZ when its capabilities offer continuous pan/tilt or zoom (what the control drives), not presets alone', () => {
     const chan = (inner: string) => parseXml(`<PTZChanelCap>${inner}</PTZChanelCap>`).node;
     expect(
       offersPtzMovement(
@@ -98,7 +98,8 @@ describe('PTZ hints', () => {
       ),
     ).toBe(true);
     expect(offersPtzMovement(chan('<ContinuousZoomSpace/>'))).toBe(true);
-    expect(offersPtzMovement(chan('<AbsolutePanTiltPositionSpace/>'))).toBe(true);
+    // Only absolute positions: the PTZ control cannot drive it, so the probe does not say PTZ.
+    expect(offersPtzMovement(chan('<AbsolutePanTiltPositionSpace/>'))).toBe(false);
     expect(offersPtzMovement(chan('<maxPresetNum>10</maxPresetNum>'))).toBe(false);
     expect(offersPtzMovement(chan(''))).toBe(false);
   });

@@ -14,6 +14,7 @@
  *   `PTZCtrlCap` no channel is asked, which keeps the probe of a fixed camera as short as before.
  */
 import type { IsapiClient } from './client.ts';
+import { parsePtzCapabilities } from './ptz.ts';
 import { bool, children, int, text, type XmlNode, type XmlValue } from './xml.ts';
 
 export interface ChannelCapabilities {
@@ -132,12 +133,11 @@ export async function channelHasPtz(client: IsapiClient, channel: ChannelRef): P
 }
 
 /**
- * A PTZ capabilities answer (`PTZChanelCap`, Hikvision's spelling) that offers a way to move:
- * a continuous, absolute, relative or momentary pan/tilt or zoom space. Presets alone do not
- * count: some fixed cameras list a preset table they cannot drive.
+ * A PTZ capabilities answer (`PTZChanelCap`, Hikvision's spelling) that offers continuous pan/tilt
+ * or zoom, which is what hikbridge's PTZ control drives (probe and control agree). Presets alone
+ * do not count: some fixed cameras list a preset table they cannot drive.
  */
 export function offersPtzMovement(capabilities: XmlNode): boolean {
-  return Object.keys(capabilities).some((name) =>
-    /^(Continuous|Absolute|Relative|Momentary)(PanTilt|Zoom)/.test(name),
-  );
+  // The same rule the PTZ control applies: something it can move continuously.
+  return parsePtzCapabilities(capabilities) !== undefined;
 }
