@@ -31,6 +31,7 @@ import { CHECK_IDS, type CheckId, type DoctorCheck, skip, warn } from './report.
 import { integrationCheck, lockoutPolicyCheck } from './security.ts';
 import { type Channel, type DeviceFacts, DoctorSession } from './session.ts';
 import { storageCheck } from './storage.ts';
+import { streamTuningCheck } from './stream-tuning.ts';
 
 export type { ExpectedSip } from './doorbell-sip.ts';
 export { CHECK_IDS, type CheckId, type CheckStatus, type DoctorCheck } from './report.ts';
@@ -85,6 +86,7 @@ const SESSION_CHECKS: Partial<Record<CheckId, CheckRunner>> = {
   'snapshot-path': snapshotPathCheck,
   'device-clock': deviceClockCheck,
   storage: storageCheck,
+  'stream-tuning': streamTuningCheck,
 };
 
 /**

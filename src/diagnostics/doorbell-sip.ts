@@ -18,7 +18,7 @@ import {
   SipSettingUnsupportedError,
 } from '../protocols/isapi/sip-config.ts';
 import { type CheckStatus, type DoctorCheck, skip } from './report.ts';
-import { type DoctorSession, OUT_OF_TIME, unreadable } from './session.ts';
+import { type DoctorSession, OUT_OF_TIME, OutOfTime, unreadable, withinBudget } from './session.ts';
 
 /** What hikbridge in "emulate SIP proxy" mode expects the doorbell to hold. */
 export interface ExpectedSip {
@@ -289,8 +289,6 @@ const HAND_CHECK = {
 
 type Read<T> = { value: T } | { finding: Finding };
 
-class OutOfTime extends Error {}
-
 /** Reads one setting; what stops it becomes a finding in words. Bugs (not DeviceErrors) propagate. */
 async function read<T>(
   session: DoctorSession,
@@ -315,28 +313,6 @@ async function read<T>(
     const { id: _, ...finding } = unreadable(ID, what, session.failure(error));
     return { finding };
   }
-}
-
-/** sip-config's reads take no signal: the budget ends the wait (the request keeps its own timeout). */
-function withinBudget<T>(budget: AbortSignal, work: Promise<T>): Promise<T> {
-  if (budget.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(new OutOfTime());
-  }
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(new OutOfTime());
-    budget.addEventListener('abort', stop, { once: true });
-    work.then(
-      (value) => {
-        budget.removeEventListener('abort', stop);
-        resolve(value);
-      },
-      (error: unknown) => {
-        budget.removeEventListener('abort', stop);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Fail over warn over skip (something could not be checked) over pass. */

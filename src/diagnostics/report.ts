@@ -39,6 +39,7 @@ export const CHECK_IDS = [
   'device-clock',
   'doorbell-sip',
   'storage',
+  'stream-tuning',
 ] as const;
 
 export type CheckId = (typeof CHECK_IDS)[number];

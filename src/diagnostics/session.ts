@@ -135,3 +135,28 @@ export function unreadable(id: CheckId, what: string, result: Failed): DoctorChe
 export function unreadableFinding(channel: string, what: string, result: Failed): ChannelFinding {
   return { channel, ...unreadableVerdict(what, result) };
 }
+
+/** The doctor's time budget ran out while a read that takes no signal was waiting. */
+export class OutOfTime extends Error {}
+
+/** Reads that take no abort signal: the budget ends the wait (the request keeps its own timeout). */
+export function withinBudget<T>(budget: AbortSignal, work: Promise<T>): Promise<T> {
+  if (budget.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new OutOfTime());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new OutOfTime());
+    budget.addEventListener('abort', stop, { once: true });
+    work.then(
+      (value) => {
+        budget.removeEventListener('abort', stop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        budget.removeEventListener('abort', stop);
+        reject(error);
+      },
+    );
+  });
+}

@@ -64,7 +64,7 @@ async function doctorStatuses(): Promise<Record<string, string>> {
   const answer = await gw.api('POST', `/api/v1/devices/${deviceId}/doctor`);
   expect(answer.status, answer.text).toBe(200);
   const checks = answer.json.checks as Array<{ id: string; status: string }>;
-  const wanted = ['stream-codec', 'two-way-audio-codec', 'motion-detection'];
+  const wanted = ['stream-codec', 'stream-tuning', 'two-way-audio-codec', 'motion-detection'];
   return Object.fromEntries(checks.filter((c) => wanted.includes(c.id)).map((c) => [c.id, c.status]));
 }
 
@@ -164,6 +164,7 @@ describe('stream fix-up', () => {
     expect(await doctorStatuses()).toEqual({
       'motion-detection': 'warn',
       'stream-codec': 'warn',
+      'stream-tuning': 'warn',
       'two-way-audio-codec': 'fail',
     });
     const original = await snapshot();
@@ -175,6 +176,7 @@ describe('stream fix-up', () => {
     expect(await doctorStatuses()).toEqual({
       'motion-detection': 'pass',
       'stream-codec': 'pass',
+      'stream-tuning': 'pass',
       'two-way-audio-codec': 'pass',
     });
     const after = await gw.api('GET', `/api/v1/devices/${deviceId}/fixes`);

@@ -55,7 +55,7 @@ describe('hikbridge doctor', () => {
     expect(stdout).toMatch(/^✖ credentials {2,}.*rejected the user "admin"/m);
     expect(stdout).toMatch(/^\s+fix: Check the user name and password/m);
     expect(stdout).toMatch(/^– motion-detection {2,}credentials not accepted$/m);
-    expect(stdout).toMatch(/2 passed, 0 warnings, 1 failed, 19 skipped\n$/);
+    expect(stdout).toMatch(/2 passed, 0 warnings, 1 failed, 20 skipped\n$/);
     expect(stdout).not.toContain(wrong);
   });
 

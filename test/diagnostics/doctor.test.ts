@@ -99,6 +99,7 @@ describe('healthy devices', () => {
       'device-clock': 'pass',
       'doorbell-sip': 'skip',
       storage: 'pass',
+      'stream-tuning': 'pass',
     });
     const codec = check(report, 'stream-codec');
     expect(codec.detail).toBe('channel 1 (yard): main stream 101 is H.265; sub stream 102 is H.264');
