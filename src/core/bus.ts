@@ -108,6 +108,61 @@ export interface DoorbellCallAudio {
   close(): Promise<Error | undefined>;
 }
 
+/** A channel's controls as the controls module read them (plain data: `controls.inventory`). */
+export interface ControlsChannelInventory {
+  /** Store channel id. */
+  channelId: string;
+  channelNo: number;
+  /** Its detections (kinds as the detections API names them: `motion`, `line-crossing`...). */
+  detections: Array<{ kind: string; enabled: boolean; notifiesCenter: boolean | null }>;
+  /** Null when the channel has no PTZ (or it could not be read). */
+  ptz: { panTilt: boolean; zoom: boolean; presets: Array<{ id: number; name: string }> } | null;
+}
+
+/** What a device can be told to do, read in the background after it comes online. */
+export interface ControlsInventory {
+  /** Enabled channels; a part that could not be read is left out (empty list, null PTZ). */
+  channels: ControlsChannelInventory[];
+  outputs: Array<{ id: number; name: string | null; state: 'on' | 'off' }>;
+  /** Disks, memory cards and shares; sizes in MB, status in the device's own word. */
+  storage: Array<{
+    id: number;
+    name: string;
+    type: 'hdd' | 'sd' | 'nas';
+    status: string;
+    capacityMb: number | null;
+    freeMb: number | null;
+  }>;
+  /** When it was read, ISO. */
+  readAt: string;
+}
+
+export type ControlsAction =
+  | 'detection'
+  | 'output'
+  | 'reboot'
+  | 'ptz-move'
+  | 'ptz-stop'
+  | 'ptz-preset'
+  | 'ptz-home';
+
+/**
+ * A control asked by another module (MQTT): the controls module claims it (calls `claim`
+ * synchronously) and carries it out as its routes would. detection: `kind` the detection,
+ * `value` on/off; output: `kind` the output number, `value` on/off; ptz-move: `kind` the
+ * direction (left, right, up, down, zoom-in, zoom-out); ptz-preset: `value` the preset number.
+ */
+export interface ControlsCommand {
+  deviceId: string;
+  /** Store channel id for channel controls (detection, PTZ), null for device ones. */
+  channelId: string | null;
+  action: ControlsAction;
+  kind?: string;
+  value?: boolean | number;
+  /** Resolves once done; rejects with an error in words. */
+  claim: (done: Promise<void>) => void;
+}
+
 export interface BusEvents {
   'device.added': { deviceId: string };
   /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
@@ -137,6 +192,10 @@ export interface BusEvents {
   'doorbell.sip.expected': { deviceId: string; answer: (expected: DoorbellSipExpectation) => void };
   /** Asks for the audio link of a doorbell's SIP call that is picked up; answered only when there is one. */
   'doorbell.call.audio': { deviceId: string; answer: (audio: DoorbellCallAudio) => void };
+  /** What a device's controls are now (after it came online or changed); null: forget it (removed, disabled). */
+  'controls.inventory': { deviceId: string; inventory: ControlsInventory | null };
+  /** A control for the controls module to carry out; see ControlsCommand. */
+  'controls.command': ControlsCommand;
   /** A device event in the common model (see core/events.ts), after de-duplication and episodes. */
   event: GatewayEvent;
   /** A picture stored for an event after the event was first announced. */

@@ -4,8 +4,12 @@
  * outputs, lights and sirens, storage, reboot, and an ISAPI pass-through. Protocol work lives in
  * `src/protocols/isapi`; this module wires it to the devices module's clients and to routes.
  */
+import type { RoutePlugin } from '../../core/http.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import { devicesModule } from '../devices/index.ts';
+import { claimBusCommands } from './bus-commands.ts';
+import { ControlsInventoryReader, deviceOfRoute } from './inventory.ts';
+import { ptzControlOf } from './ptz.ts';
 import { controlRoutes } from './routes.ts';
 import type { ControlsContext, ControlsModuleDeps } from './types.ts';
 
@@ -13,18 +17,45 @@ export type { ControlsContext, ControlsModuleDeps, ControlsSettings } from './ty
 
 export class ControlsModule implements Module, ControlsContext {
   readonly name = 'controls';
-  readonly routes;
+  readonly routes: RoutePlugin;
+  /** What each device can be told to do, announced on the bus (`controls.inventory`). */
+  readonly inventory: ControlsInventoryReader;
   /** Work to undo on stop (a PTZ move's automatic stop...), registered by the parts. */
   private readonly stoppers: Array<() => Promise<void> | void> = [];
 
   constructor(readonly deps: ControlsModuleDeps) {
-    this.routes = controlRoutes(this);
+    this.inventory = new ControlsInventoryReader(this);
+    this.routes = this.rereadAfterChanges(controlRoutes(this));
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    this.onStop(claimBusCommands(this, this.inventory, ptzControlOf(this)));
+    this.onStop(() => this.inventory.stop());
+    await this.inventory.start();
+  }
 
   async stop(): Promise<void> {
     for (const stop of this.stoppers.splice(0)) await stop();
+  }
+
+  /**
+   * A change made through a route (not a GET, answered 2xx) reads the device's controls again,
+   * in the background. A reboot is left out: the device is read when it is back online.
+   */
+  private rereadAfterChanges(routes: RoutePlugin): RoutePlugin {
+    return async (app) => {
+      await app.register(async (scope) => {
+        scope.addHook('onResponse', async (request, reply) => {
+          const url = request.routeOptions.url ?? '';
+          const id = (request.params as { id?: unknown } | undefined)?.id;
+          if (request.method === 'GET' || reply.statusCode >= 300 || typeof id !== 'string') return;
+          if (url.endsWith('/reboot')) return;
+          const deviceId = await deviceOfRoute(this, url, id).catch(() => undefined);
+          if (deviceId) void this.inventory.refresh(deviceId);
+        });
+        await routes(scope);
+      });
+    };
   }
 
   onStop(stop: () => Promise<void> | void): void {

@@ -43,19 +43,29 @@ export function maintenanceRoutes(controls: ControlsContext): RoutePlugin {
             'confirm',
           );
         }
-        const { device, client } = await deviceAccess(controls, request.params.id);
-        await onDevice(() => reboot(client));
-        const seconds = controls.deps.settings.rebootExpectedSeconds;
-        // The supervisor reports it as rebooting (not failing) while it is away.
-        const expectedBackBy = new Date(Date.now() + seconds * 1000).toISOString();
-        controls.deps.bus.emit('device.rebooting', { deviceId: device.id, expectedBackBy });
-        controls.deps.logger.info(
-          { deviceId: device.id, by: request.principal?.name, expectedBackWithinSeconds: seconds },
-          `reboot of "${device.name}" asked; expected back within ${seconds} s`,
-        );
+        const seconds = await rebootDevice(controls, request.params.id, request.principal?.name);
         reply.code(202);
         return { rebooting: true as const, expectedBackWithinSeconds: seconds };
       },
     );
   };
+}
+
+/** Reboots the device (the route and bus commands); returns the seconds it is expected away. */
+export async function rebootDevice(
+  controls: ControlsContext,
+  deviceId: string,
+  by: string | undefined,
+): Promise<number> {
+  const { device, client } = await deviceAccess(controls, deviceId);
+  await onDevice(() => reboot(client));
+  const seconds = controls.deps.settings.rebootExpectedSeconds;
+  // The supervisor reports it as rebooting (not failing) while it is away.
+  const expectedBackBy = new Date(Date.now() + seconds * 1000).toISOString();
+  controls.deps.bus.emit('device.rebooting', { deviceId: device.id, expectedBackBy });
+  controls.deps.logger.info(
+    { deviceId: device.id, by, expectedBackWithinSeconds: seconds },
+    `reboot of "${device.name}" asked; expected back within ${seconds} s`,
+  );
+  return seconds;
 }

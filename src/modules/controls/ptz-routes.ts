@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { ErrorBody, type RoutePlugin } from '../../core/http.ts';
 import { MAX_PRESET_NAME, PTZ_SPEED } from '../../protocols/isapi/index.ts';
-import { PtzControl } from './ptz.ts';
+import { ptzControlOf } from './ptz.ts';
 import type { ControlsContext } from './types.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody };
@@ -85,7 +85,7 @@ const PresetBody = Type.Object(
 );
 
 export function ptzRoutes(controls: ControlsContext): RoutePlugin {
-  const ptz = new PtzControl(controls);
+  const ptz = ptzControlOf(controls);
   return (app) => {
     app.get(
       '/api/v1/channels/:id/ptz',

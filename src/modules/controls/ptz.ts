@@ -293,3 +293,15 @@ export class PtzControl {
     return this.controls.deps.logger;
   }
 }
+
+const shared = new WeakMap<ControlsContext, PtzControl>();
+
+/** The module's one PtzControl: routes and bus commands share its command order and automatic stops. */
+export function ptzControlOf(controls: ControlsContext): PtzControl {
+  let ptz = shared.get(controls);
+  if (!ptz) {
+    ptz = new PtzControl(controls);
+    shared.set(controls, ptz);
+  }
+  return ptz;
+}

@@ -1,0 +1,110 @@
+/**
+ * Controls asked on the bus (`controls.command`, from the MQTT module): claimed here and carried
+ * out through the same calls as the routes (the detection and output switches read back, the
+ * reboot that tells the supervisor, the shared PtzControl with its automatic stop). After a
+ * change the device's inventory is read again, so whoever shows it follows the device.
+ */
+import type { ControlsCommand } from '../../core/bus.ts';
+import { InputError } from '../../core/errors.ts';
+import { isDetectionKind, setDetectionEnabled, setOutput } from '../../protocols/isapi/index.ts';
+import { channelAccess, deviceAccess, onDevice } from './access.ts';
+import type { ControlsInventoryReader } from './inventory.ts';
+import { rebootDevice } from './maintenance-routes.ts';
+import type { PtzControl } from './ptz.ts';
+import type { ControlsContext } from './types.ts';
+
+/** A button press moves the camera a little: half speed for one second, then the automatic stop. */
+const NUDGE_SPEED = 50;
+const NUDGE_SECONDS = 1;
+
+const NUDGES: Record<string, { pan?: number; tilt?: number; zoom?: number }> = {
+  left: { pan: -NUDGE_SPEED },
+  right: { pan: NUDGE_SPEED },
+  up: { tilt: NUDGE_SPEED },
+  down: { tilt: -NUDGE_SPEED },
+  'zoom-in': { zoom: NUDGE_SPEED },
+  'zoom-out': { zoom: -NUDGE_SPEED },
+};
+
+/** Subscribes to `controls.command`; returns the unsubscribe. */
+export function claimBusCommands(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  ptz: PtzControl,
+): () => void {
+  return controls.deps.bus.on('controls.command', (command) => {
+    command.claim(runCommand(controls, inventory, ptz, command));
+  });
+}
+
+async function runCommand(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  ptz: PtzControl,
+  command: ControlsCommand,
+): Promise<void> {
+  const { deviceId, action } = command;
+  switch (action) {
+    case 'detection': {
+      const kind = command.kind;
+      if (!isDetectionKind(kind) || typeof command.value !== 'boolean') {
+        throw new InputError('A detection command needs a detection kind and on/off.');
+      }
+      const { channel, client } = await channelOf(controls, command, 'detections');
+      const where = { channel: channel.channelNo, source: channel.source };
+      await onDevice(() => setDetectionEnabled(client, kind, where, command.value === true));
+      controls.deps.logger.info(
+        { channelId: channel.id, deviceId, kind, enabled: command.value, by: 'bus' },
+        'detection changed',
+      );
+      break;
+    }
+    case 'output': {
+      const output = Number(command.kind);
+      if (!Number.isInteger(output) || output < 1 || typeof command.value !== 'boolean') {
+        throw new InputError('An output command needs an output number and on/off.');
+      }
+      const { client } = await deviceAccess(controls, deviceId);
+      const state = command.value ? 'on' : 'off';
+      await onDevice(() => setOutput(client, output, state));
+      controls.deps.logger.info({ deviceId, output, state, by: 'bus' }, 'alarm output switched');
+      break;
+    }
+    case 'reboot':
+      // Back online, the device is read again by itself.
+      await rebootDevice(controls, deviceId, 'bus');
+      return;
+    case 'ptz-move': {
+      const speeds = NUDGES[command.kind ?? ''];
+      if (!speeds) throw new InputError(`No PTZ direction "${command.kind}".`);
+      await ptz.move(await ptzChannel(controls, command), { ...speeds, seconds: NUDGE_SECONDS });
+      return;
+    }
+    case 'ptz-stop':
+      await ptz.stopMove(await ptzChannel(controls, command));
+      return;
+    case 'ptz-home':
+      await ptz.home(await ptzChannel(controls, command), 'goto');
+      return;
+    case 'ptz-preset': {
+      if (typeof command.value !== 'number') throw new InputError('A preset command needs its number.');
+      await ptz.gotoPreset(await ptzChannel(controls, command), command.value);
+      return;
+    }
+  }
+  await inventory.refresh(deviceId);
+}
+
+/** The command's channel, which must belong to its device (a stale entity must not steer another). */
+async function channelOf(controls: ControlsContext, command: ControlsCommand, what: string) {
+  if (!command.channelId) throw new InputError(`A ${command.action} command needs a channel.`);
+  const access = await channelAccess(controls, command.channelId, what);
+  if (access.channel.deviceId !== command.deviceId) {
+    throw new InputError(`The channel ${command.channelId} is not one of the device ${command.deviceId}.`);
+  }
+  return access;
+}
+
+async function ptzChannel(controls: ControlsContext, command: ControlsCommand): Promise<string> {
+  return (await channelOf(controls, command, 'PTZ')).channel.id;
+}
