@@ -40,7 +40,8 @@ export class ControlsModule implements Module, ControlsContext {
 
   /**
    * A change made through a route (not a GET, answered 2xx) reads the device's controls again,
-   * in the background. A reboot is left out: the device is read when it is back online.
+   * in the background. A reboot is left out (the device is read when it is back online), and so
+   * is the ISAPI pass-through (raw writes are the caller's business; read again when it is back).
    */
   private rereadAfterChanges(routes: RoutePlugin): RoutePlugin {
     return async (app) => {
@@ -49,7 +50,7 @@ export class ControlsModule implements Module, ControlsContext {
           const url = request.routeOptions.url ?? '';
           const id = (request.params as { id?: unknown } | undefined)?.id;
           if (request.method === 'GET' || reply.statusCode >= 300 || typeof id !== 'string') return;
-          if (url.endsWith('/reboot')) return;
+          if (url.endsWith('/reboot') || url.includes('/isapi/')) return;
           const deviceId = await deviceOfRoute(this, url, id).catch(() => undefined);
           if (deviceId) void this.inventory.refresh(deviceId);
         });

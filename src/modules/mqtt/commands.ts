@@ -5,9 +5,10 @@
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
 
+import type { ControlsCommand } from '../../core/bus.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { CallAction, DoorCommand } from '../devices/index.ts';
-import type { DeviceView } from './entities.ts';
+import { type DeviceView, type EntitySpec, presetOption } from './entities.ts';
 import type { SnapshotPublisher } from './snapshots.ts';
 import type { Topics } from './topics.ts';
 
@@ -16,7 +17,12 @@ export type Command =
   | { type: 'snapshot'; channelId: string; channelNo: number }
   | { type: 'retry-login' }
   | { type: 'call'; action: CallAction }
-  | { type: 'tamper-reset' };
+  | { type: 'tamper-reset' }
+  /** For the controls module (bus `controls.command`): switches, reboot, PTZ. */
+  | { type: 'control'; control: ControlRequest };
+
+/** A `controls.command` without its device (the topic's) and claim (the module's). */
+export type ControlRequest = Omit<ControlsCommand, 'deviceId' | 'claim'>;
 
 /** HA lock payloads → ISAPI door commands. `open` unlocks for the door's open time. */
 const LOCK_COMMANDS: Record<string, DoorCommand> = { LOCK: 'close', UNLOCK: 'open', OPEN: 'open' };
@@ -59,7 +65,43 @@ export function parseCommand(view: CommandTarget, key: string, payload: string):
   if (role.type === 'call')
     return text === 'PRESS' ? { type: 'call', action: role.action } : 'expected PRESS';
   if (role.type === 'tamper-reset') return text === 'PRESS' ? { type: 'tamper-reset' } : 'expected PRESS';
+  const control = parseControl(entity.role, text);
+  if (control) return typeof control === 'string' ? control : { type: 'control', control };
   return `"${key}" takes no commands`;
+}
+
+/** Commands of the controls entities; undefined for other entities. */
+function parseControl(role: EntitySpec['role'], text: string): ControlRequest | string | undefined {
+  switch (role.type) {
+    case 'detection':
+    case 'output': {
+      if (text !== 'ON' && text !== 'OFF') return 'expected ON or OFF';
+      const value = text === 'ON';
+      return role.type === 'detection'
+        ? { action: 'detection', channelId: role.channelId, kind: role.kind, value }
+        : { action: 'output', channelId: null, kind: String(role.output), value };
+    }
+    case 'reboot':
+      return text === 'PRESS' ? { action: 'reboot', channelId: null } : 'expected PRESS';
+    case 'ptz': {
+      if (text !== 'PRESS') return 'expected PRESS';
+      const { channelId, button } = role;
+      if (button === 'stop') return { action: 'ptz-stop', channelId };
+      if (button === 'home') return { action: 'ptz-home', channelId };
+      return { action: 'ptz-move', channelId, kind: button };
+    }
+    case 'ptz-preset': {
+      // An option as listed (`3: Gate`), or the preset's number alone.
+      const preset = role.presets.find(
+        (candidate) => presetOption(candidate) === text || String(candidate.id) === text,
+      );
+      return preset
+        ? { action: 'ptz-preset', channelId: role.channelId, value: preset.id }
+        : 'expected one of the listed presets';
+    }
+    default:
+      return undefined;
+  }
 }
 
 export interface CommandDeps {
@@ -76,6 +118,8 @@ export interface CommandDeps {
   callAction: (deviceId: string, action: CallAction) => Promise<unknown>;
   /** Turns the tamper latch off (DevicesModule.resetTamper). */
   resetTamper: (deviceId: string) => Promise<unknown>;
+  /** Hands a control to the controls module (bus `controls.command`); rejects when nobody claims it. */
+  control: (deviceId: string, control: ControlRequest) => Promise<void>;
   snapshots: SnapshotPublisher;
   /** Deletes a retained message from the broker (an empty retained payload). */
   clearRetained: (topic: string) => void;
@@ -130,6 +174,10 @@ export class CommandHandler {
       }
       if (command.type === 'tamper-reset') {
         await this.deps.resetTamper(deviceId);
+        return;
+      }
+      if (command.type === 'control') {
+        await this.deps.control(deviceId, command.control);
         return;
       }
       const result = await this.deps.snapshots.request(

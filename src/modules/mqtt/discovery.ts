@@ -5,7 +5,7 @@
  */
 import type { DoorbellCallState } from '../../core/bus.ts';
 import type { CloudCameraStatus, DeviceRecord } from '../../core/store/types.ts';
-import type { DeviceView, EntitySpec } from './entities.ts';
+import { type DeviceView, type EntitySpec, presetOption } from './entities.ts';
 import type { Topics } from './topics.ts';
 
 /** store.settings key holding what was published, so stale entities can be removed after a restart. */
@@ -176,8 +176,76 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
         entity_category: 'diagnostic',
         icon: 'mdi:cloud-check-variant',
       };
+    case 'detection':
+    case 'output':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        ...ON_OFF,
+        state_on: 'ON',
+        state_off: 'OFF',
+        // The state is the device's, read back after each command, never the command alone.
+        optimistic: false,
+        retain: false,
+        ...(role.type === 'detection'
+          ? { icon: 'mdi:motion-sensor', entity_category: 'config' }
+          : { icon: 'mdi:electric-switch-closed' }),
+      };
+    case 'detection-unreported':
+      return { state_topic: state, ...ON_OFF, device_class: 'problem', entity_category: 'diagnostic' };
+    case 'reboot':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        device_class: 'restart',
+        entity_category: 'config',
+      };
+    case 'ptz':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: PTZ_ICONS[role.button],
+      };
+    case 'ptz-preset':
+      // No state topic: the camera does not say which preset it is at (HA keeps the last choice).
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        options: role.presets.map(presetOption),
+        optimistic: true,
+        retain: false,
+        icon: 'mdi:map-marker-radius',
+      };
+    case 'disk':
+      return { state_topic: state, ...DISK_CONFIGS[role.reading] };
   }
 }
+
+const PTZ_ICONS = {
+  left: 'mdi:arrow-left-bold',
+  right: 'mdi:arrow-right-bold',
+  up: 'mdi:arrow-up-bold',
+  down: 'mdi:arrow-down-bold',
+  'zoom-in': 'mdi:magnify-plus',
+  'zoom-out': 'mdi:magnify-minus',
+  stop: 'mdi:stop',
+  home: 'mdi:home',
+} as const;
+
+const MEGABYTES = {
+  device_class: 'data_size',
+  unit_of_measurement: 'MB',
+  state_class: 'measurement',
+  entity_category: 'diagnostic',
+} as const;
+
+const DISK_CONFIGS = {
+  status: { entity_category: 'diagnostic', icon: 'mdi:harddisk' },
+  free: MEGABYTES,
+  capacity: MEGABYTES,
+  problem: { ...ON_OFF, device_class: 'problem', entity_category: 'diagnostic' },
+} as const;
 
 /** Every state a doorbell call may have: the options of its HA `enum` sensor. */
 const CALL_STATE_WORDS: Record<DoorbellCallState, true> = {
@@ -238,6 +306,9 @@ const STATELESS: ReadonlySet<EntitySpec['role']['type']> = new Set([
   'take-snapshot',
   'ring',
   'retry-login',
+  'reboot',
+  'ptz',
+  'ptz-preset',
 ]);
 
 /** Every topic of a device that may hold a retained message (cleared when the device goes). */

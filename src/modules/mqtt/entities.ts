@@ -3,10 +3,25 @@
  * same records always give the same entity keys (and so the same topics and unique ids).
  */
 
+import type { ControlsInventory } from '../../core/bus.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../core/store/types.ts';
 import type { CallAction } from '../devices/index.ts';
 
-export type Component = 'binary_sensor' | 'event' | 'lock' | 'image' | 'button' | 'sensor';
+export type Component =
+  | 'binary_sensor'
+  | 'event'
+  | 'lock'
+  | 'image'
+  | 'button'
+  | 'sensor'
+  | 'switch'
+  | 'select';
+
+/** PTZ buttons of a channel: a short move one way (the controls module stops it), stop, home. */
+export type PtzButton = 'left' | 'right' | 'up' | 'down' | 'zoom-in' | 'zoom-out' | 'stop' | 'home';
+
+/** What a disk gives: its status word, free space and capacity (MB), and a problem sensor. */
+export type DiskReading = 'status' | 'free' | 'capacity' | 'problem';
 
 /** Binary sensors every camera channel has, by key suffix. */
 export const CHANNEL_SENSORS = ['motion', 'line_crossing', 'intrusion', 'tamper', 'video_loss'] as const;
@@ -33,7 +48,18 @@ export type EntityRole =
   /** A cloud camera's `online` as the cloud reports it. */
   | { type: 'connectivity' }
   /** A cloud camera's status word (pending, ok, offline, error...), its last error as an attribute. */
-  | { type: 'cloud-status' };
+  | { type: 'cloud-status' }
+  /** A detection of a channel switched on or off (controls inventory). */
+  | { type: 'detection'; channelNo: number; channelId: string; kind: string }
+  /** On when that detection does not notify the surveillance center (hikbridge gets no event). */
+  | { type: 'detection-unreported'; channelNo: number; kind: string }
+  /** An alarm output switched on or off. */
+  | { type: 'output'; output: number }
+  | { type: 'reboot' }
+  | { type: 'ptz'; channelNo: number; channelId: string; button: PtzButton }
+  /** Goes to a preset; options `"<n>: <name>"`. */
+  | { type: 'ptz-preset'; channelNo: number; channelId: string; presets: Array<{ id: number; name: string }> }
+  | { type: 'disk'; disk: number; reading: DiskReading };
 
 export interface EntitySpec {
   /** Topic segment and discovery object id: `ch1_motion`, `door_1`, `ring`... */
@@ -77,21 +103,29 @@ export function buildView(
   device: DeviceRecord,
   channels: ChannelRecord[],
   records: EntityRecord[],
+  controls?: ControlsInventory,
 ): DeviceView {
   const enabled = channels.filter((channel) => channel.enabled).sort((a, b) => a.channelNo - b.channelNo);
   const entities = [
     ...enabled.flatMap((channel) => channelEntities(device, channel, enabled.length)),
     ...records.filter((record) => record.enabled).flatMap(deviceEntities),
     RETRY_LOGIN,
+    ...(controls ? controlEntities(device, enabled, records, controls) : []),
   ];
   return { device, channels: enabled, entities, keys: new Set(entities.map((entity) => entity.key)) };
 }
 
-function channelEntities(device: DeviceRecord, channel: ChannelRecord, count: number): EntitySpec[] {
-  const channelNo = channel.channelNo;
-  const channelDevice = hasChannelDevices(device) ? channelNo : null;
+/** The HA device of a channel's entities, and the name prefix they need there. */
+function channelPlace(device: DeviceRecord, channel: ChannelRecord, count: number) {
+  const channelDevice = hasChannelDevices(device) ? channel.channelNo : null;
   // Several channels on one HA device (multi-sensor cameras) need the channel in the name.
   const prefix = channelDevice === null && count > 1 ? `${channel.name} ` : '';
+  return { channelDevice, prefix };
+}
+
+function channelEntities(device: DeviceRecord, channel: ChannelRecord, count: number): EntitySpec[] {
+  const channelNo = channel.channelNo;
+  const { channelDevice, prefix } = channelPlace(device, channel, count);
   const sensors: EntitySpec[] = CHANNEL_SENSORS.map((sensor) => ({
     key: channelKey(channelNo, sensor),
     component: 'binary_sensor',
@@ -198,7 +232,137 @@ function deviceEntities(record: EntityRecord): EntitySpec[] {
       ];
     }
     default:
-      // Alarm outputs would be switches; hikbridge has no output command yet.
+      // Alarm outputs are switches made from the controls inventory (controlEntities).
       return [];
   }
+}
+
+const PTZ_BUTTONS: Array<[button: PtzButton, name: string, needs: 'panTilt' | 'zoom' | null]> = [
+  ['left', 'PTZ left', 'panTilt'],
+  ['right', 'PTZ right', 'panTilt'],
+  ['up', 'PTZ up', 'panTilt'],
+  ['down', 'PTZ down', 'panTilt'],
+  ['zoom-in', 'Zoom in', 'zoom'],
+  ['zoom-out', 'Zoom out', 'zoom'],
+  ['stop', 'PTZ stop', null],
+  ['home', 'PTZ home', null],
+];
+
+const DISK_READINGS: Array<[reading: DiskReading, name: string]> = [
+  ['status', 'status'],
+  ['free', 'free space'],
+  ['capacity', 'capacity'],
+  ['problem', 'problem'],
+];
+
+/** `line-crossing` → `Line crossing`. */
+function words(kind: string): string {
+  const text = kind.replaceAll('-', ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Entities from what the controls module read of the device: detection switches (and whether
+ * each notifies the center), alarm output switches, the reboot button, PTZ buttons and presets,
+ * and storage sensors. Only for enabled channels; an alarm output whose store entity is
+ * switched off is left out, like any switched-off entity.
+ */
+function controlEntities(
+  device: DeviceRecord,
+  channels: ChannelRecord[],
+  records: EntityRecord[],
+  controls: ControlsInventory,
+): EntitySpec[] {
+  const entities: EntitySpec[] = [];
+  for (const inventory of controls.channels) {
+    const channel = channels.find((candidate) => candidate.id === inventory.channelId);
+    if (!channel) continue;
+    const { channelNo, id: channelId } = channel;
+    const { channelDevice, prefix } = channelPlace(device, channel, channels.length);
+    for (const { kind } of inventory.detections) {
+      const suffix = `${kind.replaceAll('-', '_')}_detection`;
+      entities.push(
+        {
+          key: channelKey(channelNo, suffix),
+          component: 'switch',
+          name: `${prefix}${words(kind)} detection`,
+          channelDevice,
+          role: { type: 'detection', channelNo, channelId, kind },
+        },
+        {
+          key: channelKey(channelNo, `${suffix}_unreported`),
+          component: 'binary_sensor',
+          name: `${prefix}${words(kind)} detection does not notify center`,
+          channelDevice,
+          role: { type: 'detection-unreported', channelNo, kind },
+        },
+      );
+    }
+    const ptz = inventory.ptz;
+    if (!ptz) continue;
+    for (const [button, name, needs] of PTZ_BUTTONS) {
+      if (needs && !ptz[needs]) continue;
+      entities.push({
+        key: channelKey(channelNo, `ptz_${button.replace('-', '_')}`),
+        component: 'button',
+        name: `${prefix}${name}`,
+        channelDevice,
+        role: { type: 'ptz', channelNo, channelId, button },
+      });
+    }
+    if (ptz.presets.length > 0) {
+      entities.push({
+        key: channelKey(channelNo, 'ptz_preset'),
+        component: 'select',
+        name: `${prefix}PTZ preset`,
+        channelDevice,
+        role: { type: 'ptz-preset', channelNo, channelId, presets: ptz.presets },
+      });
+    }
+  }
+  const base = { channelDevice: null };
+  for (const output of controls.outputs) {
+    const record = records.find((candidate) => candidate.key === `alarm-output-${output.id}`);
+    if (record && !record.enabled) continue;
+    entities.push({
+      ...base,
+      key: `alarm_output_${output.id}`,
+      component: 'switch',
+      name: record?.name ?? output.name ?? `Alarm output ${output.id}`,
+      role: { type: 'output', output: output.id },
+    });
+  }
+  entities.push({ ...base, key: 'reboot', component: 'button', name: 'Reboot', role: { type: 'reboot' } });
+  for (const disk of controls.storage) {
+    for (const [reading, name] of DISK_READINGS) {
+      entities.push({
+        ...base,
+        key: `disk_${disk.id}_${reading}`,
+        component: reading === 'problem' ? 'binary_sensor' : 'sensor',
+        name: `${diskName(disk)} ${name}`,
+        role: { type: 'disk', disk: disk.id, reading },
+      });
+    }
+  }
+  return entities;
+}
+
+/** `Memory card`, `Disk hdd1`, `NAS 10.0.0.5/share`. */
+function diskName(disk: ControlsInventory['storage'][number]): string {
+  if (disk.type === 'sd')
+    return disk.name && disk.name !== 'hdde' ? `Memory card ${disk.name}` : 'Memory card';
+  if (disk.type === 'nas') return `NAS ${disk.name}`;
+  return `Disk ${disk.name || disk.id}`;
+}
+
+/** Disk status words that need someone's attention (the device's own words). */
+const DISK_PROBLEMS = new Set(['error', 'unformatted', 'smartfailed', 'abnormal']);
+
+export function diskHasProblem(status: string): boolean {
+  return DISK_PROBLEMS.has(status.toLowerCase());
+}
+
+/** The select option of a preset. */
+export function presetOption(preset: { id: number; name: string }): string {
+  return `${preset.id}: ${preset.name}`;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import type { Bus, DeviceHealth, DoorbellCallEvent } from '../../core/bus.ts';
+import type { Bus, ControlsInventory, DeviceHealth, DoorbellCallEvent } from '../../core/bus.ts';
 import type { GatewayEvent } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Module } from '../../core/module.ts';
@@ -20,7 +20,7 @@ import {
   cloudRetainedTopics,
   cloudStates,
 } from './cloud.ts';
-import { CommandHandler } from './commands.ts';
+import { CommandHandler, type ControlRequest } from './commands.ts';
 import { type ConnectionStatus, MqttConnection, readCaFile } from './connection.ts';
 import {
   type DiscoveryMessage,
@@ -36,7 +36,7 @@ import { buildView, type DeviceView } from './entities.ts';
 import { registerMqttMetrics } from './metrics.ts';
 import type { MessageKind, Outgoing } from './queue.ts';
 import { SnapshotPublisher, type SnapshotTarget } from './snapshots.ts';
-import { callAttributes, effectsOf, eventAttributes, initialStates } from './states.ts';
+import { callAttributes, controlStates, effectsOf, eventAttributes, initialStates } from './states.ts';
 import { Topics } from './topics.ts';
 
 export interface MqttSettings {
@@ -101,6 +101,8 @@ export class MqttModule implements Module {
   private readonly commands: CommandHandler;
   private readonly origin: Origin;
   private views = new Map<string, DeviceView>();
+  /** The last controls inventory per device (bus `controls.inventory`): switches, PTZ, disks. */
+  private readonly inventories = new Map<string, ControlsInventory>();
   /** Last state per topic, sent again when Home Assistant or the connection comes back. */
   private readonly stateCache = new Map<string, Outgoing>();
   /** Cloud accounts as published, by account id. */
@@ -156,6 +158,7 @@ export class MqttModule implements Module {
       retryLogin: (deviceId) => deps.devices.retryLogin(deviceId),
       callAction: (deviceId, action) => deps.devices.callAction(deviceId, action),
       resetTamper: (deviceId) => deps.devices.resetTamper(deviceId),
+      control: (deviceId, control) => this.control(deviceId, control),
       snapshots: this.snapshots,
       clearRetained: (topic) => this.send(topic, '', true, 'config'),
     });
@@ -180,6 +183,12 @@ export class MqttModule implements Module {
       // An entity switched off leaves Home Assistant; switched on again, it comes back.
       bus.on('entities.changed', ({ deviceId }) => void this.requestSync(deviceId)),
       bus.on('doorbell.call', (call) => this.onCall(call)),
+      // What the controls module read of a device: its switches, PTZ and disks come and go with it.
+      bus.on('controls.inventory', ({ deviceId, inventory }) => {
+        if (inventory) this.inventories.set(deviceId, inventory);
+        else this.inventories.delete(deviceId);
+        void this.requestSync(deviceId);
+      }),
       bus.on('cloud.cameras.changed', ({ accountId }) => void this.requestCloudSync(accountId)),
       // The latch is the tamper sensor's truth: a reset turns it off without any device event.
       bus.on('tamper.changed', ({ deviceId, latched }) => {
@@ -248,6 +257,21 @@ export class MqttModule implements Module {
       return;
     }
     void this.commands.handle(topic, payload, retained);
+  }
+
+  /** Hands a command to the controls module over the bus; it must claim it, or nothing happens. */
+  private control(deviceId: string, control: ControlRequest): Promise<void> {
+    let done: Promise<void> | undefined;
+    this.deps.bus.emit('controls.command', {
+      ...control,
+      deviceId,
+      claim: (work) => {
+        done = work;
+      },
+    });
+    return (
+      done ?? Promise.reject(new Error('the controls module is not running: the command was not carried out'))
+    );
   }
 
   private onHealth(health: DeviceHealth): void {
@@ -489,9 +513,11 @@ export class MqttModule implements Module {
     const views = new Map<string, DeviceView>();
     for (const device of devices) {
       const own = <T extends { deviceId: string }>(list: T[]) => list.filter((r) => r.deviceId === device.id);
-      views.set(device.id, buildView(device, own(channels), own(entities)));
+      views.set(device.id, buildView(device, own(channels), own(entities), this.inventories.get(device.id)));
     }
     for (const deviceId of this.views.keys()) if (!views.has(deviceId)) this.forget(deviceId);
+    for (const deviceId of [...this.inventories.keys()])
+      if (!views.has(deviceId)) this.inventories.delete(deviceId);
     this.views = views;
     for (const view of views.values()) this.publishInitialStates(view);
   }
@@ -544,10 +570,11 @@ export class MqttModule implements Module {
       store.entities.listByDevice(deviceId),
     ]);
     if (!device) {
+      this.inventories.delete(deviceId);
       if (this.views.delete(deviceId)) this.forget(deviceId);
       return;
     }
-    const view = buildView(device, channels, entities);
+    const view = buildView(device, channels, entities, this.inventories.get(deviceId));
     this.views.set(deviceId, view);
     this.publishInitialStates(view);
   }
@@ -567,6 +594,18 @@ export class MqttModule implements Module {
       this.publishState(topic, 'OFF');
     }
     this.publishTamperLatch(view);
+    this.publishControlStates(view);
+  }
+
+  /** The controls entities' states, those that changed (a switch read back after a command...). */
+  private publishControlStates(view: DeviceView): void {
+    const deviceId = view.device.id;
+    const inventory = this.inventories.get(deviceId);
+    if (!inventory) return;
+    for (const update of controlStates(view, inventory)) {
+      const topic = this.topics.state(deviceId, update.key);
+      if (this.stateCache.get(topic)?.payload !== update.payload) this.publishState(topic, update.payload);
+    }
   }
 
   /**

@@ -1,11 +1,11 @@
 /**
  * Gateway events → entity states. Pure functions: the module decides how to publish.
  */
-import type { DoorbellCallEvent } from '../../core/bus.ts';
+import type { ControlsInventory, DoorbellCallEvent } from '../../core/bus.ts';
 import type { EventKind, EventState, GatewayEvent } from '../../core/events.ts';
 import { redactDeep } from '../../core/logger/redact.ts';
 import type { ChannelRecord } from '../../core/store/types.ts';
-import { type ChannelSensor, channelKey, type DeviceView } from './entities.ts';
+import { type ChannelSensor, channelKey, type DeviceView, diskHasProblem } from './entities.ts';
 
 export interface StateUpdate {
   key: string;
@@ -162,4 +162,47 @@ export function initialStates(view: DeviceView): StateUpdate[] {
 /** The `.../attributes` JSON of the call sensor: who saw the change, and why a call ended. */
 export function callAttributes(call: DoorbellCallEvent): Record<string, unknown> {
   return { state: call.state, source: call.source, reason: call.reason };
+}
+
+/**
+ * The states of the entities made from the controls inventory: switches as the device reported
+ * them, detections that do not notify the center, and the disks. Only for entities in the view.
+ */
+export function controlStates(view: DeviceView, inventory: ControlsInventory): StateUpdate[] {
+  const updates: StateUpdate[] = [];
+  const onOff = (on: boolean) => (on ? 'ON' : 'OFF');
+  for (const entity of view.entities) {
+    const { role } = entity;
+    if (role.type === 'detection' || role.type === 'detection-unreported') {
+      const channel = inventory.channels.find((candidate) => candidate.channelNo === role.channelNo);
+      const detection = channel?.detections.find((candidate) => candidate.kind === role.kind);
+      if (!detection) continue;
+      const on = role.type === 'detection' ? detection.enabled : detection.notifiesCenter !== true;
+      updates.push({ key: entity.key, payload: onOff(on) });
+    } else if (role.type === 'output') {
+      const output = inventory.outputs.find((candidate) => candidate.id === role.output);
+      if (output) updates.push({ key: entity.key, payload: onOff(output.state === 'on') });
+    } else if (role.type === 'disk') {
+      const disk = inventory.storage.find((candidate) => candidate.id === role.disk);
+      const payload = disk && diskPayload(disk, role.reading);
+      if (payload !== undefined) updates.push({ key: entity.key, payload });
+    }
+  }
+  return updates;
+}
+
+function diskPayload(
+  disk: ControlsInventory['storage'][number],
+  reading: 'status' | 'free' | 'capacity' | 'problem',
+): string | undefined {
+  switch (reading) {
+    case 'status':
+      return disk.status;
+    case 'problem':
+      return diskHasProblem(disk.status) ? 'ON' : 'OFF';
+    case 'free':
+      return disk.freeMb === null ? undefined : String(disk.freeMb);
+    case 'capacity':
+      return disk.capacityMb === null ? undefined : String(disk.capacityMb);
+  }
 }

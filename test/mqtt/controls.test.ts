@@ -1,0 +1,222 @@
+/**
+ * Device controls as Home Assistant entities, against a real Mosquitto, a real gateway and
+ * simulated devices: a camera built from a capture (detections, one alarm output, a memory card)
+ * and the simulated PTZ dome. The controls module reads what each device can do and announces
+ * it on the bus; the MQTT module publishes switches, buttons, a preset select and disk sensors,
+ * and its commands reach the devices through the controls module (the simulators' request logs
+ * show them). Removing a device clears what it had on the broker.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimDevice, startSimDevice } from '../../sim/index.ts';
+import { type SimPtzRequest, simPtz } from '../../sim/routes/ptz.ts';
+import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { type Mosquitto, startMosquitto } from '../support/mosquitto.ts';
+import { json, type Received, Recorder, retainedMessages } from './helpers.ts';
+
+const PASSWORD = 'Controls-Mqtt-5';
+/** Reading a device's controls is many requests: generous on a loaded machine. */
+const READ_MS = 30_000;
+
+let broker: Mosquitto;
+let recorder: Recorder;
+let gw: TestGateway;
+let camera: SimDevice; // DS-2CD2346G2-ISU: motion on without "notify center", output 1, memory card
+let dome: SimDevice;
+let cameraId: string;
+let cameraChannel: string;
+
+const config = (component: string, id: string, key: string) =>
+  `homeassistant/${component}/hikbridge_${id}/${key}/config`;
+const state = (id: string, key: string) => `hikbridge/${id}/${key}/state`;
+const command = (id: string, key: string) => `hikbridge/${id}/${key}/set`;
+
+const published = (topic: string, from = 0): Promise<Received> =>
+  recorder.waitFor((m) => m.topic === topic && m.payload.length > 0, from, READ_MS);
+const payload = (topic: string, value: string, from = 0): Promise<Received> =>
+  recorder.waitFor((m) => m.topic === topic && m.payload.toString() === value, from, READ_MS);
+
+async function add(sim: SimDevice, name: string): Promise<string> {
+  const added = await gw.api('POST', '/api/v1/devices', {
+    body: { name, host: '127.0.0.1', port: sim.port, username: 'admin', password: PASSWORD },
+  });
+  expect(added.status, added.text).toBe(201);
+  return added.json.id as string;
+}
+
+async function retainedConfigs(id: string): Promise<string[]> {
+  const retained = await retainedMessages(broker.url, `homeassistant/+/hikbridge_${id}/#`);
+  return [...retained.keys()].map((topic) =>
+    topic.split('/').slice(1, 4).join('/').replace(`/hikbridge_${id}`, ''),
+  );
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  recorder = await Recorder.start(broker.url);
+  camera = await startSimDevice({ profile: 'DS-2CD2346G2-ISU', password: PASSWORD, rebootMs: 1500 });
+  dome = await startSimDevice({ profile: 'ptz', password: PASSWORD, heartbeatMs: 0 });
+  gw = await startTestGateway({ overrides: { mqtt: { url: broker.url } } });
+  cameraId = await add(camera, 'Drive');
+  cameraChannel = (await gw.api('GET', `/api/v1/devices/${cameraId}/channels`)).json[0].id;
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await recorder?.stop();
+  await Promise.all([camera?.close(), dome?.close()]);
+  await broker?.stop();
+});
+
+describe('controls in Home Assistant', () => {
+  it('shows detection and output switches, the reboot button and disk sensors, with their states', async () => {
+    const id = cameraId;
+    const motion = json(await published(config('switch', id, 'ch1_motion_detection')));
+    expect(motion).toMatchObject({
+      name: 'Motion detection',
+      unique_id: `hikbridge_${id}_ch1_motion_detection`,
+      state_topic: state(id, 'ch1_motion_detection'),
+      command_topic: command(id, 'ch1_motion_detection'),
+      payload_on: 'ON',
+      payload_off: 'OFF',
+      optimistic: false,
+      retain: false,
+      device: { identifiers: [`hikbridge_${id}`] },
+    });
+    const unreported = json(await published(config('binary_sensor', id, 'ch1_motion_detection_unreported')));
+    expect(unreported).toMatchObject({ device_class: 'problem', entity_category: 'diagnostic' });
+    expect(json(await published(config('switch', id, 'alarm_output_1')))).toMatchObject({
+      command_topic: command(id, 'alarm_output_1'),
+    });
+    expect(json(await published(config('button', id, 'reboot')))).toMatchObject({
+      device_class: 'restart',
+      entity_category: 'config',
+      command_topic: command(id, 'reboot'),
+      payload_press: 'PRESS',
+    });
+    expect(json(await published(config('sensor', id, 'disk_1_free')))).toMatchObject({
+      device_class: 'data_size',
+      unit_of_measurement: 'MB',
+    });
+    expect(json(await published(config('binary_sensor', id, 'disk_1_problem')))).toMatchObject({
+      device_class: 'problem',
+    });
+
+    // States as the device has them (the capture: motion on, not notifying; line crossing off).
+    await payload(state(id, 'ch1_motion_detection'), 'ON');
+    await payload(state(id, 'ch1_motion_detection_unreported'), 'ON');
+    await payload(state(id, 'ch1_intrusion_detection_unreported'), 'OFF');
+    await payload(state(id, 'ch1_line_crossing_detection'), 'OFF');
+    await payload(state(id, 'alarm_output_1'), 'OFF');
+    await payload(state(id, 'disk_1_status'), 'ok');
+    await payload(state(id, 'disk_1_capacity'), '121942');
+    await payload(state(id, 'disk_1_free'), '26623');
+    await payload(state(id, 'disk_1_problem'), 'OFF');
+    const retained = await retainedMessages(broker.url, `hikbridge/${id}/alarm_output_1/state`);
+    expect(retained.get(state(id, 'alarm_output_1'))?.toString()).toBe('OFF');
+
+    // A fixed camera has no PTZ entities.
+    const configs = await retainedConfigs(id);
+    expect(configs).toEqual(
+      expect.arrayContaining(['switch/ch1_motion_detection', 'button/reboot', 'sensor/disk_1_status']),
+    );
+    expect(configs.filter((entity) => entity.includes('ptz'))).toEqual([]);
+  }, 60_000);
+
+  it('switches a detection and an output from MQTT; the state follows the device', async () => {
+    const id = cameraId;
+    await payload(state(id, 'ch1_line_crossing_detection'), 'OFF');
+    const from = recorder.messages.length;
+    await recorder.publish(command(id, 'ch1_line_crossing_detection'), 'ON');
+    await payload(state(id, 'ch1_line_crossing_detection'), 'ON', from);
+    expect(camera.countRequests('/ISAPI/Smart/LineDetection/1', 'PUT')).toBe(1);
+    const detections = (await gw.api('GET', `/api/v1/channels/${cameraChannel}/detections`)).json;
+    expect(detections.find((d: { kind: string }) => d.kind === 'line-crossing').enabled).toBe(true);
+
+    await recorder.publish(command(id, 'alarm_output_1'), 'ON');
+    await payload(state(id, 'alarm_output_1'), 'ON', from);
+    expect(camera.countRequests('/ISAPI/System/IO/outputs/1/trigger', 'PUT')).toBe(1);
+    expect((await gw.api('GET', `/api/v1/devices/${id}/outputs`)).json[0].state).toBe('on');
+    await recorder.publish(command(id, 'alarm_output_1'), 'OFF');
+    await payload(state(id, 'alarm_output_1'), 'OFF', from);
+
+    // A change through the API is shown too.
+    const off = await gw.api('PUT', `/api/v1/channels/${cameraChannel}/detections/line-crossing`, {
+      body: { enabled: false },
+    });
+    expect(off.status, off.text).toBe(200);
+    await payload(state(id, 'ch1_line_crossing_detection'), 'OFF', from);
+
+    // Nonsense changes nothing.
+    const puts = camera.countRequests('/ISAPI/Smart/', 'PUT');
+    await recorder.publish(command(id, 'ch1_line_crossing_detection'), 'MAYBE');
+    await eventually(async () => /ignored an invalid MQTT command/.test(gw.logs()), 10_000);
+    expect(camera.countRequests('/ISAPI/Smart/', 'PUT')).toBe(puts);
+  }, 60_000);
+
+  it('moves a PTZ camera a little per button press, goes to a preset, and leaves with the device', async () => {
+    const id = await add(dome, 'Car park dome');
+    const left = json(await published(config('button', id, 'ch1_ptz_left')));
+    expect(left).toMatchObject({ command_topic: command(id, 'ch1_ptz_left'), payload_press: 'PRESS' });
+    for (const key of ['ch1_ptz_zoom_in', 'ch1_ptz_stop', 'ch1_ptz_home'])
+      await published(config('button', id, key));
+    const select = json(await published(config('select', id, 'ch1_ptz_preset')));
+    expect(select).toMatchObject({ options: ['1: Entrance'], command_topic: command(id, 'ch1_ptz_preset') });
+
+    const requests = (): SimPtzRequest[] => simPtz(dome).requests.filter((r) => r.method === 'PUT');
+    const before = requests().length;
+    await recorder.publish(command(id, 'ch1_ptz_left'), 'PRESS');
+    await eventually(
+      async () =>
+        requests()
+          .slice(before)
+          .some((r) => r.speeds?.pan === -50),
+      10_000,
+    );
+    // The nudge ends by itself: a zero-speed move about a second later.
+    await eventually(
+      async () =>
+        requests()
+          .slice(before)
+          .some((r) => r.action === 'continuous' && r.speeds?.pan === 0 && r.speeds.tilt === 0),
+      10_000,
+    );
+    await recorder.publish(command(id, 'ch1_ptz_preset'), '1: Entrance');
+    await eventually(async () => requests().some((r) => r.path.includes('presets/1/goto')), 10_000);
+    await recorder.publish(command(id, 'ch1_ptz_home'), 'PRESS');
+    await eventually(
+      async () => requests().some((r) => r.path.toLowerCase().includes('homeposition/goto')),
+      10_000,
+    );
+
+    const from = recorder.messages.length;
+    const removed = await gw.api('DELETE', `/api/v1/devices/${id}`);
+    expect(removed.status).toBe(204);
+    const gone = await recorder.waitFor(
+      (m) => m.topic === config('select', id, 'ch1_ptz_preset') && m.payload.length === 0,
+      from,
+      READ_MS,
+    );
+    expect(gone.retain).toBe(true);
+    await eventually(async () => (await retainedConfigs(id)).length === 0, 15_000);
+    await eventually(
+      async () => (await retainedMessages(broker.url, `hikbridge/${id}/#`)).size === 0,
+      15_000,
+    );
+  }, 60_000);
+
+  it('reboots the device once per press of its button', async () => {
+    const health: Array<{ state: string; code: string | null }> = [];
+    gw.gateway.bus.on('device.health', (change) => {
+      if (change.deviceId === cameraId) health.push({ state: change.state, code: change.lastErrorCode });
+    });
+    await recorder.publish(command(cameraId, 'reboot'), 'PRESS');
+    await eventually(async () => camera.countRequests('/ISAPI/System/reboot', 'PUT') === 1, 10_000);
+    expect(gw.logs()).toMatch(/reboot of \\"Drive\\" asked/);
+    // Away as a reboot (not a failure), then back.
+    await eventually(
+      async () => health.at(-1)?.state === 'online' && health.some((h) => h.code === 'rebooting'),
+      30_000,
+    );
+    expect(camera.countRequests('/ISAPI/System/reboot', 'PUT')).toBe(1);
+  }, 60_000);
+});
