@@ -10,10 +10,10 @@ import type { RouteRequest } from '../context.ts';
 import { asList, dig, isDict, responseOf, rootOf, text } from '../dict.ts';
 import { sendOk } from '../respond.ts';
 import type { XmlDict } from '../types.ts';
-import { badContent, readXmlBody } from './controls-body.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
 import { triggerRoutes } from './triggers.ts';
+import { badContent, readXmlBody } from './xml-body.ts';
 
 const DETECTION_PATH =
   /^(?:System\/Video\/inputs\/channels\/\d+\/(?:motion|tamper)Detection|ContentMgmt\/InputProxy\/channels\/\d+\/video\/(?:motion|tamper)Detection|Smart\/(?:FieldDetection|LineDetection|regionEntrance|regionExiting|SceneChangeDetection)\/\d+)$/;

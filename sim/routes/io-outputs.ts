@@ -11,9 +11,9 @@ import { rootOf, text } from '../dict.ts';
 import { INVENTED_HEADER } from '../invented.ts';
 import { sendOk, sendXml } from '../respond.ts';
 import { toXml } from '../xml.ts';
-import { badContent, readXmlBody } from './controls-body.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
+import { badContent, readXmlBody } from './xml-body.ts';
 
 export const OUTPUT_LIST_INVENTED =
   'System/IO/outputs: in none of the camera or NVR captures; one IOOutputPort per captured output status, shape of the doorbell capture';

@@ -14,7 +14,6 @@
  * preset or patrol numbers outside the capabilities, names over 32 characters, a reserved preset
  * number saved, an unset preset called → 400 statusCode 6.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RouteRequest } from '../context.ts';
 import { dig, isDict, responseOf, text } from '../dict.ts';
 import { INVENTED_HEADER } from '../invented.ts';
@@ -24,6 +23,7 @@ import type { SimProfile, XmlDict, XmlValue } from '../types.ts';
 import { toXml } from '../xml.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
+import { badContent, readXmlBody } from './xml-body.ts';
 
 export interface SimPtzPosition {
   /** Azimuth in tenths of a degree, 0..3599. */
@@ -146,39 +146,7 @@ function place(state: SimPtzChannel, position: SimPtzPosition): void {
 
 // --- request bodies -------------------------------------------------------------------------------
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
 class BadContent extends Error {}
-
-/** The body's root element, or undefined after answering 400 (format or wrong root). */
-function readBody(r: RouteRequest, root: string): XmlDict | undefined {
-  const xml = r.req.body.toString('utf8');
-  if (/<!DOCTYPE/i.test(xml) || XMLValidator.validate(xml) !== true) {
-    sendStatus(r, 400, { statusCode: 5, statusString: 'Invalid XML Format', subStatusCode: 'badXmlFormat' });
-    return undefined;
-  }
-  const node = (parser.parse(xml) as Record<string, XmlValue>)[root];
-  if (node === undefined) {
-    badContent(r);
-    return undefined;
-  }
-  return isDict(node) ? node : {};
-}
-
-function badContent(r: RouteRequest, subStatusCode = 'badXmlContent'): void {
-  sendStatus(r, 400, { statusCode: 6, statusString: 'Invalid XML Content', subStatusCode });
-}
 
 function intIn(value: XmlValue | undefined, min: number, max: number, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -253,7 +221,7 @@ function presetNumber(raw: string, limits: Limits): number {
 
 function continuous(call: Call) {
   const { r, state } = call;
-  const node = readBody(r, 'PTZData');
+  const node = readXmlBody(r, 'PTZData');
   if (!node) return call.ptz.record({ ...call.record, action: 'continuous', status: 400 });
   let speeds: SimPtzSpeeds;
   try {
@@ -283,7 +251,7 @@ function presetList(call: Call): XmlDict {
 
 function savePreset(call: Call, raw: string) {
   const { r, state, limits } = call;
-  const node = readBody(r, 'PTZPreset');
+  const node = readXmlBody(r, 'PTZPreset');
   if (!node) return call.ptz.record({ ...call.record, action: 'preset', status: 400 });
   act(call, 'preset', () => {
     const id = presetNumber(raw, limits);

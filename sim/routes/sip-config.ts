@@ -12,7 +12,6 @@
  * `setEndpoint` on one of these paths wins over the simulated answer (e.g. `{status_code: 404}`
  * for a doorbell without the single form).
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { DeviceContext, RouteRequest } from '../context.ts';
 import { isDict } from '../dict.ts';
 import { INVENTED_HEADER } from '../invented.ts';
@@ -22,6 +21,7 @@ import type { XmlDict, XmlValue } from '../types.ts';
 import { toXml } from '../xml.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
+import { badContent, readXmlBody } from './xml-body.ts';
 
 export const SIP_INVENTED =
   'doorbell SIP settings: in none of the captures; shapes from public clients (notes/isapi.md), state simulated';
@@ -39,40 +39,7 @@ export function invented(): Record<string, string> {
 
 // --- reading PUT bodies -------------------------------------------------------------------
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
 export class BadContent extends Error {}
-
-/** The root element of a PUT body, or undefined after answering 400 (format or root). */
-function readBody(r: RouteRequest, root: string): XmlDict | undefined {
-  const xml = r.req.body.toString('utf8');
-  if (/<!DOCTYPE/i.test(xml) || XMLValidator.validate(xml) !== true) {
-    sendStatus(r, 400, { statusCode: 5, statusString: 'Invalid XML Format', subStatusCode: 'badXmlFormat' });
-    return undefined;
-  }
-  const parsed = parser.parse(xml) as Record<string, unknown>;
-  const node = parsed[root];
-  if (node === undefined) {
-    badContent(r);
-    return undefined;
-  }
-  return isDict(node as XmlValue) ? (node as XmlDict) : {};
-}
-
-export function badContent(r: RouteRequest): void {
-  sendStatus(r, 400, { statusCode: 6, statusString: 'Invalid XML Content', subStatusCode: 'badXmlContent' });
-}
 
 /** Text of a leaf child; undefined when absent; BadContent when it is a container or repeated. */
 function leaf(node: XmlDict, name: string): string | undefined {
@@ -239,7 +206,7 @@ const sipServerRoute: Route = {
     if (match[1] !== '1') return sendStatus(r, 404);
     const { sip } = r.device;
     if (r.req.method !== 'PUT') return sendDoc(r, 'SIPServer', serverDict(sip));
-    const node = readBody(r, 'SIPServer');
+    const node = readXmlBody(r, 'SIPServer');
     if (node) applyPut(r, () => applyServer(sip, node));
   },
 };
@@ -252,7 +219,7 @@ const sipServerListRoute: Route = {
     if (overridden(r)) return serveFixture(r);
     const { sip } = r.device;
     if (r.req.method !== 'PUT') return sendDoc(r, 'SIPServerList', { SIPServer: serverDict(sip) });
-    const list = readBody(r, 'SIPServerList');
+    const list = readXmlBody(r, 'SIPServerList');
     if (!list) return;
     applyPut(r, () => {
       const servers = list.SIPServer;
@@ -292,7 +259,7 @@ const keyCfgRoute: Route = {
       };
       return sendDoc(r, 'KeyCfg', body);
     }
-    const node = readBody(r, 'KeyCfg');
+    const node = readXmlBody(r, 'KeyCfg');
     if (!node) return;
     applyPut(r, () => {
       const id = leaf(node, 'id');
@@ -333,7 +300,7 @@ const operationTimeRoute: Route = {
       };
       return sendDoc(r, 'OperationTime', body);
     }
-    const node = readBody(r, 'OperationTime');
+    const node = readXmlBody(r, 'OperationTime');
     if (!node) return;
     applyPut(r, () => {
       const maxRingTime = intIn(leaf(node, 'maxRingTime'), 1, 3600, 'maxRingTime');

@@ -15,47 +15,15 @@
  * → 400 statusCode 6 `badXmlContent`, nothing changed. A stream the profile answers with an error
  * (404, the NVR's 403 for X03) answers the PUT the same way.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RouteRequest } from '../context.ts';
 import { asList, clone, dig, isDict, rootOf, text } from '../dict.ts';
 import { sendStatus } from '../respond.ts';
 import type { XmlDict, XmlValue } from '../types.ts';
 import { serveEntry, serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  textNodeName: '#text',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
+import { badContent, readXmlBody } from './xml-body.ts';
 
 class BadValue extends Error {}
-
-function badContent(r: RouteRequest): void {
-  sendStatus(r, 400, { statusCode: 6, statusString: 'Invalid XML Content', subStatusCode: 'badXmlContent' });
-}
-
-/** The PUT body's root element, or undefined after answering 400. */
-function readBody(r: RouteRequest, root: string): XmlDict | undefined {
-  const xml = r.req.body.toString('utf8');
-  if (/<!DOCTYPE/i.test(xml) || XMLValidator.validate(xml) !== true) {
-    sendStatus(r, 400, { statusCode: 5, statusString: 'Invalid XML Format', subStatusCode: 'badXmlFormat' });
-    return undefined;
-  }
-  const node = (parser.parse(xml) as Record<string, XmlValue>)[root];
-  if (!isDict(node)) {
-    badContent(r);
-    return undefined;
-  }
-  return node;
-}
 
 /** `stored` with `sent` written in: sent elements replace, others and stored attributes stay. */
 function merge(stored: XmlDict, sent: XmlDict): XmlDict {
@@ -121,7 +89,7 @@ function storedRoot(r: RouteRequest, root: string): XmlDict | undefined {
 function put(r: RouteRequest, root: string, validate: (node: XmlDict) => void): XmlDict | undefined {
   const stored = storedRoot(r, root);
   if (!stored) return undefined;
-  const sent = readBody(r, root);
+  const sent = readXmlBody(r, root, true);
   if (!sent) return undefined;
   try {
     validate(sent);

@@ -14,9 +14,9 @@ import { INVENTED_HEADER } from '../invented.ts';
 import { sendOk, sendStatus, sendXml } from '../respond.ts';
 import type { XmlDict } from '../types.ts';
 import { toXml } from '../xml.ts';
-import { badContent, readXmlBody } from './controls-body.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';
+import { badContent, readXmlBody } from './xml-body.ts';
 
 export const LIGHT_INVENTED =
   'Image/channels/{ch}/supplementLight: in none of the captures; shape of public ISAPI clients, hybrid light, state simulated';

@@ -18,7 +18,7 @@
 
 import { DeviceError } from '../http/errors.ts';
 import type { IsapiClient } from './client.ts';
-import { InvalidResponseError, IsapiStatusError, NotSupportedError } from './errors.ts';
+import { InvalidResponseError, IsapiStatusError, isAbsentEndpoint, NotSupportedError } from './errors.ts';
 import {
   bool,
   child,
@@ -221,14 +221,9 @@ async function putDocument(client: IsapiClient, path: string, doc: DeviceDocumen
 
 /** The device lacks the endpoint (as opposed to refusing what we sent). */
 function isAbsent(error: unknown): boolean {
-  if (error instanceof NotSupportedError) return true;
+  if (isAbsentEndpoint(error)) return true;
   if (error instanceof DeviceError && error.code === 'permission_denied') return true;
-  return (
-    error instanceof IsapiStatusError &&
-    (error.httpStatus === 403 ||
-      error.httpStatus === 405 ||
-      error.status?.subStatusCode === 'methodNotAllowed')
-  );
+  return error instanceof IsapiStatusError && error.httpStatus === 403;
 }
 
 async function detectionDocument(

@@ -124,3 +124,15 @@ export function errorForAnswer(
   }
   return new IsapiStatusError(ctx.host, ctx.path, httpStatus, status);
 }
+
+/**
+ * The device has no such endpoint or method (404 notSupport, 405, methodNotAllowed), as opposed
+ * to refusing what was sent: the caller says the feature is missing, in its own words.
+ */
+export function isAbsentEndpoint(error: unknown): boolean {
+  if (error instanceof NotSupportedError) return true;
+  return (
+    error instanceof IsapiStatusError &&
+    (error.httpStatus === 405 || error.status?.subStatusCode === 'methodNotAllowed')
+  );
+}

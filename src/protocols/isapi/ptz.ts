@@ -17,6 +17,7 @@ import type { IsapiClient } from './client.ts';
 import {
   InvalidResponseError,
   IsapiStatusError,
+  isAbsentEndpoint,
   NotSupportedError,
   PermissionDeniedError,
 } from './errors.ts';
@@ -217,15 +218,6 @@ export function parsePtzCapabilities(node: XmlNode): PtzCapabilities | undefined
   return caps.panTilt || caps.zoom ? caps : undefined;
 }
 
-/** The device has no such endpoint (as opposed to refusing what we sent). */
-function isAbsent(error: unknown): boolean {
-  if (error instanceof NotSupportedError) return true;
-  return (
-    error instanceof IsapiStatusError &&
-    (error.httpStatus === 405 || error.status?.subStatusCode === 'methodNotAllowed')
-  );
-}
-
 async function orUnsupported<T>(
   client: IsapiClient,
   target: PtzTarget,
@@ -236,7 +228,7 @@ async function orUnsupported<T>(
   try {
     return await call();
   } catch (error) {
-    if (isAbsent(error)) throw new PtzUnsupportedError(client.host, path, target.channel, feature);
+    if (isAbsentEndpoint(error)) throw new PtzUnsupportedError(client.host, path, target.channel, feature);
     throw error;
   }
 }
@@ -255,7 +247,7 @@ export async function readPtzCapabilities(
   try {
     node = (await client.getXml(path)).node;
   } catch (error) {
-    if (isAbsent(error) || error instanceof PermissionDeniedError) return undefined;
+    if (isAbsentEndpoint(error) || error instanceof PermissionDeniedError) return undefined;
     throw error;
   }
   return parsePtzCapabilities(node);

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IsapiClient } from './client.ts';
-import { InvalidResponseError, IsapiStatusError, NotSupportedError } from './errors.ts';
+import { InvalidResponseError, IsapiStatusError, isAbsentEndpoint, NotSupportedError } from './errors.ts';
 import {
   bool,
   child,
@@ -84,15 +84,6 @@ export class SipSettingInputError extends RangeError {
   }
 }
 
-/** The device has no such endpoint or method (as opposed to refusing what we sent). */
-function isAbsent(error: unknown): boolean {
-  if (error instanceof NotSupportedError) return true;
-  return (
-    error instanceof IsapiStatusError &&
-    (error.httpStatus === 405 || error.status?.subStatusCode === 'methodNotAllowed')
-  );
-}
-
 /** Runs a call and turns "no such endpoint" into the setting's unsupported error. */
 async function orUnsupported<T>(
   client: IsapiClient,
@@ -103,7 +94,7 @@ async function orUnsupported<T>(
   try {
     return await call();
   } catch (error) {
-    if (isAbsent(error)) throw new SipSettingUnsupportedError(client.host, path, setting);
+    if (isAbsentEndpoint(error)) throw new SipSettingUnsupportedError(client.host, path, setting);
     throw error;
   }
 }
@@ -272,7 +263,7 @@ async function loadSipServer(client: IsapiClient, id: number): Promise<LoadedSer
     const doc = await getDocument(client, single);
     return { form: 'single', doc, server: intercomServer(client, single, doc.node) };
   } catch (error) {
-    if (!isAbsent(error)) throw error;
+    if (!isAbsentEndpoint(error)) throw error;
   }
   const doc = await orUnsupported(client, SIP_PATH, 'sipServer', () => getDocument(client, SIP_PATH));
   const servers = children(doc.node, 'SIPServer');
@@ -434,7 +425,7 @@ export async function writePhoneNumberRecord(
   try {
     await sendJsonBody(client, 'PUT', PHONE_RECORDS_PATH, body);
   } catch (error) {
-    if (!isAbsent(error)) throw error;
+    if (!isAbsentEndpoint(error)) throw error;
     const detail = `room ${roomNo} has a record and the device takes no PUT to change it`;
     throw new SipSettingUnsupportedError(client.host, PHONE_RECORDS_PATH, 'phoneNumberRecords', detail);
   }
