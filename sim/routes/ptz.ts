@@ -15,7 +15,7 @@
  * number saved, an unset preset called → 400 statusCode 6.
  */
 import type { RouteRequest } from '../context.ts';
-import { dig, isDict, responseOf, text } from '../dict.ts';
+import { dig, responseOf, text } from '../dict.ts';
 import { INVENTED_HEADER } from '../invented.ts';
 import { PTZ_INVENTED } from '../profiles/ptz.ts';
 import { sendStatus, sendXml } from '../respond.ts';

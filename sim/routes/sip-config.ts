@@ -17,7 +17,7 @@ import { isDict } from '../dict.ts';
 import { INVENTED_HEADER } from '../invented.ts';
 import { sendStatus, sendXml } from '../respond.ts';
 import type { SimSipServer, SimSipSettings } from '../sip-settings.ts';
-import type { XmlDict, XmlValue } from '../types.ts';
+import type { XmlDict } from '../types.ts';
 import { toXml } from '../xml.ts';
 import { serveFixture } from './fixture.ts';
 import type { Route } from './route.ts';

@@ -81,7 +81,7 @@ export class PtzControl {
 
   /** The channel to steer, or the 4xx that says why it cannot be steered. Sends nothing. */
   async channel(channelId: string): Promise<PtzChannel> {
-    const { store, devices } = this.controls.deps;
+    const { store } = this.controls.deps;
     const channel = await store.channels.get(channelId);
     if (!channel) {
       if (await store.cloud.getCamera(channelId)) {

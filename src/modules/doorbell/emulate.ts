@@ -6,14 +6,7 @@
  */
 import type { Logger } from '../../core/logger.ts';
 import type { DoorbellEmulateSettings } from '../../core/store/types.ts';
-import {
-  type Binding,
-  header,
-  type IncomingRequest,
-  parseNameAddr,
-  SipRegistrar,
-  SipStack,
-} from '../../protocols/sip/index.ts';
+import { type Binding, type IncomingRequest, SipRegistrar, SipStack } from '../../protocols/sip/index.ts';
 import type { SipCalls } from './calls.ts';
 import { contactUri, fromUser, hasToTag, normalise, sipLog } from './sip-util.ts';
 

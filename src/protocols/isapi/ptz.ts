@@ -16,7 +16,6 @@
 import type { IsapiClient } from './client.ts';
 import {
   InvalidResponseError,
-  IsapiStatusError,
   isAbsentEndpoint,
   NotSupportedError,
   PermissionDeniedError,
