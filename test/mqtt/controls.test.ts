@@ -219,4 +219,22 @@ describe('controls in Home Assistant', () => {
     );
     expect(camera.countRequests('/ISAPI/System/reboot', 'PUT')).toBe(1);
   }, 60_000);
+
+  it('keeps the control entities across a restart: none removed and added again', async () => {
+    await published(config('switch', cameraId, 'ch1_motion_detection'));
+    const { dataDir } = gw;
+    await gw.stop();
+    const from = recorder.messages.length;
+    gw = await startTestGateway({ dataDir, overrides: { mqtt: { url: broker.url } } });
+    // Read again once the camera is online: its states are sent again.
+    await payload(state(cameraId, 'alarm_output_1'), 'OFF', from);
+    await payload(state(cameraId, 'ch1_motion_detection'), 'ON', from);
+    const removals = recorder.messages
+      .slice(from)
+      .filter((m) => m.topic.includes(`/hikbridge_${cameraId}/`) && m.payload.length === 0);
+    expect(removals.map((m) => m.topic)).toEqual([]);
+    expect(await retainedConfigs(cameraId)).toEqual(
+      expect.arrayContaining(['switch/ch1_motion_detection', 'button/reboot', 'sensor/disk_1_free']),
+    );
+  }, 60_000);
 });

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimDevice, type SimDeviceOptions, startSimDevice } from '../../sim/index.ts';
 import { ADMIN_PASSWORD, eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.ts';
-import { expectedConfigCount, gatewayEvent, json, Recorder, retainedMessages } from './helpers.ts';
+import {
+  expectedConfigCount,
+  gatewayEvent,
+  json,
+  Recorder,
+  retainedMessages,
+  watchControls,
+} from './helpers.ts';
 
 const DEVICE_PASSWORD = 'Dev1ce-Secret#mq';
 const MQTT_USER = 'hikbridge-user';
@@ -42,7 +49,7 @@ const config = (component: string, deviceId: string, key: string) =>
 
 /** Waits until the broker holds every discovery config of the device (its sync is done). */
 async function discoveryComplete(deviceId: string): Promise<number> {
-  const expected = await expectedConfigCount(gw.gateway.store, deviceId);
+  const expected = await expectedConfigCount(gw.gateway.store, deviceId, gw.gateway);
   // Not expect.poll: beforeAll uses it too.
   await eventually(
     async () =>
@@ -63,6 +70,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     overrides: { mqtt: { url: broker.url, username: MQTT_USER, password: MQTT_PASSWORD } },
   });
+  watchControls(gw.gateway);
   // Everything published is scanned for the passwords when the gateway stops.
   gw.scan.addSecret(MQTT_PASSWORD, MQTT_USER);
   gw.scan.addSource('MQTT payloads', () =>
@@ -360,7 +368,7 @@ describe('secrets', () => {
   it('no message carries a password or a URL with credentials', async () => {
     // Not vacuous: every device's discovery (device info, configuration URLs) is among them.
     for (const device of [camera, nvr, doorbell]) {
-      const expected = await expectedConfigCount(gw.gateway.store, device.id);
+      const expected = await expectedConfigCount(gw.gateway.store, device.id, gw.gateway);
       const seen = new Set(
         recorder.messages.filter((m) => m.topic.includes(`/hikbridge_${device.id}/`)).map((m) => m.topic),
       );

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Bus, ControlsInventory } from '../../src/core/bus.ts';
 import type { GatewayEvent } from '../../src/core/events.ts';
 import type { Store } from '../../src/core/store/types.ts';
 import { discoveryMessages } from '../../src/modules/mqtt/discovery.ts';
@@ -176,15 +177,50 @@ export class TcpProxy {
   }
 }
 
-/** How many discovery configs a stored device's channels and entities make (for waits). */
-export async function expectedConfigCount(store: Store, deviceId: string): Promise<number> {
+const inventories = new WeakMap<Bus, Map<string, ControlsInventory>>();
+
+/**
+ * Keeps the controls inventories the gateway announces (bus `controls.inventory`), so
+ * expectedConfigCount can count the control entities too. Call right after the gateway starts.
+ */
+export function watchControls(gateway: { bus: Bus }): void {
+  if (inventories.has(gateway.bus)) return;
+  const known = new Map<string, ControlsInventory>();
+  inventories.set(gateway.bus, known);
+  gateway.bus.on('controls.inventory', ({ deviceId, inventory }) => {
+    if (inventory) known.set(deviceId, inventory);
+    else known.delete(deviceId);
+  });
+}
+
+/**
+ * How many discovery configs a stored device's channels and entities make (for waits), with its
+ * control entities once the controls module has read the device (watchControls; waited for).
+ */
+export async function expectedConfigCount(
+  store: Store,
+  deviceId: string,
+  gateway?: { bus: Bus },
+): Promise<number> {
+  let controls: ControlsInventory | undefined;
+  if (gateway) {
+    const known = inventories.get(gateway.bus);
+    if (!known) throw new Error('watchControls was not called for this gateway');
+    const until = Date.now() + 30_000;
+    controls = known.get(deviceId);
+    while (!controls) {
+      if (Date.now() > until) throw new Error(`the controls of ${deviceId} were not read in time`);
+      await sleep(50);
+      controls = known.get(deviceId);
+    }
+  }
   const [device, channels, entities] = await Promise.all([
     store.devices.get(deviceId),
     store.channels.listByDevice(deviceId),
     store.entities.listByDevice(deviceId),
   ]);
   if (!device) throw new Error(`no device ${deviceId} in the store`);
-  const view = buildView(device, channels, entities);
+  const view = buildView(device, channels, entities, controls);
   return discoveryMessages(view, new Topics('hikbridge', 'homeassistant'), {
     name: 'hikbridge',
     sw_version: '0',

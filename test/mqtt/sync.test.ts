@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimDevice, startSimDevice } from '../../sim/index.ts';
 import { startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.ts';
-import { expectedConfigCount, Recorder, retainedMessages } from './helpers.ts';
+import { expectedConfigCount, Recorder, retainedMessages, watchControls } from './helpers.ts';
 
 const DEVICE_PASSWORD = 'Dev1ce-Secret#sy';
 
@@ -38,6 +38,7 @@ async function addCamera(gateway: TestGateway): Promise<string> {
 /** A gateway stopped by afterAll if the test does not stop it itself. */
 async function gateway(options: Parameters<typeof startTestGateway>[0]): Promise<TestGateway> {
   const started = await startTestGateway(options);
+  watchControls(started.gateway);
   gateways.push(started);
   return started;
 }
@@ -73,7 +74,7 @@ describe('discovery follows the device list', () => {
   it('adding a device sends its configs and no other device’s again', async () => {
     const gw = await gateway({ overrides: { mqtt: { url: broker.url } } });
     const first = await addCamera(gw);
-    const expected = await expectedConfigCount(gw.gateway.store, first);
+    const expected = await expectedConfigCount(gw.gateway.store, first, gw.gateway);
     expect(expected).toBeGreaterThan(5);
     // Every config of the first camera is in before the second is added.
     await allConfigsOf(first, expected);
@@ -93,7 +94,8 @@ describe('discovery follows the device list', () => {
     let gw = await gateway({ overrides: { mqtt: { url: broker.url } } });
     const kept = await addCamera(gw);
     const removed = await addCamera(gw);
-    const expected = await expectedConfigCount(gw.gateway.store, removed);
+    await expectedConfigCount(gw.gateway.store, kept, gw.gateway);
+    const expected = await expectedConfigCount(gw.gateway.store, removed, gw.gateway);
     await allConfigsOf(kept, expected);
     await allConfigsOf(removed, expected);
     const { dataDir } = gw;

@@ -362,6 +362,13 @@ export function diskHasProblem(status: string): boolean {
   return DISK_PROBLEMS.has(status.toLowerCase());
 }
 
+/** Keys of the entities made from the controls inventory (controlEntities). */
+const CONTROL_KEY = /^(ch\d+_(\w+_detection(_unreported)?|ptz_\w+)|alarm_output_\d+|reboot|disk_\d+_\w+)$/;
+
+export function isControlKey(key: string): boolean {
+  return CONTROL_KEY.test(key);
+}
+
 /** The select option of a preset. */
 export function presetOption(preset: { id: number; name: string }): string {
   return `${preset.id}: ${preset.name}`;

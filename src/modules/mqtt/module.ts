@@ -25,6 +25,7 @@ import { type ConnectionStatus, MqttConnection, readCaFile } from './connection.
 import {
   type DiscoveryMessage,
   discoveryMessages,
+  nodeId,
   type Origin,
   PUBLISHED_KEY,
   type PublishedTopics,
@@ -32,7 +33,7 @@ import {
   retainedTopics,
   staleTopics,
 } from './discovery.ts';
-import { buildView, type DeviceView } from './entities.ts';
+import { buildView, type DeviceView, isControlKey } from './entities.ts';
 import { registerMqttMetrics } from './metrics.ts';
 import type { MessageKind, Outgoing } from './queue.ts';
 import { SnapshotPublisher, type SnapshotTarget } from './snapshots.ts';
@@ -103,6 +104,8 @@ export class MqttModule implements Module {
   private views = new Map<string, DeviceView>();
   /** The last controls inventory per device (bus `controls.inventory`): switches, PTZ, disks. */
   private readonly inventories = new Map<string, ControlsInventory>();
+  /** Devices the controls module has spoken of since the start (an inventory, or null). */
+  private readonly inventoryKnown = new Set<string>();
   /** Last state per topic, sent again when Home Assistant or the connection comes back. */
   private readonly stateCache = new Map<string, Outgoing>();
   /** Cloud accounts as published, by account id. */
@@ -185,6 +188,7 @@ export class MqttModule implements Module {
       bus.on('doorbell.call', (call) => this.onCall(call)),
       // What the controls module read of a device: its switches, PTZ and disks come and go with it.
       bus.on('controls.inventory', ({ deviceId, inventory }) => {
+        this.inventoryKnown.add(deviceId);
         if (inventory) this.inventories.set(deviceId, inventory);
         else this.inventories.delete(deviceId);
         void this.requestSync(deviceId);
@@ -386,11 +390,14 @@ export class MqttModule implements Module {
     this.sentAvailability.clear();
     this.cloudAvailability.clear();
     this.published.clear();
-    for (const view of this.views.values()) this.published.set(view.device.id, this.publishDiscovery(view));
+    const previous = parsePublished(await this.deps.store.settings.get(PUBLISHED_KEY));
+    for (const view of this.views.values()) {
+      const deviceId = view.device.id;
+      this.published.set(deviceId, this.withHeldControls(deviceId, this.publishDiscovery(view), previous));
+    }
     for (const account of this.cloudViews.values()) {
       this.published.set(cloudKey(account.accountId), this.publishCloudDiscovery(account));
     }
-    const previous = parsePublished(await this.deps.store.settings.get(PUBLISHED_KEY));
     // Also what went away while hikbridge was not running.
     this.clearStale(staleTopics(previous, this.allPublished()));
     await this.savePublished(previous);
@@ -411,7 +418,9 @@ export class MqttModule implements Module {
     for (const deviceId of deviceIds) {
       const view = this.views.get(deviceId);
       const previous = this.published.get(deviceId) ?? NOTHING_PUBLISHED;
-      const current = view ? this.publishDiscovery(view) : NOTHING_PUBLISHED;
+      const current = view
+        ? this.withHeldControls(deviceId, this.publishDiscovery(view), previous)
+        : NOTHING_PUBLISHED;
       this.clearStale(staleTopics(previous, current));
       if (view) {
         this.published.set(deviceId, current);
@@ -439,6 +448,40 @@ export class MqttModule implements Module {
       } else this.published.delete(key);
     }
     await this.savePublished(before);
+  }
+
+  /**
+   * Until the controls module has read a device since the start, its control entities published
+   * before stay as they are (kept in `current`, not sent again): removing them at every restart
+   * and adding them back moments later would make Home Assistant drop their settings. Its next
+   * inventory (or null) decides.
+   */
+  private withHeldControls(
+    deviceId: string,
+    current: PublishedTopics,
+    previous: PublishedTopics,
+  ): PublishedTopics {
+    if (this.inventoryKnown.has(deviceId) || !this.deps.settings.discovery) return current;
+    const held = (list: string[], kept: string[], owner: (topic: string) => string | undefined) => {
+      const have = new Set(kept);
+      return list.filter((topic) => !have.has(topic) && owner(topic) !== undefined);
+    };
+    const node = nodeId(deviceId);
+    const configKey = (topic: string) => {
+      const parts = topic.split('/');
+      const key = parts.at(-2);
+      return parts.at(-1) === 'config' && parts.at(-3) === node && key && isControlKey(key) ? key : undefined;
+    };
+    const prefix = this.topics.devicePrefix(deviceId);
+    const stateKey = (topic: string) => {
+      if (!topic.startsWith(prefix)) return undefined;
+      const key = topic.slice(prefix.length).split('/')[0];
+      return key && isControlKey(key) ? key : undefined;
+    };
+    return {
+      configs: [...current.configs, ...held(previous.configs, current.configs, configKey)],
+      retained: [...current.retained, ...held(previous.retained, current.retained, stateKey)],
+    };
   }
 
   /** Sends the device's discovery configs that changed; returns every topic it publishes. */
