@@ -192,7 +192,7 @@ export interface BusEvents {
   'doorbell.sip.expected': { deviceId: string; answer: (expected: DoorbellSipExpectation) => void };
   /** Asks for the audio link of a doorbell's SIP call that is picked up; answered only when there is one. */
   'doorbell.call.audio': { deviceId: string; answer: (audio: DoorbellCallAudio) => void };
-  /** What a device's controls are now (after it came online or changed); null: forget it (removed, disabled). */
+  /** What a device's controls are now (after it came online or changed); null: forget it (removed). */
   'controls.inventory': { deviceId: string; inventory: ControlsInventory | null };
   /** A control for the controls module to carry out; see ControlsCommand. */
   'controls.command': ControlsCommand;

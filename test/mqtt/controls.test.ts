@@ -220,6 +220,41 @@ describe('controls in Home Assistant', () => {
     expect(camera.countRequests('/ISAPI/System/reboot', 'PUT')).toBe(1);
   }, 60_000);
 
+  it('leaves out a part the device fails to answer, logged once; what it did answer is shown', async () => {
+    const broken = await startSimDevice({ profile: 'camera', password: PASSWORD, heartbeatMs: 0 });
+    try {
+      broken.setEndpoint('System/IO/outputs', { status_code: 500 });
+      const id = await add(broken, 'Broken outputs');
+      const channelId = (await gw.api('GET', `/api/v1/devices/${id}/channels`)).json[0].id;
+      await published(config('switch', id, 'ch1_motion_detection'));
+      await published(config('button', id, 'reboot'));
+      const left = () => gw.logs().match(/"part":"alarm outputs"[^\n]*left out/g) ?? [];
+      await eventually(async () => left().length === 1, 10_000);
+      // Read again after a change: the same failure is not logged again.
+      const reads = broken.countRequests('/ISAPI/System/IO/outputs', 'GET');
+      const change = await gw.api('PUT', `/api/v1/channels/${channelId}/detections/motion`, {
+        body: { enabled: false },
+      });
+      expect(change.status, change.text).toBe(200);
+      await payload(state(id, 'ch1_motion_detection'), 'OFF');
+      expect(broken.countRequests('/ISAPI/System/IO/outputs', 'GET')).toBeGreaterThan(reads);
+      expect(left()).toHaveLength(1);
+      expect((await retainedConfigs(id)).filter((entity) => entity.includes('alarm_output'))).toEqual([]);
+      // Disabled, it keeps its controls (shown unavailable with the rest); removed, they go.
+      expect((await gw.api('PATCH', `/api/v1/devices/${id}`, { body: { enabled: false } })).status).toBe(200);
+      await eventually(async () => gw.gateway.devices.health(id)?.state === 'disabled', 10_000);
+      // Home Assistant back: every entity the module has is sent again, the switch among them.
+      const from = recorder.messages.length;
+      await recorder.publish('homeassistant/status', 'online');
+      await published(config('switch', id, 'ch1_motion_detection'), from);
+      expect(await retainedConfigs(id)).toEqual(expect.arrayContaining(['switch/ch1_motion_detection']));
+      expect((await gw.api('DELETE', `/api/v1/devices/${id}`)).status).toBe(204);
+      await eventually(async () => (await retainedConfigs(id)).length === 0, 15_000);
+    } finally {
+      await broken.close();
+    }
+  }, 60_000);
+
   it('keeps the control entities across a restart: none removed and added again', async () => {
     await published(config('switch', cameraId, 'ch1_motion_detection'));
     const { dataDir } = gw;

@@ -4,10 +4,11 @@
  * its detections and PTZ (capabilities, presets), the device's alarm outputs and its storage.
  *
  * Read when a device comes online (and at the start for those already online), and again after
- * a change made through the controls routes or a bus command. One read at a time per device (a
+ * a change made through the controls routes or a bus command, or to its channels. One read at a time per device (a
  * request during a read makes one more read after it), a few devices at once, and a time bound
  * per device: a part that fails or runs out of time is left out (empty, or PTZ null), its error
- * logged once until it works again. A removed or disabled device is forgotten (`inventory: null`).
+ * logged once until it works again. A removed device is forgotten (`inventory: null`); an offline
+ * or disabled one keeps its last inventory.
  */
 import type { ControlsChannelInventory, ControlsInventory, DeviceHealth } from '../../core/bus.ts';
 import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
@@ -63,6 +64,10 @@ export class ControlsInventoryReader {
     this.unsubscribers.push(
       bus.on('device.health', (health) => this.onHealth(health)),
       bus.on('device.removed', ({ deviceId }) => this.forget(deviceId)),
+      // Channels switched on or off, or found again by a re-probe: their controls change too.
+      bus.on('channels.changed', ({ deviceId }) => {
+        if (this.lastState.get(deviceId) === 'online') void this.refresh(deviceId);
+      }),
     );
     for (const device of await devices.registry.list()) {
       const health = devices.supervisor.health(device.id);
@@ -103,9 +108,9 @@ export class ControlsInventoryReader {
   private onHealth(health: DeviceHealth): void {
     const previous = this.lastState.get(health.deviceId);
     this.lastState.set(health.deviceId, health.state);
+    // Offline or disabled, its last inventory stays: its entities are shown unavailable, like the
+    // device's others, rather than removed and added back (which loses what users set on them).
     if (health.state === 'online' && previous !== 'online') void this.refresh(health.deviceId);
-    // A disabled device has no controls to show; it is read again once it is back online.
-    if (health.state === 'disabled') this.forget(health.deviceId);
   }
 
   private forget(deviceId: string): void {
@@ -122,7 +127,7 @@ export class ControlsInventoryReader {
     await this.slot();
     let inventory: ControlsInventory | undefined;
     try {
-      inventory = await this.read(deviceId);
+      if (!this.stopped) inventory = await this.read(deviceId);
     } catch (error) {
       this.controls.deps.logger.warn({ deviceId, err: error }, 'reading the controls of a device failed');
     } finally {
