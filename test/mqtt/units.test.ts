@@ -1,5 +1,6 @@
 /** The pure parts of the MQTT module: topics, the offline queue, event mapping, command parsing. */
 import { describe, expect, it } from 'vitest';
+import type { ControlsInventory } from '../../src/core/bus.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../src/core/store/types.ts';
 import { lockCommandFor, parseCommand } from '../../src/modules/mqtt/commands.ts';
@@ -10,9 +11,9 @@ import {
   retainedTopics,
   staleTopics,
 } from '../../src/modules/mqtt/discovery.ts';
-import { buildView } from '../../src/modules/mqtt/entities.ts';
+import { buildView, isControlKey } from '../../src/modules/mqtt/entities.ts';
 import { OfflineQueue } from '../../src/modules/mqtt/queue.ts';
-import { effectsOf, eventAttributes, initialStates } from '../../src/modules/mqtt/states.ts';
+import { controlStates, effectsOf, eventAttributes, initialStates } from '../../src/modules/mqtt/states.ts';
 import { Topics } from '../../src/modules/mqtt/topics.ts';
 import { gatewayEvent } from './helpers.ts';
 
@@ -357,6 +358,113 @@ describe('commands', () => {
     const sensor = configs.find((m) => m.topic.endsWith('/ringing/config'))!;
     expect(sensor.payload.availability).toContainEqual({ topic: 'hikbridge/dev-1/availability' });
     expect(retainedTopics(doorbellView, topics).some((topic) => topic.includes('retry_login'))).toBe(false);
+  });
+});
+
+describe('controls entities', () => {
+  const inventory: ControlsInventory = {
+    channels: [
+      {
+        channelId: 'ch-1',
+        channelNo: 1,
+        detections: [
+          { kind: 'motion', enabled: true, notifiesCenter: true },
+          { kind: 'line-crossing', enabled: false, notifiesCenter: null },
+        ],
+        ptz: { panTilt: false, zoom: true, presets: [{ id: 3, name: 'Gate' }] },
+      },
+      // A channel switched off (or unknown) gives nothing.
+      {
+        channelId: 'ch-9',
+        channelNo: 9,
+        detections: [{ kind: 'motion', enabled: true, notifiesCenter: true }],
+        ptz: null,
+      },
+    ],
+    outputs: [
+      { id: 1, name: null, state: 'on' },
+      { id: 2, name: 'Siren', state: 'off' },
+    ],
+    storage: [{ id: 1, name: 'hdd1', type: 'hdd', status: 'unformatted', capacityMb: 1000, freeMb: null }],
+    readAt: NOW,
+  };
+  const nvr = () =>
+    buildView(
+      device('nvr'),
+      [channel(1)],
+      [{ ...entity('alarm-output', 'alarm-output-2'), enabled: false }],
+      inventory,
+    );
+
+  it('are built from the inventory: NVR channels on their own HA device, outputs switched off left out', () => {
+    const view = nvr();
+    const keys = view.entities.filter((e) => isControlKey(e.key)).map((e) => `${e.component}/${e.key}`);
+    expect(keys).toEqual([
+      'switch/ch1_motion_detection',
+      'binary_sensor/ch1_motion_detection_unreported',
+      'switch/ch1_line_crossing_detection',
+      'binary_sensor/ch1_line_crossing_detection_unreported',
+      // Zoom only: no pan/tilt buttons.
+      'button/ch1_ptz_zoom_in',
+      'button/ch1_ptz_zoom_out',
+      'button/ch1_ptz_stop',
+      'button/ch1_ptz_home',
+      'select/ch1_ptz_preset',
+      'switch/alarm_output_1',
+      'button/reboot',
+      'sensor/disk_1_status',
+      'sensor/disk_1_free',
+      'sensor/disk_1_capacity',
+      'binary_sensor/disk_1_problem',
+    ]);
+    expect(view.entities.find((e) => e.key === 'ch1_ptz_preset')?.channelDevice).toBe(1);
+    expect(view.entities.find((e) => e.key === 'reboot')?.channelDevice).toBeNull();
+    for (const key of ['ch1_motion', 'ch1_snapshot', 'retry_login', 'door_1'])
+      expect(isControlKey(key)).toBe(false);
+    // Without an inventory, none of them.
+    expect(buildView(device('nvr'), [channel(1)], []).entities.some((e) => isControlKey(e.key))).toBe(false);
+  });
+
+  it('states: switches as read, a detection without its trigger is a problem, disk sizes only when known', () => {
+    expect(controlStates(nvr(), inventory)).toEqual([
+      { key: 'ch1_motion_detection', payload: 'ON' },
+      { key: 'ch1_motion_detection_unreported', payload: 'OFF' },
+      { key: 'ch1_line_crossing_detection', payload: 'OFF' },
+      { key: 'ch1_line_crossing_detection_unreported', payload: 'ON' },
+      { key: 'alarm_output_1', payload: 'ON' },
+      { key: 'disk_1_status', payload: 'unformatted' },
+      { key: 'disk_1_capacity', payload: '1000' },
+      { key: 'disk_1_problem', payload: 'ON' },
+    ]);
+  });
+
+  it('commands: ON/OFF for switches, PRESS for buttons, a listed preset for the select', () => {
+    const view = nvr();
+    expect(parseCommand(view, 'ch1_line_crossing_detection', 'ON')).toEqual({
+      type: 'control',
+      control: { action: 'detection', channelId: 'ch-1', kind: 'line-crossing', value: true },
+    });
+    expect(parseCommand(view, 'alarm_output_1', 'OFF')).toEqual({
+      type: 'control',
+      control: { action: 'output', channelId: null, kind: '1', value: false },
+    });
+    expect(parseCommand(view, 'ch1_ptz_zoom_in', 'PRESS')).toEqual({
+      type: 'control',
+      control: { action: 'ptz-move', channelId: 'ch-1', kind: 'zoom-in' },
+    });
+    expect(parseCommand(view, 'ch1_ptz_stop', 'PRESS')).toMatchObject({ control: { action: 'ptz-stop' } });
+    expect(parseCommand(view, 'reboot', 'PRESS')).toMatchObject({
+      control: { action: 'reboot', channelId: null },
+    });
+    for (const option of ['3: Gate', '3']) {
+      expect(parseCommand(view, 'ch1_ptz_preset', option)).toMatchObject({
+        control: { action: 'ptz-preset', value: 3 },
+      });
+    }
+    expect(typeof parseCommand(view, 'ch1_ptz_preset', '4: Elsewhere')).toBe('string');
+    expect(typeof parseCommand(view, 'ch1_motion_detection', 'PRESS')).toBe('string');
+    expect(typeof parseCommand(view, 'reboot', 'ON')).toBe('string');
+    expect(typeof parseCommand(view, 'disk_1_status', 'ON')).toBe('string');
   });
 });
 
