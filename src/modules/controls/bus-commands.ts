@@ -2,7 +2,7 @@
  * Controls asked on the bus (`controls.command`, from the MQTT module): claimed here and carried
  * out through the same calls as the routes (the detection and output switches read back, the
  * reboot that tells the supervisor, the shared PtzControl with its automatic stop). After a
- * change the device's inventory is read again, so whoever shows it follows the device.
+ * switch the part it changed is read again, so whoever shows the inventory follows the device.
  */
 import type { ControlsCommand } from '../../core/bus.ts';
 import { InputError } from '../../core/errors.ts';
@@ -57,7 +57,8 @@ async function runCommand(
         { channelId: channel.id, deviceId, kind, enabled: command.value, by: 'bus' },
         'detection changed',
       );
-      break;
+      await inventory.refresh(deviceId, { channelId: channel.id });
+      return;
     }
     case 'output': {
       const output = Number(command.kind);
@@ -68,7 +69,8 @@ async function runCommand(
       const state = command.value ? 'on' : 'off';
       await onDevice(() => setOutput(client, output, state));
       controls.deps.logger.info({ deviceId, output, state, by: 'bus' }, 'alarm output switched');
-      break;
+      await inventory.refresh(deviceId, 'outputs');
+      return;
     }
     case 'reboot':
       // Back online, the device is read again by itself.
@@ -92,7 +94,6 @@ async function runCommand(
       return;
     }
   }
-  await inventory.refresh(deviceId);
 }
 
 /** The command's channel, which must belong to its device (a stale entity must not steer another). */

@@ -6,7 +6,8 @@
  * Read when a device comes online (and at the start for those already online), and again after
  * a change made through the controls routes or a bus command, or to its channels. One read at a time per device (a
  * request during a read makes one more read after it), a few devices at once, and a time bound
- * per device: a part that fails or runs out of time is left out (empty, or PTZ null), its error
+ * per device: a part that fails or runs out of time is left out at the first read (empty, or PTZ
+ * null) and keeps its last value at the next ones (a blip must not remove entities), its error
  * logged once until it works again. A removed device is forgotten (`inventory: null`); an offline
  * or disabled one keeps its last inventory.
  */
@@ -18,8 +19,10 @@ import {
   listOutputs,
   listPresets,
   NotSupportedError,
+  type PtzCapabilities,
   readPtzCapabilities,
   readStorage,
+  type StorageDevice,
 } from '../../protocols/isapi/index.ts';
 import type { ControlsContext } from './types.ts';
 
@@ -28,6 +31,18 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 /** Devices read at once (a start with many devices online must not flood the network). */
 const DEFAULT_CONCURRENCY = 4;
 
+/**
+ * What to read again: the whole device, or one part after a change to it (a detection switched
+ * reads that channel again, an output its outputs), so an NVR is not read whole for one switch.
+ */
+export type InventoryScope = 'all' | 'outputs' | { channelId: string };
+
+interface Wanted {
+  all: boolean;
+  outputs: boolean;
+  channels: Set<string>;
+}
+
 export interface InventoryOptions {
   timeoutMs?: number;
   concurrency?: number;
@@ -35,9 +50,9 @@ export interface InventoryOptions {
 
 export class ControlsInventoryReader {
   private readonly cache = new Map<string, ControlsInventory>();
-  /** Per device: the read in progress; `again` holds those asked again during it. */
+  /** Per device: the reads in progress, and what is still to be read (taken in turn by them). */
   private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  private readonly pending = new Map<string, Wanted>();
   /** Bumped when a device is forgotten: a read that started before is dropped. */
   private readonly generation = new Map<string, number>();
   /** Parts whose failure was logged (`deviceId part`), until they work again. */
@@ -64,6 +79,11 @@ export class ControlsInventoryReader {
     this.unsubscribers.push(
       bus.on('device.health', (health) => this.onHealth(health)),
       bus.on('device.removed', ({ deviceId }) => this.forget(deviceId)),
+      // Enabled again or reconnected, its link starts afresh (not always through a health report
+      // that is not online): its next online reads it again.
+      bus.on('device.updated', ({ deviceId }) => {
+        if (this.devicesModuleHealth(deviceId) !== 'online') this.lastState.delete(deviceId);
+      }),
       // Channels switched on or off, or found again by a re-probe: their controls change too.
       bus.on('channels.changed', ({ deviceId }) => {
         if (this.lastState.get(deviceId) === 'online') void this.refresh(deviceId);
@@ -87,22 +107,29 @@ export class ControlsInventoryReader {
     return this.cache.get(deviceId);
   }
 
-  /** Reads the device again (after a change); returns when that read is done. */
-  refresh(deviceId: string): Promise<void> {
+  /** Reads the device (or a part of it) again; returns when that read is done. */
+  refresh(deviceId: string, scope: InventoryScope = 'all'): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    const wanted = this.pending.get(deviceId) ?? { all: false, outputs: false, channels: new Set<string>() };
+    if (scope === 'all') wanted.all = true;
+    else if (scope === 'outputs') wanted.outputs = true;
+    else wanted.channels.add(scope.channelId);
+    this.pending.set(deviceId, wanted);
+    // A read in progress takes what is pending when it is done.
     const running = this.running.get(deviceId);
-    if (running) {
-      this.again.add(deviceId);
-      return running;
-    }
+    if (running) return running;
     const run = (async () => {
-      do {
-        this.again.delete(deviceId);
-        await this.readAndAnnounce(deviceId);
-      } while (this.again.has(deviceId) && !this.stopped);
+      for (let next = this.pending.get(deviceId); next && !this.stopped; next = this.pending.get(deviceId)) {
+        this.pending.delete(deviceId);
+        await this.readAndAnnounce(deviceId, next);
+      }
     })().finally(() => this.running.delete(deviceId));
     this.running.set(deviceId, run);
     return run;
+  }
+
+  private devicesModuleHealth(deviceId: string): DeviceHealth['state'] | undefined {
+    return this.controls.deps.devices.supervisor.health(deviceId)?.state;
   }
 
   private onHealth(health: DeviceHealth): void {
@@ -122,12 +149,15 @@ export class ControlsInventoryReader {
     }
   }
 
-  private async readAndAnnounce(deviceId: string): Promise<void> {
+  private async readAndAnnounce(deviceId: string, wanted: Wanted): Promise<void> {
     const generation = this.generation.get(deviceId) ?? 0;
     await this.slot();
     let inventory: ControlsInventory | undefined;
     try {
-      if (!this.stopped) inventory = await this.read(deviceId);
+      const cached = this.cache.get(deviceId);
+      if (this.stopped) inventory = undefined;
+      else if (wanted.all || !cached) inventory = await this.read(deviceId);
+      else inventory = await this.readParts(deviceId, cached, wanted);
     } catch (error) {
       this.controls.deps.logger.warn({ deviceId, err: error }, 'reading the controls of a device failed');
     } finally {
@@ -141,7 +171,8 @@ export class ControlsInventoryReader {
     this.controls.deps.bus.emit('controls.inventory', { deviceId, inventory });
   }
 
-  private async read(deviceId: string): Promise<ControlsInventory | undefined> {
+  /** The device, its client and its enabled channels; undefined when it cannot be read now. */
+  private async reach(deviceId: string) {
     const { registry, supervisor } = this.controls.deps.devices;
     const device = await registry.get(deviceId).catch(() => undefined);
     const client = supervisor.client(deviceId);
@@ -152,52 +183,85 @@ export class ControlsInventoryReader {
     const deadline = Date.now() + this.timeoutMs;
     const part = <T>(name: string, fallback: T, work: () => Promise<T>) =>
       this.part(deviceId, name, deadline, fallback, work);
+    return { device, client, channels, part };
+  }
+
+  /** Reads the wanted parts again into a copy of the cached inventory (a new channel: all of it). */
+  private async readParts(
+    deviceId: string,
+    cached: ControlsInventory,
+    wanted: Wanted,
+  ): Promise<ControlsInventory | undefined> {
+    const reached = await this.reach(deviceId);
+    if (!reached) return undefined;
+    const { client, channels, part } = reached;
+    const known = new Set(cached.channels.map((channel) => channel.channelId));
+    const enabled = new Set(channels.map((channel) => channel.id));
+    if ([...wanted.channels].some((id) => enabled.has(id) !== known.has(id))) return this.read(deviceId);
+    const outputs = wanted.outputs
+      ? await part('alarm outputs', cached.outputs, async () => outputList(await listOutputs(client)))
+      : cached.outputs;
+    const fresh: ControlsChannelInventory[] = [];
+    for (const inventory of cached.channels) {
+      const channel = channels.find((candidate) => candidate.id === inventory.channelId);
+      fresh.push(
+        channel && wanted.channels.has(channel.id)
+          ? await this.readChannel(client, channel, part, inventory)
+          : inventory,
+      );
+    }
+    return { ...cached, channels: fresh, outputs, readAt: new Date().toISOString() };
+  }
+
+  private async read(deviceId: string): Promise<ControlsInventory | undefined> {
+    const reached = await this.reach(deviceId);
+    if (!reached) return undefined;
+    const { device, client, channels, part } = reached;
     const recorder = device.kind === 'nvr' || device.kind === 'dvr';
-    const outputs = await part('alarm outputs', [], () => listOutputs(client));
-    const storage = await part('storage', [], () =>
-      readStorage(client, { localMedia: recorder ? 'hdd' : 'sd' }),
+    // Read again, a part that fails keeps what was read before (a blip must not remove entities).
+    const cached = this.cache.get(deviceId);
+    const outputs = await part('alarm outputs', cached?.outputs ?? [], async () =>
+      outputList(await listOutputs(client)),
+    );
+    const storage = await part('storage', cached?.storage ?? [], async () =>
+      storageList(await readStorage(client, { localMedia: recorder ? 'hdd' : 'sd' })),
     );
     const channelInventories: ControlsChannelInventory[] = [];
-    for (const channel of channels) channelInventories.push(await this.readChannel(client, channel, part));
-    return {
-      channels: channelInventories,
-      outputs: outputs.map(({ id, name, state }) => ({ id, name, state })),
-      storage: storage.map(({ id, name, type, status, capacityMb, freeMb }) => ({
-        id,
-        name,
-        type,
-        status,
-        capacityMb,
-        freeMb,
-      })),
-      readAt: new Date().toISOString(),
-    };
+    for (const channel of channels) {
+      const before = cached?.channels.find((candidate) => candidate.channelId === channel.id);
+      channelInventories.push(await this.readChannel(client, channel, part, before));
+    }
+    return { channels: channelInventories, outputs, storage, readAt: new Date().toISOString() };
   }
 
   private async readChannel(
     client: IsapiClient,
     channel: ChannelRecord,
     part: <T>(name: string, fallback: T, work: () => Promise<T>) => Promise<T>,
+    before?: ControlsChannelInventory,
   ): Promise<ControlsChannelInventory> {
     const where = `channel ${channel.channelNo}`;
-    const detections = await part(`${where} detections`, [], () =>
-      listDetections(client, { channel: channel.channelNo, source: channel.source }),
+    const detections = await part(`${where} detections`, before?.detections ?? [], async () =>
+      (await listDetections(client, { channel: channel.channelNo, source: channel.source })).map(
+        ({ kind, enabled, notifiesCenter }) => ({ kind, enabled, notifiesCenter }),
+      ),
     );
     const target = { channel: channel.channelNo, proxy: channel.source === 'proxy' };
-    const caps = await part(`${where} PTZ`, undefined, () => readPtzCapabilities(client, target));
-    const presets =
-      caps && caps.maxPresets > 0
-        ? await part(`${where} PTZ presets`, [], () => listPresets(client, target, caps))
-        : [];
-    return {
-      channelId: channel.id,
-      channelNo: channel.channelNo,
-      detections: detections.map(({ kind, enabled, notifiesCenter }) => ({ kind, enabled, notifiesCenter })),
-      ptz:
-        caps && (caps.panTilt || caps.zoom)
-          ? { panTilt: caps.panTilt, zoom: caps.zoom, presets: presets.map(({ id, name }) => ({ id, name })) }
-          : null,
-    };
+    const caps = await part<PtzCapabilities | undefined | typeof UNREAD>(`${where} PTZ`, UNREAD, () =>
+      readPtzCapabilities(client, target),
+    );
+    let ptz: ControlsChannelInventory['ptz'] = null;
+    if (caps === UNREAD) ptz = before?.ptz ?? null;
+    else if (caps && (caps.panTilt || caps.zoom)) {
+      const presets =
+        caps.maxPresets > 0
+          ? await part(`${where} PTZ presets`, before?.ptz?.presets ?? [], async () =>
+              (await listPresets(client, target, caps)).map(({ id, name }) => ({ id, name })),
+            )
+          : [];
+      ptz = { panTilt: caps.panTilt, zoom: caps.zoom, presets };
+    }
+    return { channelId: channel.id, channelNo: channel.channelNo, detections, ptz };
   }
 
   /** One part of a read: its fallback when it fails or the device's time is up (logged once). */
@@ -243,15 +307,38 @@ export class ControlsInventoryReader {
   }
 }
 
-/** The device's id behind a route's `:id` (a device, or a channel of one); undefined when unknown. */
-export async function deviceOfRoute(
+/**
+ * What a change through a route touched: the device behind its `:id` (a device, or a channel of
+ * one) and the part to read again; undefined when unknown.
+ */
+export async function changeOfRoute(
   controls: ControlsContext,
   url: string,
   id: string,
-): Promise<DeviceRecord['id'] | undefined> {
-  if (url.startsWith('/api/v1/devices/:id')) return id;
-  if (url.startsWith('/api/v1/channels/:id')) return (await controls.deps.store.channels.get(id))?.deviceId;
-  return undefined;
+): Promise<{ deviceId: DeviceRecord['id']; scope: InventoryScope } | undefined> {
+  if (url.startsWith('/api/v1/devices/:id/outputs')) return { deviceId: id, scope: 'outputs' };
+  if (url.startsWith('/api/v1/devices/:id')) return { deviceId: id, scope: 'all' };
+  if (!url.startsWith('/api/v1/channels/:id')) return undefined;
+  const channel = await controls.deps.store.channels.get(id);
+  return channel ? { deviceId: channel.deviceId, scope: { channelId: channel.id } } : undefined;
+}
+
+/** A part that could not be read (as opposed to one the device does not have). */
+const UNREAD = Symbol('unread');
+
+function storageList(storage: StorageDevice[]): ControlsInventory['storage'] {
+  return storage.map(({ id, name, type, status, capacityMb, freeMb }) => ({
+    id,
+    name,
+    type,
+    status,
+    capacityMb,
+    freeMb,
+  }));
+}
+
+function outputList(outputs: ControlsInventory['outputs']): ControlsInventory['outputs'] {
+  return outputs.map(({ id, name, state }) => ({ id, name, state }));
 }
 
 function sameInventory(a: ControlsInventory, b: ControlsInventory): boolean {
