@@ -107,9 +107,14 @@ export class ControlsInventoryReader {
     return this.cache.get(deviceId);
   }
 
-  /** Reads the device (or a part of it) again; returns when that read is done. */
+  /**
+   * Reads the device (or a part of it) again; returns when that read is done. Nothing is read
+   * while nobody listens to `controls.inventory` (MQTT off): the devices are spared the requests.
+   */
   refresh(deviceId: string, scope: InventoryScope = 'all'): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || this.controls.deps.bus.listenerCount('controls.inventory') === 0) {
+      return Promise.resolve();
+    }
     const wanted = this.pending.get(deviceId) ?? { all: false, outputs: false, channels: new Set<string>() };
     if (scope === 'all') wanted.all = true;
     else if (scope === 'outputs') wanted.outputs = true;
@@ -143,6 +148,7 @@ export class ControlsInventoryReader {
   private forget(deviceId: string): void {
     this.generation.set(deviceId, (this.generation.get(deviceId) ?? 0) + 1);
     this.lastState.delete(deviceId);
+    this.pending.delete(deviceId);
     for (const key of [...this.reported]) if (key.startsWith(`${deviceId} `)) this.reported.delete(key);
     if (this.cache.delete(deviceId) || this.running.has(deviceId)) {
       this.controls.deps.bus.emit('controls.inventory', { deviceId, inventory: null });
