@@ -559,8 +559,8 @@ export class MqttModule implements Module {
       views.set(device.id, buildView(device, own(channels), own(entities), this.inventories.get(device.id)));
     }
     for (const deviceId of this.views.keys()) if (!views.has(deviceId)) this.forget(deviceId);
-    for (const deviceId of [...this.inventories.keys()])
-      if (!views.has(deviceId)) this.inventories.delete(deviceId);
+    // Inventories of removed devices are dropped by their own sync (reloadView): one that came for a
+    // device added while this list was read must not be lost here.
     this.views = views;
     for (const view of views.values()) this.publishInitialStates(view);
   }
@@ -614,6 +614,7 @@ export class MqttModule implements Module {
     ]);
     if (!device) {
       this.inventories.delete(deviceId);
+      this.inventoryKnown.delete(deviceId);
       if (this.views.delete(deviceId)) this.forget(deviceId);
       return;
     }
