@@ -52,6 +52,9 @@ export interface CloudModuleDeps {
 /** Seconds a frame grabbed from a cloud stream is served again to other snapshot requests. */
 const SNAPSHOT_REUSE_MS = 2_000;
 
+/** A frame grab that fails sooner than this failed to start, not to wait: worth one more try. */
+const QUICK_FAILURE_MS = 5_000;
+
 export class CloudModule implements Module {
   readonly name = 'cloud';
   readonly routes;
@@ -304,6 +307,21 @@ export class CloudModule implements Module {
     return cloudChannelView(camera, await this.deps.store.cloud.getAccount(camera.accountId));
   }
 
+  /**
+   * One frame. The path pulls from the cloud on demand: the first pull can fail at once while the
+   * cloud's relay wakes up (seen under load), so a quick failure is tried once more.
+   */
+  private async grabOnce(id: string): Promise<Buffer> {
+    const started = Date.now();
+    try {
+      return await this.deps.media.grabFrame(id);
+    } catch (error) {
+      if (Date.now() - started > QUICK_FAILURE_MS) throw error;
+      this.deps.logger.debug({ cameraId: id, err: error }, 'cloud snapshot failed at once; trying again');
+      return this.deps.media.grabFrame(id);
+    }
+  }
+
   /** A frame from the camera's live stream, shared by requests within a moment of each other. */
   snapshot(id: string): Promise<DeviceSnapshot> {
     const running = this.snapshots.get(id);
@@ -317,7 +335,7 @@ export class CloudModule implements Module {
           `The cloud camera "${camera.name}" is disabled or removed.`,
         );
       }
-      return { jpeg: await this.deps.media.grabFrame(id), takenAt: Date.now(), source: 'stream' as const };
+      return { jpeg: await this.grabOnce(id), takenAt: Date.now(), source: 'stream' as const };
     })();
     this.snapshots.set(id, grab);
     const forget = () => {
