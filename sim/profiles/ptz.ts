@@ -5,9 +5,12 @@
  * `PTZCtrl/channels/1/capabilities` (`PTZChanelCap`, shaped like public ISAPI clients read it:
  * continuous pan/tilt/zoom spaces -100..100, 255 presets with the reserved numbers in
  * `PresetNameCap/specialNo`, 4 patrols). The PTZ state itself lives in sim/routes/ptz.ts.
+ * It also has active deterrence (INVENTED too): the capabilities of an audible alarm and of a
+ * flashing light on channel 1, whose settings sim/routes/deterrence.ts serves with state.
  */
 import { isDict, rootOf } from '../dict.ts';
 import { invented } from '../invented.ts';
+import { DETERRENCE_INVENTED } from '../routes/deterrence.ts';
 import type { SimProfile, XmlDict } from '../types.ts';
 import { NS_HIKVISION } from '../xml.ts';
 import { cameraProfile } from './camera.ts';
@@ -43,6 +46,42 @@ export function ptzCapabilities(namespace: string, maxPresets = 255, maxPatrols 
   };
 }
 
+/**
+ * The siren and strobe capabilities (their presence is what makes the simulator serve the
+ * settings). Sounds, ranges and frequencies as public ISAPI documentation shows them.
+ */
+function addDeterrence(isapi: SimProfile['isapi']): void {
+  const sounds = ['Siren', 'Warning, this is a restricted area', 'Dog barking'];
+  isapi['Event/triggers/notifications/AudioAlarm/capabilities'] = invented(
+    {
+      json: {
+        AudioAlarmCap: {
+          audioClass: { '@opt': ['alertAudio'] },
+          AlertAudioTypeListCap: sounds.map((name, i) => ({
+            alertAudioID: i + 1,
+            alertAudioDescription: name,
+          })),
+          audioVolume: { '@min': 1, '@max': 100, '@def': 50 },
+          alarmTimes: { '@min': 1, '@max': 50, '@def': 5 },
+        },
+      },
+    },
+    DETERRENCE_INVENTED,
+  );
+  isapi['Event/triggers/notifications/channels/1/whiteLightAlarm/capabilities'] = invented(
+    {
+      json: {
+        WhiteLightAlarmCap: {
+          channelID: { '@min': 1, '@max': 1 },
+          durationTime: { '@min': 1, '@max': 60, '@def': 15 },
+          frequency: { '@opt': ['high', 'medium', 'low', 'normallyOn'], '@def': 'medium' },
+        },
+      },
+    },
+    DETERRENCE_INVENTED,
+  );
+}
+
 export function ptzProfile(): SimProfile {
   const profile = cameraProfile();
   const { isapi } = profile;
@@ -61,5 +100,6 @@ export function ptzProfile(): SimProfile {
     { response: ptzCapabilities(NS_HIKVISION) },
     PTZ_INVENTED,
   );
+  addDeterrence(isapi);
   return { ...profile, name: 'ptz', model: PTZ_MODEL };
 }

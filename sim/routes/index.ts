@@ -2,6 +2,7 @@
 import type { RouteRequest } from '../context.ts';
 import { sendStatus } from '../respond.ts';
 import { detectionRoutes } from './detections.ts';
+import { deterrenceRoutes } from './deterrence.ts';
 import { doorbellRoutes } from './doorbell.ts';
 import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
@@ -38,6 +39,7 @@ const ROUTES: Route[] = [
   ...detectionRoutes, // before triggerRoutes: it stores PUT Event/triggers/{id}
   ...ioOutputRoutes,
   ...supplementLightRoutes,
+  ...deterrenceRoutes,
   ...triggerRoutes,
   ...timeRoutes,
   ...streamConfigRoutes,

@@ -14,10 +14,14 @@
  * Pure protocol: typed calls over an IsapiClient, no application state. Writes are
  * read-modify-write in the device's own namespace, keeping every element we do not touch, and
  * are read back: a device that answers OK but keeps the old value is an error in words.
+ *
+ * Linkage: besides the center notification, a trigger can sound the camera's siren (`beep`) and
+ * flash its strobe (`whiteLight`) on cameras that have them (their settings: deterrence.ts).
  */
 
 import { DeviceError } from '../http/errors.ts';
 import type { IsapiClient } from './client.ts';
+import { hasSiren, hasStrobe, SirenMissingError, StrobeMissingError } from './deterrence.ts';
 import { InvalidResponseError, IsapiStatusError, isAbsentEndpoint, NotSupportedError } from './errors.ts';
 import {
   bool,
@@ -141,13 +145,16 @@ export class DetectionMissingError extends NotSupportedError {
     path: string,
     kind: DetectionKind,
     channel: number,
-    what: 'detection' | 'trigger',
+    what: 'detection' | 'trigger' | 'linkage',
   ) {
     super(host, path);
+    const noTrigger = `${host} has no event trigger for ${KINDS[kind].name} on channel ${channel}`;
     this.message =
       what === 'detection'
         ? `${host} has no ${KINDS[kind].name} on channel ${channel}.`
-        : `${host} has no event trigger for ${KINDS[kind].name} on channel ${channel}, so it cannot notify the surveillance center of it.`;
+        : what === 'trigger'
+          ? `${noTrigger}, so it cannot notify the surveillance center of it.`
+          : `${noTrigger}, so nothing can be linked to it.`;
   }
 }
 
@@ -269,7 +276,7 @@ function notifications(trigger: XmlNode): XmlNode[] {
 }
 
 function notifiesCenter(trigger: XmlNode): boolean {
-  return notifications(trigger).some((n) => text(n, 'notificationMethod')?.toLowerCase() === 'center');
+  return links(trigger, 'center');
 }
 
 async function triggerList(client: IsapiClient): Promise<XmlNode[]> {
@@ -385,17 +392,7 @@ export async function setDetectionNotifiesCenter(
       `notifyCenter must be true or false (got ${JSON.stringify(notify)})`,
     );
   }
-  await detectionDocument(client, kind, ch); // the detection itself must exist
-  const found = await triggerOf(client, await triggerList(client), kind, ch.channel);
-  const id = found ? text(found, 'id') : undefined;
-  if (!found || !id) {
-    throw new DetectionMissingError(client.host, TRIGGERS_PATH, kind, ch.channel, 'trigger');
-  }
-  if (notifiesCenter(found) !== notify) {
-    const path = triggerPath(id);
-    const doc = await getDocument(client, path);
-    await putDocument(client, path, { ...doc, node: withCenter(doc.node, notify) });
-  }
+  await writeLinkage(client, kind, ch, { notifyCenter: notify });
   const after = await readDetection(client, kind, ch);
   if (after.notifiesCenter !== notify) {
     const what = `${KINDS[kind].name} ${after.notifiesCenter ? 'notifying' : 'not notifying'} the surveillance center`;
@@ -404,19 +401,176 @@ export async function setDetectionNotifiesCenter(
   return after;
 }
 
-/** The trigger with the center notification added or removed; everything else kept. */
-function withCenter(trigger: XmlNode, notify: boolean): XmlNode {
+// --- linkage: what a detection's trigger does (center, siren, strobe) ---------------------------
+
+/**
+ * The linkages hikbridge reads and switches, by the `notificationMethod` of the trigger's
+ * notification: `center` (notify the surveillance center), `beep` (the camera's audible warning,
+ * its siren) and `whiteLight` (its flashing light).
+ */
+export const LINKAGES = ['notifyCenter', 'siren', 'strobe'] as const;
+export type Linkage = (typeof LINKAGES)[number];
+
+const LINKAGE_METHOD: Record<Linkage, string> = {
+  notifyCenter: 'center',
+  siren: 'beep',
+  strobe: 'whiteLight',
+};
+
+const LINKAGE_WORDS: Record<Linkage, string> = {
+  notifyCenter: 'notifying the surveillance center',
+  siren: 'sounding the siren',
+  strobe: 'flashing the strobe',
+};
+
+export interface DetectionLinkage {
+  kind: DetectionKind;
+  /**
+   * Each linkage on or off; null when the device has no trigger for the detection, or (siren,
+   * strobe) no audible alarm / flashing light to link.
+   */
+  notifyCenter: boolean | null;
+  siren: boolean | null;
+  strobe: boolean | null;
+}
+
+export type LinkageChange = Partial<Record<Linkage, boolean>>;
+
+function links(trigger: XmlNode, method: string): boolean {
+  return notifications(trigger).some(
+    (n) => text(n, 'notificationMethod')?.toLowerCase() === method.toLowerCase(),
+  );
+}
+
+/**
+ * Whether the siren / strobe can be linked. No capture has a triggers capability that lists
+ * `beep`/`whiteLight` for a camera (an NVR's `beep` is its own buzzer), so they are offered where
+ * the device has the siren / strobe settings.
+ */
+async function offered(client: IsapiClient, ch: DetectionChannel): Promise<Record<Linkage, boolean>> {
+  return {
+    notifyCenter: true,
+    siren: await hasSiren(client),
+    strobe: await hasStrobe(client, ch.channel),
+  };
+}
+
+/** Which linkages the detection's trigger has; DetectionMissingError when the detection is missing. */
+export async function readDetectionLinkage(
+  client: IsapiClient,
+  kind: DetectionKind,
+  ch: DetectionChannel,
+): Promise<DetectionLinkage> {
+  checkDetectionKind(kind);
+  checkChannel(ch);
+  await detectionDocument(client, kind, ch); // the detection itself must exist
+  const trigger = await triggerOf(client, await triggerList(client), kind, ch.channel);
+  const can = await offered(client, ch);
+  const state = (linkage: Linkage): boolean | null =>
+    trigger && can[linkage] ? links(trigger, LINKAGE_METHOD[linkage]) : null;
+  return { kind, notifyCenter: state('notifyCenter'), siren: state('siren'), strobe: state('strobe') };
+}
+
+function checkLinkageChange(change: LinkageChange): Array<[Linkage, boolean]> {
+  const unknown = Object.keys(change).filter((key) => !(LINKAGES as readonly string[]).includes(key));
+  if (unknown.length) {
+    throw new DetectionInputError(
+      unknown[0]!,
+      `unknown linkage "${unknown[0]}"; linkages are ${LINKAGES.join(', ')}`,
+    );
+  }
+  const wanted: Array<[Linkage, boolean]> = [];
+  for (const linkage of LINKAGES) {
+    const value = change[linkage];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') {
+      throw new DetectionInputError(
+        linkage,
+        `${linkage} must be true or false (got ${JSON.stringify(value)})`,
+      );
+    }
+    wanted.push([linkage, value]);
+  }
+  if (!wanted.length) {
+    throw new DetectionInputError('linkage', `say what to change: ${LINKAGES.join(', ')} (true or false)`);
+  }
+  return wanted;
+}
+
+/**
+ * Switches linkages of the detection's trigger on or off in one write, keeping its other
+ * notifications; read back. A siren or strobe the device lacks is refused (SirenMissingError,
+ * StrobeMissingError) before anything is written, as is a missing detection or trigger.
+ */
+export async function setDetectionLinkage(
+  client: IsapiClient,
+  kind: DetectionKind,
+  ch: DetectionChannel,
+  change: LinkageChange,
+): Promise<DetectionLinkage> {
+  checkDetectionKind(kind);
+  checkChannel(ch);
+  const wanted = checkLinkageChange(change);
+  if (change.siren !== undefined && !(await hasSiren(client))) throw new SirenMissingError(client.host);
+  if (change.strobe !== undefined && !(await hasStrobe(client, ch.channel))) {
+    throw new StrobeMissingError(client.host, ch.channel);
+  }
+  await writeLinkage(client, kind, ch, change);
+  const after = await readDetectionLinkage(client, kind, ch);
+  const kept = wanted.filter(([linkage, on]) => after[linkage] !== on);
+  if (kept.length) {
+    const what = kept
+      .map(([linkage]) => `${KINDS[kind].name} ${after[linkage] ? '' : 'not '}${LINKAGE_WORDS[linkage]}`)
+      .join(' and ');
+    throw new DetectionNotAppliedError(client.host, what);
+  }
+  return after;
+}
+
+/** The trigger rewritten with the linkages asked for (one read-modify-write; none when already so). */
+async function writeLinkage(
+  client: IsapiClient,
+  kind: DetectionKind,
+  ch: DetectionChannel,
+  change: LinkageChange,
+): Promise<void> {
+  await detectionDocument(client, kind, ch); // the detection itself must exist
+  const found = await triggerOf(client, await triggerList(client), kind, ch.channel);
+  const id = found ? text(found, 'id') : undefined;
+  if (!found || !id) {
+    const only = Object.keys(change).length === 1 && change.notifyCenter !== undefined;
+    throw new DetectionMissingError(
+      client.host,
+      TRIGGERS_PATH,
+      kind,
+      ch.channel,
+      only ? 'trigger' : 'linkage',
+    );
+  }
+  const differs = LINKAGES.filter(
+    (linkage) => change[linkage] !== undefined && links(found, LINKAGE_METHOD[linkage]) !== change[linkage],
+  );
+  if (!differs.length) return;
+  const path = triggerPath(id);
+  const doc = await getDocument(client, path);
+  let node = doc.node;
+  for (const linkage of differs) node = withNotification(node, LINKAGE_METHOD[linkage], change[linkage]!);
+  await putDocument(client, path, { ...doc, node });
+}
+
+/** The trigger with the notification `method` added or removed; everything else kept. */
+function withNotification(trigger: XmlNode, method: string, on: boolean): XmlNode {
   const existing = notifications(trigger);
-  const isCenter = (n: XmlNode): boolean => text(n, 'notificationMethod')?.toLowerCase() === 'center';
+  const isIt = (n: XmlNode): boolean => text(n, 'notificationMethod')?.toLowerCase() === method.toLowerCase();
   let list: XmlNode[];
-  if (notify) {
+  if (on) {
     // Cameras say when a notification repeats; NVRs leave it out. Follow the device's own style.
     const recurrence = existing.some((n) => text(n, 'notificationRecurrence') !== undefined);
-    const center: XmlNode = { id: 'center', notificationMethod: 'center' };
-    if (recurrence) center.notificationRecurrence = 'beginning';
-    list = [...existing, center];
+    const added: XmlNode = { id: method, notificationMethod: method };
+    if (recurrence) added.notificationRecurrence = 'beginning';
+    list = [...existing, added];
   } else {
-    list = existing.filter((n) => !isCenter(n));
+    list = existing.filter((n) => !isIt(n));
   }
   const listNode = child(trigger, 'EventTriggerNotificationList') ?? {};
   const rest = Object.fromEntries(

@@ -1,6 +1,7 @@
 export * from './capabilities.ts';
 export * from './client.ts';
 export * from './detections.ts';
+export * from './deterrence.ts';
 export * from './discovery.ts';
 export * from './errors.ts';
 export * from './io.ts';
