@@ -115,8 +115,24 @@ export interface ControlsChannelInventory {
   channelNo: number;
   /** Its detections (kinds as the detections API names them: `motion`, `line-crossing`...). */
   detections: Array<{ kind: string; enabled: boolean; notifiesCenter: boolean | null }>;
-  /** Null when the channel has no PTZ (or it could not be read). */
-  ptz: { panTilt: boolean; zoom: boolean; presets: Array<{ id: number; name: string }> } | null;
+  /** Null when the channel has no PTZ (or it could not be read). Patrols: the set-up ones only. */
+  ptz: {
+    panTilt: boolean;
+    zoom: boolean;
+    presets: Array<{ id: number; name: string }>;
+    patrols: Array<{ id: number; name: string }>;
+  } | null;
+  /**
+   * The camera's supplement light (white / IR): mode (`irLight`...), the modes it offers (null:
+   * it does not say) and brightness 0-100 per light (null: no such light). Null when the channel
+   * has none (an NVR's IP channel is not asked).
+   */
+  light: {
+    mode: string;
+    modes: string[] | null;
+    whiteBrightness: number | null;
+    irBrightness: number | null;
+  } | null;
 }
 
 /** What a device can be told to do, read in the background after it comes online. */
@@ -144,13 +160,18 @@ export type ControlsAction =
   | 'ptz-move'
   | 'ptz-stop'
   | 'ptz-preset'
-  | 'ptz-home';
+  | 'ptz-home'
+  | 'ptz-patrol'
+  | 'light-mode'
+  | 'light-brightness';
 
 /**
  * A control asked by another module (MQTT): the controls module claims it (calls `claim`
  * synchronously) and carries it out as its routes would. detection: `kind` the detection,
  * `value` on/off; output: `kind` the output number, `value` on/off; ptz-move: `kind` the
- * direction (left, right, up, down, zoom-in, zoom-out); ptz-preset: `value` the preset number.
+ * direction (left, right, up, down, zoom-in, zoom-out); ptz-preset: `value` the preset number;
+ * ptz-patrol: `kind` start or stop, `value` the patrol number; light-mode: `kind` the mode as the
+ * camera words it; light-brightness: `kind` the light (white, ir), `value` 0-100.
  */
 export interface ControlsCommand {
   deviceId: string;

@@ -1,8 +1,9 @@
 /**
  * Device controls as Home Assistant entities, against a real Mosquitto, a real gateway and
  * simulated devices: a camera built from a capture (detections, one alarm output, a memory card)
- * and the simulated PTZ dome. The controls module reads what each device can do and announces
- * it on the bus; the MQTT module publishes switches, buttons, a preset select and disk sensors,
+ * and the simulated PTZ dome (both with the simulator's invented supplement light). The controls
+ * module reads what each device can do and announces it on the bus; the MQTT module publishes
+ * switches, buttons, a preset select, patrol buttons, the light's mode and brightness and disk sensors,
  * and its commands reach the devices through the controls module (the simulators' request logs
  * show them). Removing a device clears what it had on the broker.
  */
@@ -153,6 +154,61 @@ describe('controls in Home Assistant', () => {
     expect(camera.countRequests('/ISAPI/Smart/', 'PUT')).toBe(puts);
   }, 60_000);
 
+  it('sets the supplement light mode and brightness from MQTT; the state is read back from the camera', async () => {
+    const id = cameraId;
+    const mode = json(await published(config('select', id, 'ch1_light_mode')));
+    expect(mode).toMatchObject({
+      name: 'Supplement light mode',
+      state_topic: state(id, 'ch1_light_mode'),
+      command_topic: command(id, 'ch1_light_mode'),
+      options: ['eventIntelligence', 'irLight', 'colorVuWhiteLight', 'close'],
+      optimistic: false,
+      retain: false,
+    });
+    for (const light of ['white', 'ir']) {
+      expect(json(await published(config('number', id, `ch1_light_${light}_brightness`)))).toMatchObject({
+        state_topic: state(id, `ch1_light_${light}_brightness`),
+        command_topic: command(id, `ch1_light_${light}_brightness`),
+        min: 0,
+        max: 100,
+        step: 1,
+        optimistic: false,
+      });
+    }
+    // The simulator's light starts in IR at 50/50.
+    await payload(state(id, 'ch1_light_mode'), 'irLight');
+    await payload(state(id, 'ch1_light_white_brightness'), '50');
+
+    const path = '/ISAPI/Image/channels/1/supplementLight';
+    const from = recorder.messages.length;
+    await recorder.publish(command(id, 'ch1_light_mode'), 'colorVuWhiteLight');
+    await payload(state(id, 'ch1_light_mode'), 'colorVuWhiteLight', from);
+    expect(camera.countRequests(path, 'PUT')).toBe(1);
+    await recorder.publish(command(id, 'ch1_light_white_brightness'), '80');
+    await payload(state(id, 'ch1_light_white_brightness'), '80', from);
+    expect(camera.countRequests(path, 'PUT')).toBe(2);
+    const light = (await gw.api('GET', `/api/v1/channels/${cameraChannel}/light`)).json;
+    expect(light).toMatchObject({ mode: 'colorVuWhiteLight', whiteBrightness: 80, irBrightness: 50 });
+
+    // A change through the API is shown too.
+    const back = await gw.api('PUT', `/api/v1/channels/${cameraChannel}/light`, {
+      body: { mode: 'irLight' },
+    });
+    expect(back.status, back.text).toBe(200);
+    await payload(state(id, 'ch1_light_mode'), 'irLight', from);
+
+    // Out of range or unlisted: nothing reaches the camera.
+    const puts = camera.countRequests(path, 'PUT');
+    const logged = (gw.logs().match(/ignored an invalid MQTT command/g) ?? []).length;
+    await recorder.publish(command(id, 'ch1_light_white_brightness'), '150');
+    await recorder.publish(command(id, 'ch1_light_mode'), 'disco');
+    await eventually(
+      async () => (gw.logs().match(/ignored an invalid MQTT command/g) ?? []).length >= logged + 2,
+      10_000,
+    );
+    expect(camera.countRequests(path, 'PUT')).toBe(puts);
+  }, 60_000);
+
   it('moves a PTZ camera a little per button press, goes to a preset, and leaves with the device', async () => {
     const id = await add(dome, 'Car park dome');
     const left = json(await published(config('button', id, 'ch1_ptz_left')));
@@ -188,15 +244,39 @@ describe('controls in Home Assistant', () => {
       10_000,
     );
 
+    // Patrols: a start and a stop button for each set-up one (the simulator has patrol 1 only).
+    const start = json(await published(config('button', id, 'ch1_ptz_patrol_1_start')));
+    expect(start).toMatchObject({ name: 'Start patrol 1', payload_press: 'PRESS', retain: false });
+    await published(config('button', id, 'ch1_ptz_patrol_1_stop'));
+    expect((await retainedConfigs(id)).filter((entity) => entity.includes('patrol_2'))).toEqual([]);
+    await recorder.publish(command(id, 'ch1_ptz_patrol_1_start'), 'PRESS');
+    await eventually(async () => simPtz(dome).channel(1).runningPatrol === 1, 10_000);
+    await recorder.publish(command(id, 'ch1_ptz_patrol_1_stop'), 'PRESS');
+    await eventually(async () => simPtz(dome).channel(1).runningPatrol === null, 10_000);
+    expect(
+      requests()
+        .filter((r) => r.path.includes('patrols/1/'))
+        .map((r) => r.action),
+    ).toEqual(['patrolStart', 'patrolStop']);
+    // The dome's light too: it leaves with the device below.
+    await published(config('select', id, 'ch1_light_mode'));
+
     const from = recorder.messages.length;
     const removed = await gw.api('DELETE', `/api/v1/devices/${id}`);
     expect(removed.status).toBe(204);
-    const gone = await recorder.waitFor(
-      (m) => m.topic === config('select', id, 'ch1_ptz_preset') && m.payload.length === 0,
-      from,
-      READ_MS,
-    );
-    expect(gone.retain).toBe(true);
+    for (const [component, key] of [
+      ['select', 'ch1_ptz_preset'],
+      ['button', 'ch1_ptz_patrol_1_start'],
+      ['select', 'ch1_light_mode'],
+      ['number', 'ch1_light_ir_brightness'],
+    ]) {
+      const gone = await recorder.waitFor(
+        (m) => m.topic === config(component!, id, key!) && m.payload.length === 0,
+        from,
+        READ_MS,
+      );
+      expect(gone.retain).toBe(true);
+    }
     await eventually(async () => (await retainedConfigs(id)).length === 0, 15_000);
     await eventually(
       async () => (await retainedMessages(broker.url, `hikbridge/${id}/#`)).size === 0,
@@ -211,7 +291,8 @@ describe('controls in Home Assistant', () => {
     });
     await recorder.publish(command(cameraId, 'reboot'), 'PRESS');
     await eventually(async () => camera.countRequests('/ISAPI/System/reboot', 'PUT') === 1, 10_000);
-    expect(gw.logs()).toMatch(/reboot of \\"Drive\\" asked/);
+    // Logged once the device has answered, a moment after the simulator counted the request.
+    await eventually(async () => /reboot of \\"Drive\\" asked/.test(gw.logs()), 10_000);
     // Away as a reboot (not a failure), then back.
     await eventually(
       async () => health.at(-1)?.state === 'online' && health.some((h) => h.code === 'rebooting'),

@@ -371,7 +371,17 @@ describe('controls entities', () => {
           { kind: 'motion', enabled: true, notifiesCenter: true },
           { kind: 'line-crossing', enabled: false, notifiesCenter: null },
         ],
-        ptz: { panTilt: false, zoom: true, presets: [{ id: 3, name: 'Gate' }] },
+        ptz: {
+          panTilt: false,
+          zoom: true,
+          presets: [{ id: 3, name: 'Gate' }],
+          patrols: [
+            { id: 1, name: 'Patrol 1' },
+            { id: 2, name: 'Perimeter' },
+          ],
+        },
+        // An IR-only light that does not list its modes: the current one is the only option.
+        light: { mode: 'irLight', modes: null, whiteBrightness: null, irBrightness: 60 },
       },
       // A channel switched off (or unknown) gives nothing.
       {
@@ -379,6 +389,7 @@ describe('controls entities', () => {
         channelNo: 9,
         detections: [{ kind: 'motion', enabled: true, notifiesCenter: true }],
         ptz: null,
+        light: null,
       },
     ],
     outputs: [
@@ -404,12 +415,19 @@ describe('controls entities', () => {
       'binary_sensor/ch1_motion_detection_unreported',
       'switch/ch1_line_crossing_detection',
       'binary_sensor/ch1_line_crossing_detection_unreported',
+      // No white light: no white brightness.
+      'select/ch1_light_mode',
+      'number/ch1_light_ir_brightness',
       // Zoom only: no pan/tilt buttons.
       'button/ch1_ptz_zoom_in',
       'button/ch1_ptz_zoom_out',
       'button/ch1_ptz_stop',
       'button/ch1_ptz_home',
       'select/ch1_ptz_preset',
+      'button/ch1_ptz_patrol_1_start',
+      'button/ch1_ptz_patrol_1_stop',
+      'button/ch1_ptz_patrol_2_start',
+      'button/ch1_ptz_patrol_2_stop',
       'switch/alarm_output_1',
       'button/reboot',
       'sensor/disk_1_status',
@@ -419,6 +437,11 @@ describe('controls entities', () => {
     ]);
     expect(view.entities.find((e) => e.key === 'ch1_ptz_preset')?.channelDevice).toBe(1);
     expect(view.entities.find((e) => e.key === 'reboot')?.channelDevice).toBeNull();
+    expect(view.entities.find((e) => e.key === 'ch1_ptz_patrol_2_start')?.name).toBe(
+      'Start patrol 2 (Perimeter)',
+    );
+    expect(view.entities.find((e) => e.key === 'ch1_ptz_patrol_1_stop')?.name).toBe('Stop patrol 1');
+    expect(view.entities.find((e) => e.key === 'ch1_light_mode')?.role).toMatchObject({ modes: ['irLight'] });
     for (const key of ['ch1_motion', 'ch1_snapshot', 'retry_login', 'door_1'])
       expect(isControlKey(key)).toBe(false);
     // Without an inventory, none of them.
@@ -431,6 +454,8 @@ describe('controls entities', () => {
       { key: 'ch1_motion_detection_unreported', payload: 'OFF' },
       { key: 'ch1_line_crossing_detection', payload: 'OFF' },
       { key: 'ch1_line_crossing_detection_unreported', payload: 'ON' },
+      { key: 'ch1_light_mode', payload: 'irLight' },
+      { key: 'ch1_light_ir_brightness', payload: '60' },
       { key: 'alarm_output_1', payload: 'ON' },
       { key: 'disk_1_status', payload: 'unformatted' },
       { key: 'disk_1_capacity', payload: '1000' },
@@ -462,6 +487,31 @@ describe('controls entities', () => {
       });
     }
     expect(typeof parseCommand(view, 'ch1_ptz_preset', '4: Elsewhere')).toBe('string');
+    expect(parseCommand(view, 'ch1_ptz_patrol_2_start', 'PRESS')).toEqual({
+      type: 'control',
+      control: { action: 'ptz-patrol', channelId: 'ch-1', kind: 'start', value: 2 },
+    });
+    expect(parseCommand(view, 'ch1_ptz_patrol_1_stop', 'PRESS')).toMatchObject({
+      control: { action: 'ptz-patrol', kind: 'stop', value: 1 },
+    });
+    expect(typeof parseCommand(view, 'ch1_ptz_patrol_1_stop', 'ON')).toBe('string');
+    expect(parseCommand(view, 'ch1_light_mode', 'irLight')).toEqual({
+      type: 'control',
+      control: { action: 'light-mode', channelId: 'ch-1', kind: 'irLight' },
+    });
+    expect(typeof parseCommand(view, 'ch1_light_mode', 'colorVuWhiteLight')).toBe('string');
+    for (const [text, value] of [
+      ['0', 0],
+      ['100', 100],
+      ['40.0', 40],
+    ] as const) {
+      expect(parseCommand(view, 'ch1_light_ir_brightness', text)).toEqual({
+        type: 'control',
+        control: { action: 'light-brightness', channelId: 'ch-1', kind: 'ir', value },
+      });
+    }
+    for (const text of ['101', '-1', '40.5', '', 'bright'])
+      expect(typeof parseCommand(view, 'ch1_light_ir_brightness', text)).toBe('string');
     expect(typeof parseCommand(view, 'ch1_motion_detection', 'PRESS')).toBe('string');
     expect(typeof parseCommand(view, 'reboot', 'ON')).toBe('string');
     expect(typeof parseCommand(view, 'disk_1_status', 'ON')).toBe('string');

@@ -1,12 +1,20 @@
 /**
  * Controls asked on the bus (`controls.command`, from the MQTT module): claimed here and carried
- * out through the same calls as the routes (the detection and output switches read back, the
- * reboot that tells the supervisor, the shared PtzControl with its automatic stop). After a
- * switch the part it changed is read again, so whoever shows the inventory follows the device.
+ * out through the same calls as the routes (the detection and output switches and the light read
+ * back, the reboot that tells the supervisor, the shared PtzControl with its automatic stop).
+ * After a change the part it touched is read again, so whoever shows the inventory follows the
+ * device.
  */
 import type { ControlsCommand } from '../../core/bus.ts';
-import { InputError } from '../../core/errors.ts';
-import { isDetectionKind, setDetectionEnabled, setOutput } from '../../protocols/isapi/index.ts';
+import { AppError, InputError } from '../../core/errors.ts';
+import {
+  isDetectionKind,
+  OutputInputError,
+  type SupplementLightChange,
+  setDetectionEnabled,
+  setOutput,
+  setSupplementLight,
+} from '../../protocols/isapi/index.ts';
 import { channelAccess, deviceAccess, onDevice } from './access.ts';
 import type { ControlsInventoryReader } from './inventory.ts';
 import { rebootDevice } from './maintenance-routes.ts';
@@ -93,7 +101,58 @@ async function runCommand(
       await ptz.gotoPreset(await ptzChannel(controls, command), command.value);
       return;
     }
+    case 'ptz-patrol': {
+      const { kind, value } = command;
+      if ((kind !== 'start' && kind !== 'stop') || typeof value !== 'number') {
+        throw new InputError('A patrol command needs start or stop and the patrol number.');
+      }
+      await ptz.patrol(await ptzChannel(controls, command), value, kind);
+      return;
+    }
+    case 'light-mode':
+    case 'light-brightness':
+      await changeLight(controls, inventory, command);
+      return;
   }
+}
+
+/** The light's mode, or one light's brightness; read back, then the channel is read again. */
+async function changeLight(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  command: ControlsCommand,
+): Promise<void> {
+  const change = lightChange(command);
+  const { channel, client } = await channelOf(controls, command, 'the supplement light');
+  if (channel.source === 'proxy') {
+    throw new AppError(
+      'control_unsupported',
+      409,
+      `"${channel.name}" is an IP camera behind its recorder: add the camera itself to change its light.`,
+    );
+  }
+  try {
+    await onDevice(() => setSupplementLight(client, channel.channelNo, change));
+  } catch (error) {
+    if (error instanceof OutputInputError) throw new InputError(error.message, error.field);
+    throw error;
+  } finally {
+    // Also after a refusal: the entity shows what the device has, not what was asked.
+    await inventory.refresh(command.deviceId, { channelId: channel.id });
+  }
+  controls.deps.logger.info({ channelId: channel.id, ...change, by: 'bus' }, 'supplement light changed');
+}
+
+function lightChange(command: ControlsCommand): SupplementLightChange {
+  const { kind, value } = command;
+  if (command.action === 'light-mode') {
+    if (typeof kind !== 'string' || kind === '') throw new InputError('A light mode command needs the mode.');
+    return { mode: kind };
+  }
+  if ((kind !== 'white' && kind !== 'ir') || typeof value !== 'number') {
+    throw new InputError('A light brightness command needs the light (white or ir) and 0-100.');
+  }
+  return kind === 'white' ? { whiteBrightness: value } : { irBrightness: value };
 }
 
 /** The command's channel, which must belong to its device (a stale entity must not steer another). */

@@ -1,7 +1,8 @@
 /**
  * What each device can be told to do, read in the background and announced on the bus
  * (`controls.inventory`) for modules that cannot call this one (MQTT starts first): per channel
- * its detections and PTZ (capabilities, presets), the device's alarm outputs and its storage.
+ * its detections, PTZ (capabilities, presets, patrols) and supplement light, the device's alarm
+ * outputs and its storage.
  *
  * Read when a device comes online (and at the start for those already online), and again after
  * a change made through the controls routes or a bus command, or to its channels. One read at a time per device (a
@@ -17,11 +18,13 @@ import {
   type IsapiClient,
   listDetections,
   listOutputs,
+  listPatrols,
   listPresets,
   NotSupportedError,
   type PtzCapabilities,
   readPtzCapabilities,
   readStorage,
+  readSupplementLight,
   type StorageDevice,
 } from '../../protocols/isapi/index.ts';
 import type { ControlsContext } from './types.ts';
@@ -105,6 +108,11 @@ export class ControlsInventoryReader {
   /** The last inventory read of a device, if any. */
   get(deviceId: string): ControlsInventory | undefined {
     return this.cache.get(deviceId);
+  }
+
+  /** Every device's last inventory (removed devices are gone from it): for the metrics. */
+  entries(): IterableIterator<[deviceId: string, inventory: ControlsInventory]> {
+    return this.cache.entries();
   }
 
   /**
@@ -265,9 +273,50 @@ export class ControlsInventoryReader {
               (await listPresets(client, target, caps)).map(({ id, name }) => ({ id, name })),
             )
           : [];
-      ptz = { panTilt: caps.panTilt, zoom: caps.zoom, presets };
+      const patrols =
+        caps.maxPatrols > 0
+          ? await part(`${where} PTZ patrols`, before?.ptz?.patrols ?? [], async () =>
+              // Only the set-up ones: a patrol without presets has nothing to run.
+              (await listPatrols(client, target, caps))
+                .filter((patrol) => patrol.enabled)
+                .map(({ id, name }) => ({ id, name })),
+            )
+          : [];
+      ptz = { panTilt: caps.panTilt, zoom: caps.zoom, presets, patrols };
     }
-    return { channelId: channel.id, channelNo: channel.channelNo, detections, ptz };
+    const light = await this.readLight(client, channel, part, before);
+    return { channelId: channel.id, channelNo: channel.channelNo, detections, ptz, light };
+  }
+
+  /**
+   * The supplement light of a camera's own channel (an NVR does not pass these settings on to its
+   * IP cameras, so those are not asked); null when the camera has none.
+   */
+  private async readLight(
+    client: IsapiClient,
+    channel: ChannelRecord,
+    part: <T>(name: string, fallback: T, work: () => Promise<T>) => Promise<T>,
+    before?: ControlsChannelInventory,
+  ): Promise<ControlsChannelInventory['light']> {
+    if (channel.source === 'proxy') return null;
+    const light = await part<ControlsChannelInventory['light'] | typeof UNREAD>(
+      `channel ${channel.channelNo} supplement light`,
+      UNREAD,
+      async () => {
+        try {
+          const { mode, modes, whiteBrightness, irBrightness } = await readSupplementLight(
+            client,
+            channel.channelNo,
+          );
+          return { mode, modes, whiteBrightness, irBrightness };
+        } catch (error) {
+          // Not having one is an answer, not a failure: its entities go.
+          if (error instanceof NotSupportedError) return null;
+          throw error;
+        }
+      },
+    );
+    return light === UNREAD ? (before?.light ?? null) : light;
   }
 
   /** One part of a read: its fallback when it fails or the device's time is up (logged once). */

@@ -1,7 +1,7 @@
 /**
  * Commands from MQTT (`<base>/<deviceId>/<key>/set`, `<base>/cloud/<cameraId>/<key>/set`):
  * lock/unlock/open a door, take a snapshot, retry the login after the credentials were fixed on
- * the device.
+ * the device, and the controls (switches, reboot, PTZ, patrols, the supplement light).
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
 
@@ -18,7 +18,7 @@ export type Command =
   | { type: 'retry-login' }
   | { type: 'call'; action: CallAction }
   | { type: 'tamper-reset' }
-  /** For the controls module (bus `controls.command`): switches, reboot, PTZ. */
+  /** For the controls module (bus `controls.command`): switches, reboot, PTZ, light. */
   | { type: 'control'; control: ControlRequest };
 
 /** A `controls.command` without its device (the topic's) and claim (the module's). */
@@ -98,6 +98,22 @@ function parseControl(role: EntitySpec['role'], text: string): ControlRequest | 
       return preset
         ? { action: 'ptz-preset', channelId: role.channelId, value: preset.id }
         : 'expected one of the listed presets';
+    }
+    case 'ptz-patrol':
+      return text === 'PRESS'
+        ? { action: 'ptz-patrol', channelId: role.channelId, kind: role.command, value: role.patrol }
+        : 'expected PRESS';
+    case 'light-mode':
+      // Only a listed mode: anything else would reach the camera as a guess.
+      return role.modes.includes(text)
+        ? { action: 'light-mode', channelId: role.channelId, kind: text }
+        : `expected one of ${role.modes.join(', ')}`;
+    case 'light-brightness': {
+      // Home Assistant sends a number as text (`40` or `40.0`); a whole number 0-100 is taken.
+      const value = Number(text);
+      return text !== '' && Number.isInteger(value) && value >= 0 && value <= 100
+        ? { action: 'light-brightness', channelId: role.channelId, kind: role.light, value }
+        : 'expected a whole number 0-100';
     }
     default:
       return undefined;

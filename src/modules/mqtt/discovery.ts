@@ -217,6 +217,38 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
         retain: false,
         icon: 'mdi:map-marker-radius',
       };
+    case 'ptz-patrol':
+      return {
+        command_topic: topics.command(deviceId, entity.key),
+        payload_press: 'PRESS',
+        retain: false,
+        icon: role.command === 'start' ? 'mdi:map-marker-path' : 'mdi:stop-circle-outline',
+      };
+    case 'light-mode':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        options: role.modes,
+        // The state is the camera's, read back after each command.
+        optimistic: false,
+        retain: false,
+        icon: 'mdi:lightbulb-auto',
+        entity_category: 'config',
+      };
+    case 'light-brightness':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        min: 0,
+        max: 100,
+        step: 1,
+        mode: 'slider',
+        unit_of_measurement: '%',
+        optimistic: false,
+        retain: false,
+        icon: role.light === 'white' ? 'mdi:brightness-6' : 'mdi:weather-night',
+        entity_category: 'config',
+      };
     case 'disk':
       return { state_topic: state, ...DISK_CONFIGS[role.reading] };
   }
@@ -309,6 +341,7 @@ const STATELESS: ReadonlySet<EntitySpec['role']['type']> = new Set([
   'reboot',
   'ptz',
   'ptz-preset',
+  'ptz-patrol',
 ]);
 
 /** Every topic of a device that may hold a retained message (cleared when the device goes). */

@@ -3,7 +3,7 @@
  * same records always give the same entity keys (and so the same topics and unique ids).
  */
 
-import type { ControlsInventory } from '../../core/bus.ts';
+import type { ControlsChannelInventory, ControlsInventory } from '../../core/bus.ts';
 import type { ChannelRecord, DeviceRecord, EntityRecord } from '../../core/store/types.ts';
 import type { CallAction } from '../devices/index.ts';
 
@@ -15,10 +15,14 @@ export type Component =
   | 'button'
   | 'sensor'
   | 'switch'
-  | 'select';
+  | 'select'
+  | 'number';
 
 /** PTZ buttons of a channel: a short move one way (the controls module stops it), stop, home. */
 export type PtzButton = 'left' | 'right' | 'up' | 'down' | 'zoom-in' | 'zoom-out' | 'stop' | 'home';
+
+/** The lights a supplement light may have, each with its brightness. */
+export type LightKind = 'white' | 'ir';
 
 /** What a disk gives: its status word, free space and capacity (MB), and a problem sensor. */
 export type DiskReading = 'status' | 'free' | 'capacity' | 'problem';
@@ -59,6 +63,12 @@ export type EntityRole =
   | { type: 'ptz'; channelNo: number; channelId: string; button: PtzButton }
   /** Goes to a preset; options `"<n>: <name>"`. */
   | { type: 'ptz-preset'; channelNo: number; channelId: string; presets: Array<{ id: number; name: string }> }
+  /** Starts or stops one patrol (ISAPI has both per patrol). */
+  | { type: 'ptz-patrol'; channelNo: number; channelId: string; patrol: number; command: 'start' | 'stop' }
+  /** The supplement light's mode; options as the camera lists them. */
+  | { type: 'light-mode'; channelNo: number; channelId: string; modes: string[] }
+  /** One light's brightness, 0-100. */
+  | { type: 'light-brightness'; channelNo: number; channelId: string; light: LightKind }
   | { type: 'disk'; disk: number; reading: DiskReading };
 
 export interface EntitySpec {
@@ -263,8 +273,8 @@ function words(kind: string): string {
 
 /**
  * Entities from what the controls module read of the device: detection switches (and whether
- * each notifies the center), alarm output switches, the reboot button, PTZ buttons and presets,
- * and storage sensors. Only for enabled channels; an alarm output whose store entity is
+ * each notifies the center), the supplement light's mode and brightness, alarm output switches,
+ * the reboot button, PTZ buttons, presets and patrols, and storage sensors. Only for enabled channels; an alarm output whose store entity is
  * switched off is left out, like any switched-off entity.
  */
 function controlEntities(
@@ -298,6 +308,8 @@ function controlEntities(
         },
       );
     }
+    const place = { channelNo, channelId, channelDevice, prefix };
+    entities.push(...lightEntities(place, inventory.light));
     const ptz = inventory.ptz;
     if (!ptz) continue;
     for (const [button, name, needs] of PTZ_BUTTONS) {
@@ -319,6 +331,7 @@ function controlEntities(
         role: { type: 'ptz-preset', channelNo, channelId, presets: ptz.presets },
       });
     }
+    entities.push(...patrolEntities(place, ptz.patrols));
   }
   const base = { channelDevice: null };
   for (const output of controls.outputs) {
@@ -347,6 +360,72 @@ function controlEntities(
   return entities;
 }
 
+/** Where a channel's control entities go: its HA device and the name prefix they need there. */
+interface ChannelPlace {
+  channelNo: number;
+  channelId: string;
+  channelDevice: number | null;
+  prefix: string;
+}
+
+const LIGHT_NAMES: Record<LightKind, string> = { white: 'White light', ir: 'IR light' };
+
+/** A select for the light's mode, and a brightness number per light the camera reports. */
+function lightEntities(place: ChannelPlace, light: ControlsChannelInventory['light']): EntitySpec[] {
+  if (!light) return [];
+  const { channelNo, channelId, channelDevice, prefix } = place;
+  // A camera that does not list its modes still takes its current one (nothing else is known).
+  const listed = light.modes ?? [];
+  const modes = listed.includes(light.mode) ? listed : [...listed, light.mode];
+  const entities: EntitySpec[] = [
+    {
+      key: channelKey(channelNo, 'light_mode'),
+      component: 'select',
+      name: `${prefix}Supplement light mode`,
+      channelDevice,
+      role: { type: 'light-mode', channelNo, channelId, modes },
+    },
+  ];
+  const brightness: Record<LightKind, number | null> = {
+    white: light.whiteBrightness,
+    ir: light.irBrightness,
+  };
+  for (const kind of ['white', 'ir'] as const) {
+    if (brightness[kind] === null) continue;
+    entities.push({
+      key: channelKey(channelNo, `light_${kind}_brightness`),
+      component: 'number',
+      name: `${prefix}${LIGHT_NAMES[kind]} brightness`,
+      channelDevice,
+      role: { type: 'light-brightness', channelNo, channelId, light: kind },
+    });
+  }
+  return entities;
+}
+
+/** A start and a stop button per set-up patrol (ISAPI starts and stops each by its number). */
+function patrolEntities(place: ChannelPlace, patrols: Array<{ id: number; name: string }>): EntitySpec[] {
+  const { channelNo, channelId, channelDevice, prefix } = place;
+  return patrols.flatMap((patrol) =>
+    (['start', 'stop'] as const).map(
+      (command): EntitySpec => ({
+        key: channelKey(channelNo, `ptz_patrol_${patrol.id}_${command}`),
+        component: 'button',
+        name: `${prefix}${command === 'start' ? 'Start' : 'Stop'} patrol ${patrolLabel(patrol)}`,
+        channelDevice,
+        role: { type: 'ptz-patrol', channelNo, channelId, patrol: patrol.id, command },
+      }),
+    ),
+  );
+}
+
+/** `Patrol 1` as `1`, a name of its own as `2 (Perimeter)`: unique and readable. */
+function patrolLabel(patrol: { id: number; name: string }): string {
+  return patrol.name === `Patrol ${patrol.id}` || patrol.name === ''
+    ? String(patrol.id)
+    : `${patrol.id} (${patrol.name})`;
+}
+
 /** `Memory card`, `Disk hdd1`, `NAS 10.0.0.5/share`. */
 function diskName(disk: ControlsInventory['storage'][number]): string {
   if (disk.type === 'sd')
@@ -363,7 +442,8 @@ export function diskHasProblem(status: string): boolean {
 }
 
 /** Keys of the entities made from the controls inventory (controlEntities). */
-const CONTROL_KEY = /^(ch\d+_(\w+_detection(_unreported)?|ptz_\w+)|alarm_output_\d+|reboot|disk_\d+_\w+)$/;
+const CONTROL_KEY =
+  /^(ch\d+_(\w+_detection(_unreported)?|ptz_\w+|light_\w+)|alarm_output_\d+|reboot|disk_\d+_\w+)$/;
 
 export function isControlKey(key: string): boolean {
   return CONTROL_KEY.test(key);

@@ -1,11 +1,17 @@
 /**
  * Gateway events → entity states. Pure functions: the module decides how to publish.
  */
-import type { ControlsInventory, DoorbellCallEvent } from '../../core/bus.ts';
+import type { ControlsChannelInventory, ControlsInventory, DoorbellCallEvent } from '../../core/bus.ts';
 import type { EventKind, EventState, GatewayEvent } from '../../core/events.ts';
 import { redactDeep } from '../../core/logger/redact.ts';
 import type { ChannelRecord } from '../../core/store/types.ts';
-import { type ChannelSensor, channelKey, type DeviceView, diskHasProblem } from './entities.ts';
+import {
+  type ChannelSensor,
+  channelKey,
+  type DeviceView,
+  diskHasProblem,
+  type LightKind,
+} from './entities.ts';
 
 export interface StateUpdate {
   key: string;
@@ -166,7 +172,7 @@ export function callAttributes(call: DoorbellCallEvent): Record<string, unknown>
 
 /**
  * The states of the entities made from the controls inventory: switches as the device reported
- * them, detections that do not notify the center, and the disks. Only for entities in the view.
+ * them, detections that do not notify the center, the supplement light, and the disks. Only for entities in the view.
  */
 export function controlStates(view: DeviceView, inventory: ControlsInventory): StateUpdate[] {
   const updates: StateUpdate[] = [];
@@ -182,6 +188,10 @@ export function controlStates(view: DeviceView, inventory: ControlsInventory): S
     } else if (role.type === 'output') {
       const output = inventory.outputs.find((candidate) => candidate.id === role.output);
       if (output) updates.push({ key: entity.key, payload: onOff(output.state === 'on') });
+    } else if (role.type === 'light-mode' || role.type === 'light-brightness') {
+      const light = inventory.channels.find((candidate) => candidate.channelNo === role.channelNo)?.light;
+      const payload = light ? lightPayload(light, role) : undefined;
+      if (payload !== undefined) updates.push({ key: entity.key, payload });
     } else if (role.type === 'disk') {
       const disk = inventory.storage.find((candidate) => candidate.id === role.disk);
       const payload = disk && diskPayload(disk, role.reading);
@@ -189,6 +199,15 @@ export function controlStates(view: DeviceView, inventory: ControlsInventory): S
     }
   }
   return updates;
+}
+
+function lightPayload(
+  light: NonNullable<ControlsChannelInventory['light']>,
+  role: { type: 'light-mode' } | { type: 'light-brightness'; light: LightKind },
+): string | undefined {
+  if (role.type === 'light-mode') return light.mode;
+  const brightness = role.light === 'white' ? light.whiteBrightness : light.irBrightness;
+  return brightness === null ? undefined : String(brightness);
 }
 
 function diskPayload(
