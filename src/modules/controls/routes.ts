@@ -1,6 +1,7 @@
 /** The controls module's routes: one plugin per part, registered here. */
 import type { RoutePlugin } from '../../core/http.ts';
 import { detectionRoutes } from './detections-routes.ts';
+import { deterrenceRoutes } from './deterrence-routes.ts';
 import { fixRoutes } from './fixes-routes.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import { lightRoutes } from './outputs-light-routes.ts';
@@ -16,6 +17,7 @@ const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [
   detectionRoutes,
   outputRoutes,
   lightRoutes,
+  deterrenceRoutes,
   maintenanceRoutes,
   passthroughRoutes,
 ];
