@@ -9,6 +9,7 @@ import { defineModule, type Module } from '../../core/module.ts';
 import { devicesModule } from '../devices/index.ts';
 import { claimBusCommands } from './bus-commands.ts';
 import { ControlsInventoryReader, changeOfRoute } from './inventory.ts';
+import { registerControlsMetrics } from './metrics.ts';
 import { ptzControlOf } from './ptz.ts';
 import { controlRoutes } from './routes.ts';
 import type { ControlsContext, ControlsModuleDeps } from './types.ts';
@@ -67,6 +68,10 @@ export class ControlsModule implements Module, ControlsContext {
 export const controlsModule = defineModule({
   name: 'controls',
   settings: (config) => config.controls,
-  create: ({ modules, ...context }) =>
-    new ControlsModule({ ...context, devices: modules.get(devicesModule) }),
+  create: ({ modules, ...context }) => {
+    const controls = new ControlsModule({ ...context, devices: modules.get(devicesModule) });
+    // Storage gauges from the inventory as read: a scrape asks nothing of the devices.
+    registerControlsMetrics(context.metrics, () => controls.inventory.entries());
+    return controls;
+  },
 });
