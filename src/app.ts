@@ -25,6 +25,7 @@ import { type MediaModule, mediaModule } from './modules/media/index.ts';
 import { mqttModule } from './modules/mqtt/index.ts';
 import { talkModule } from './modules/talk/index.ts';
 import { webhooksModule } from './modules/webhooks/index.ts';
+import { webModule } from './modules/web/index.ts';
 
 /**
  * Every module, in start order (stopped in reverse); each is built after the ones it looks up.
@@ -42,6 +43,7 @@ const MODULES: readonly AnyModuleDefinition[] = [
   doorbellModule,
   controlsModule,
   cloudModule,
+  webModule,
   apiModule,
 ];
 

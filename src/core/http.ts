@@ -26,6 +26,8 @@ export interface Principal {
   tokenId: string;
   userId: string | null;
   name: string;
+  /** How the request presented it: a bearer header, or the session cookie a browser sends. */
+  via?: 'bearer' | 'cookie';
 }
 
 declare module 'fastify' {

@@ -105,17 +105,46 @@ describe('authentication', () => {
     expect((await gw.api('GET', '/api/v1/devices', { token })).status).toBe(401);
   });
 
-  it('session cookie works and logout ends it', async () => {
+  it('session cookie works, its changes need the anti-CSRF token, and logout ends it', async () => {
     const login = await fetch(`${gw.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     });
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
     const me = await fetch(`${gw.url}/api/v1/auth/me`, { headers: { cookie } });
-    expect(((await me.json()) as { username: string }).username).toBe('admin');
-    await fetch(`${gw.url}/api/v1/auth/logout`, { method: 'POST', headers: { cookie } });
+    expect(await me.json()).toMatchObject({ username: 'admin', csrfToken });
+
+    // A cross-site form post carries the cookie but cannot know the token: refused, nothing made.
+    const tokenBody = { method: 'POST', body: JSON.stringify({ name: 'forged' }) };
+    const forged = await fetch(`${gw.url}/api/v1/tokens`, {
+      ...tokenBody,
+      headers: { cookie, 'content-type': 'application/json' },
+    });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('csrf_token_missing');
+    const wrong = await fetch(`${gw.url}/api/v1/tokens`, {
+      ...tokenBody,
+      headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': `${csrfToken}x` },
+    });
+    expect(wrong.status).toBe(403);
+    const tokens = (await (await fetch(`${gw.url}/api/v1/tokens`, { headers: { cookie } })).json()) as {
+      name: string;
+    }[];
+    expect(tokens.map((t) => t.name)).not.toContain('forged');
+    // A bearer token needs no anti-CSRF token: browsers never add that header on their own.
+    const bearer = await fetch(`${gw.url}/api/v1/auth/me`, {
+      headers: { authorization: `Bearer ${gw.token}` },
+    });
+    expect(((await bearer.json()) as { csrfToken?: string }).csrfToken).toBeUndefined();
+
+    const logout = await fetch(`${gw.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+    });
+    expect(logout.status).toBe(204);
     expect((await fetch(`${gw.url}/api/v1/auth/me`, { headers: { cookie } })).status).toBe(401);
   });
 });

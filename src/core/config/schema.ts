@@ -17,6 +17,7 @@ import {
   runtimeSection,
   secretsSection,
   serverSection,
+  uiSection,
 } from './sections/server.ts';
 
 export {
@@ -37,6 +38,7 @@ export const configSchema = z.strictObject({
     ),
 
   server: serverSection,
+  ui: uiSection,
   runtime: runtimeSection,
   database: databaseSection,
   secrets: secretsSection,

@@ -80,7 +80,7 @@ export async function buildApi(deps: ApiDeps): Promise<HttpApp> {
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config?.public) return;
-    request.principal = await deps.auth.authenticateRequest(request.headers);
+    request.principal = await deps.auth.authenticateRequest(request.headers, request.method);
   });
   const requests = new Counter({
     name: 'hikbridge_http_requests_total',

@@ -8,11 +8,11 @@ import type { Config } from '../../core/config/index.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Principal } from '../../core/http.ts';
 import { defineModule, type Module, type ModuleContext } from '../../core/module.ts';
-import { requestToken } from './cookie.ts';
+import { CSRF_HEADER, csrfTokenMatches, requestToken } from './cookie.ts';
 import { authRoutes } from './routes.ts';
 import { AuthService } from './service.ts';
 
-export { SESSION_COOKIE } from './cookie.ts';
+export { CSRF_HEADER, csrfTokenFor, SESSION_COOKIE } from './cookie.ts';
 export type { AuthService } from './service.ts';
 
 export class AuthModule implements Module {
@@ -33,23 +33,42 @@ export class AuthModule implements Module {
 
   async stop(): Promise<void> {}
 
-  /** The principal behind a request's bearer token or session cookie; 401 when there is none. */
-  async authenticateRequest(headers: {
-    authorization?: string | undefined;
-    cookie?: string | undefined;
-  }): Promise<Principal> {
-    const token = requestToken(headers);
-    const principal = token ? await this.service.authenticate(token) : undefined;
-    if (!principal) {
+  /**
+   * The principal behind a request's bearer token or session cookie; 401 when there is none.
+   * A write that relies on the cookie must also carry the session's anti-CSRF token (403).
+   */
+  async authenticateRequest(
+    headers: {
+      authorization?: string | undefined;
+      cookie?: string | undefined;
+      [CSRF_HEADER]?: string | string[] | undefined;
+    },
+    method = 'GET',
+  ): Promise<Principal> {
+    const presented = requestToken(headers);
+    const principal = presented ? await this.service.authenticate(presented.token) : undefined;
+    if (!presented || !principal) {
       throw new AppError(
         'unauthorized',
         401,
         'Log in or send an API token: "Authorization: Bearer <token>".',
       );
     }
-    return principal;
+    if (presented.via === 'cookie' && !SAFE_METHODS.has(method)) {
+      if (!csrfTokenMatches(presented.token, headers[CSRF_HEADER])) {
+        throw new AppError(
+          'csrf_token_missing',
+          403,
+          `A change made with the session cookie needs the "${CSRF_HEADER}" header from the login answer; reload the page and try again.`,
+        );
+      }
+    }
+    return { ...principal, via: presented.via };
   }
 }
+
+/** Methods that change nothing, so need no anti-CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const authModule = defineModule({
   name: 'auth',

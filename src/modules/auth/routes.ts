@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, NotFoundError } from '../../core/errors.ts';
 import { ErrorBody, IdParams, Nullable, type RoutePlugin } from '../../core/http.ts';
 import type { Store, TokenRecord } from '../../core/store/types.ts';
-import { SESSION_COOKIE } from './cookie.ts';
+import { csrfTokenFor, requestToken, SESSION_COOKIE } from './cookie.ts';
 import type { AuthService } from './service.ts';
 
 const LoginBody = Type.Object(
@@ -13,7 +13,13 @@ const LoginBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const LoginResult = Type.Object({ token: Type.String(), expiresAt: Type.String() });
+const LoginResult = Type.Object({
+  token: Type.String(),
+  expiresAt: Type.String(),
+  csrfToken: Type.String({
+    description: 'Send it as `x-csrf-token` with every change made with the session cookie',
+  }),
+});
 
 const TokenCreateBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }) },
@@ -64,7 +70,7 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
           'set-cookie',
           `${cookieName}=${encodeURIComponent(session.token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${new Date(session.expiresAt).toUTCString()}${secure}`,
         );
-        return session;
+        return { ...session, csrfToken: csrfTokenFor(session.token) };
       },
     );
 
@@ -90,6 +96,9 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
               kind: Type.String(),
               name: Type.String(),
               username: Type.Union([Type.String(), Type.Null()]),
+              csrfToken: Type.Optional(
+                Type.String({ description: 'For a session cookie: the `x-csrf-token` its changes need' }),
+              ),
             }),
           },
         },
@@ -97,7 +106,8 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
       async (request) => {
         const principal = request.principal!;
         const user = principal.userId ? await auth.user(principal.userId) : undefined;
-        return { kind: principal.kind, name: principal.name, username: user?.username ?? null };
+        const csrfToken = principal.via === 'cookie' ? sessionCsrfToken(request.headers.cookie) : undefined;
+        return { kind: principal.kind, name: principal.name, username: user?.username ?? null, csrfToken };
       },
     );
 
@@ -158,4 +168,10 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
       },
     );
   };
+}
+
+/** The anti-CSRF token of the session cookie a request carries (a reloaded page asks for it). */
+function sessionCsrfToken(cookie: string | undefined): string | undefined {
+  const presented = requestToken({ cookie });
+  return presented ? csrfTokenFor(presented.token) : undefined;
 }

@@ -44,6 +44,15 @@ export const serverSection = section({
     ),
 }).describe('HTTP server (web UI and API)');
 
+export const uiSection = section({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Serve the web UI at `/` (built from `web/` on the first start after a change). Off: the API only.',
+    ),
+}).describe('Web UI');
+
 export const runtimeSection = section({
   heapGrowthPercent: wholeNumber(0, 300)
     .default(40)

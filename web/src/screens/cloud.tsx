@@ -1,0 +1,3 @@
+export function CloudScreen() {
+  return <h1>Cloud</h1>;
+}

@@ -1,0 +1,3 @@
+export function EventsScreen(_props: { query: URLSearchParams }) {
+  return <h1>Events</h1>;
+}

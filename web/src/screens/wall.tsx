@@ -1,0 +1,139 @@
+/**
+ * The live wall: every enabled camera channel (local and cloud) as a tile playing its sub stream;
+ * opening a tile shows its main stream large. Each tile says its state in words.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Channel, type Device, errorText, type LiveStream } from '../api.ts';
+import { Player, type PlayerState } from '../components/player.tsx';
+import { href, navigate } from '../router.ts';
+
+export function WallScreen({ focus }: { focus?: string | undefined }) {
+  const [channels, setChannels] = useState<Channel[]>();
+  const [devices, setDevices] = useState<Device[]>([]);
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    Promise.all([api<Channel[]>('GET', '/api/v1/channels'), api<Device[]>('GET', '/api/v1/devices')]).then(
+      ([all, allDevices]) => {
+        setChannels(all.filter((c) => c.enabled));
+        setDevices(allDevices);
+      },
+      (failure: unknown) => setError(errorText(failure)),
+    );
+  }, []);
+
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!channels) return <p role="status">Loading cameras…</p>;
+  if (channels.length === 0) return <EmptyState />;
+
+  const opened = focus ? channels.find((c) => c.id === focus) : undefined;
+  if (opened) return <OpenedTile channel={opened} />;
+  const deviceName = (id: string) => devices.find((d) => d.id === id)?.name;
+  return (
+    <section aria-labelledby="wall-title">
+      <h1 id="wall-title" class="visually-hidden">
+        Live
+      </h1>
+      <ul class="wall">
+        {channels.map((channel) => (
+          <li key={channel.id}>
+            <Tile channel={channel} deviceName={deviceName(channel.deviceId)} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function tileTitle(channel: Channel, deviceName: string | undefined): string {
+  return deviceName && deviceName !== channel.name ? `${channel.name} · ${deviceName}` : channel.name;
+}
+
+function Tile({ channel, deviceName }: { channel: Channel; deviceName: string | undefined }) {
+  const [streamName, setStreamName] = useState<string>();
+  const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
+  const [stream, setStream] = useState<LiveStream>();
+  const title = tileTitle(channel, deviceName);
+  const h265 = state.kind === 'offline' && stream && !stream.browserPlayable;
+  return (
+    <article class="tile" aria-label={title} data-channel={channel.id} data-state={state.kind}>
+      <Player
+        channelId={channel.id}
+        prefer="sub"
+        streamName={streamName}
+        label={title}
+        onState={(next, chosen) => {
+          setState(next);
+          setStream(chosen);
+        }}
+      />
+      <footer>
+        <a href={href('live', channel.id)} class="tile-title">
+          {title}
+        </a>
+        <span class={`badge ${state.kind}`}>
+          {state.kind === 'live' ? `live · ${state.via}` : state.kind}
+        </span>
+        {h265 && channel.streams.length > 1 && (
+          <button
+            type="button"
+            class="small"
+            onClick={() => setStreamName(otherStream(channel, stream?.name))}
+          >
+            Try the {otherStream(channel, stream?.name)} stream
+          </button>
+        )}
+      </footer>
+    </article>
+  );
+}
+
+/** The name of a stream of the channel other than `current` (sub first). */
+function otherStream(channel: Channel, current: string | undefined): string {
+  const names = channel.streams.map((s) => ['main', 'sub', 'third'][s.streamNo - 1] ?? `stream${s.streamNo}`);
+  return names.find((n) => n !== current && n !== 'main') ?? names.find((n) => n !== current) ?? 'sub';
+}
+
+function OpenedTile({ channel }: { channel: Channel }) {
+  return (
+    <section class="opened" aria-labelledby="opened-title">
+      <header class="row">
+        <button type="button" class="link" onClick={() => navigate(href('live'))}>
+          ← All cameras
+        </button>
+        <h1 id="opened-title">{channel.name}</h1>
+        <a href={href('events', undefined, { channel: channel.id })}>Events</a>
+        {channel.source !== 'cloud' && <a href={href('devices', channel.deviceId)}>Device</a>}
+      </header>
+      <Player channelId={channel.id} prefer="main" label={channel.name} />
+    </section>
+  );
+}
+
+function EmptyState() {
+  return (
+    <section class="empty" aria-labelledby="empty-title">
+      <h1 id="empty-title">No cameras yet</h1>
+      <p>
+        Add a Hikvision camera, NVR or doorbell on your network, or bring in your HikCentral Connect cloud
+        cameras.
+      </p>
+      <div class="actions">
+        <a class="button" href={href('devices', 'add')}>
+          Add a device
+        </a>
+        <a class="button secondary" href={href('cloud')}>
+          Connect a HikCentral Connect account
+        </a>
+      </div>
+      <p class="hint">
+        Just trying hikbridge? Start it with <code>npx hikbridge start --demo</code> to see simulated devices.
+      </p>
+    </section>
+  );
+}
