@@ -156,14 +156,15 @@ function rootObject(client: IsapiClient, path: string, doc: unknown, root: strin
   return node;
 }
 
-function checkWhole(value: unknown, field: string, range: Range | null, what: string): number {
+/** A whole number, within the device's range when it states one (`host` names it in the message). */
+function checkWhole(value: unknown, field: string, range: Range | null, host: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new DeterrenceInputError(field, `${field} must be a whole number (got ${JSON.stringify(value)})`);
   }
   if (range && (value < range.min || value > range.max)) {
     throw new DeterrenceInputError(
       field,
-      `${field} must be ${range.min}-${range.max} for ${what} (got ${value})`,
+      `${field} must be ${range.min}-${range.max} on ${host} (got ${value})`,
     );
   }
   return value;
@@ -259,9 +260,8 @@ export async function hasSiren(client: IsapiClient): Promise<boolean> {
 }
 
 function checkSirenChange(change: SirenChange, caps: SirenCapabilities, host: string): void {
-  checkKnownFields(change, ['soundId', 'volume', 'times'], 'soundId, volume and/or times');
   if (change.soundId !== undefined) {
-    checkWhole(change.soundId, 'soundId', null, 'the sound');
+    checkWhole(change.soundId, 'soundId', null, host);
     if (!caps.sounds.some((s) => s.id === change.soundId)) {
       const offered = caps.sounds.map((s) => (s.name ? `${s.id} (${s.name})` : String(s.id))).join(', ');
       throw new DeterrenceInputError(
