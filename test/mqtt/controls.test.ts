@@ -305,6 +305,8 @@ describe('controls in Home Assistant', () => {
     const broken = await startSimDevice({ profile: 'camera', password: PASSWORD, heartbeatMs: 0 });
     try {
       broken.setEndpoint('System/IO/outputs', { status_code: 500 });
+      // A camera without a supplement light (404 notSupport): no light entities, nothing logged.
+      broken.setEndpoint('Image/channels/1/supplementLight', { status_code: 404 });
       const id = await add(broken, 'Broken outputs');
       const channelId = (await gw.api('GET', `/api/v1/devices/${id}/channels`)).json[0].id;
       await published(config('switch', id, 'ch1_motion_detection'));
@@ -318,6 +320,9 @@ describe('controls in Home Assistant', () => {
       expect(change.status, change.text).toBe(200);
       await payload(state(id, 'ch1_motion_detection'), 'OFF');
       expect((await retainedConfigs(id)).filter((entity) => entity.includes('alarm_output'))).toEqual([]);
+      expect((await retainedConfigs(id)).filter((entity) => entity.includes('light'))).toEqual([]);
+      expect(broken.countRequests('/ISAPI/Image/channels/1/supplementLight', 'GET')).toBeGreaterThan(0);
+      expect(gw.logs()).not.toMatch(/supplement light[^\n]*left out/);
       // Disabled, it keeps its controls (shown unavailable with the rest).
       expect((await gw.api('PATCH', `/api/v1/devices/${id}`, { body: { enabled: false } })).status).toBe(200);
       await eventually(async () => gw.gateway.devices.health(id)?.state === 'disabled', 10_000);
