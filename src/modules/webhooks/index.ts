@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
 import { Enqueuer } from './enqueuer.ts';
+import { failureInWords, maskedUrl, type WebhookViewType, webhooksRoutes } from './routes.ts';
 import {
   type Subscription,
   safeTarget,
@@ -42,6 +43,7 @@ export class WebhooksModule implements Module {
   private readonly workers = new Map<string, SubscriptionWorker>();
   private readonly enqueuer: Enqueuer;
   private unsubscribe: (() => void) | undefined;
+  readonly routes = webhooksRoutes(() => this.list());
 
   constructor(private readonly deps: WebhooksModuleDeps) {
     this.subscriptions = subscriptionsOf(deps.settings);
@@ -81,6 +83,47 @@ export class WebhooksModule implements Module {
     await this.enqueuer.stop();
     await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
     this.workers.clear();
+  }
+
+  /** Each configured subscription with its delivery state, secrets left out (for the API). */
+  async list(): Promise<WebhookViewType[]> {
+    const counts = new Map(
+      (await this.deps.store.webhooks.counts()).map(({ subscriptionId, count }) => [subscriptionId, count]),
+    );
+    return Promise.all(
+      this.subscriptions.map(async (subscription) => {
+        const head = await this.deps.store.webhooks.head(subscription.id);
+        const record = this.workers.get(subscription.id)?.record;
+        const words = (error: string | null) => failureInWords(error, subscription.timeoutMs);
+        // A failed head keeps its error in the store, so a restart still says why it waits.
+        const retrying =
+          head && head.lastError !== null
+            ? { attempts: head.attempts, nextAttemptAt: head.nextAttemptAt, error: words(head.lastError) }
+            : null;
+        return {
+          id: subscription.id,
+          url: maskedUrl(subscription.url),
+          events: {
+            kinds: subscription.events.kinds ?? null,
+            deviceIds: subscription.events.deviceIds ?? null,
+            channelIds: subscription.events.channelIds ?? null,
+            states: subscription.events.states ?? null,
+          },
+          timeoutMs: subscription.timeoutMs,
+          maxAttempts: subscription.maxAttempts ?? null,
+          maxAgeHours: subscription.maxAgeMs / 3600_000,
+          delivery: {
+            queued: counts.get(subscription.id) ?? 0,
+            lastSuccessAt: record?.lastSuccessAt ?? null,
+            lastFailureAt: record?.lastFailureAt ?? null,
+            lastFailure: words(record?.lastFailure ?? null) ?? retrying?.error ?? null,
+            retrying,
+            delivered: record?.delivered ?? 0,
+            failed: record?.failed ?? 0,
+          },
+        };
+      }),
+    );
   }
 
   /**

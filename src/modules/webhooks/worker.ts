@@ -19,6 +19,16 @@ export interface WorkerDeps {
   owner: string;
 }
 
+/** What this process saw of a subscription's deliveries since it started (for the API). */
+export interface DeliveryRecord {
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  /** The last failure as `deliver` reports it: `HTTP 503`, `timeout`, `ECONNREFUSED`. */
+  lastFailure: string | null;
+  delivered: number;
+  failed: number;
+}
+
 /** Shortest nap, so that a race lost against another gateway never spins. */
 const MIN_NAP_MS = 10;
 
@@ -31,6 +41,13 @@ export class SubscriptionWorker {
   private readonly abort = new AbortController();
   private readonly log: Logger;
   private readonly sub: Subscription;
+  readonly record: DeliveryRecord = {
+    lastSuccessAt: null,
+    lastFailureAt: null,
+    lastFailure: null,
+    delivered: 0,
+    failed: 0,
+  };
 
   constructor(private readonly deps: WorkerDeps) {
     this.sub = deps.subscription;
@@ -92,6 +109,7 @@ export class SubscriptionWorker {
 
   private async settle(entry: WebhookQueueEntry, result: DeliveryResult): Promise<void> {
     const { queue, owner, tuning } = this.deps;
+    this.remember(result);
     if (result.ok) {
       await queue.remove(entry.seq);
       if (entry.attempts > 1)
@@ -127,6 +145,19 @@ export class SubscriptionWorker {
       { eventId: entry.eventId, attempt: entry.attempts, error: result.error, retryInMs: waitMs },
       'webhook delivery failed; retrying (later events wait for this one)',
     );
+  }
+
+  private remember(result: DeliveryResult): void {
+    if (!result.ok && result.aborted) return;
+    const now = new Date().toISOString();
+    if (result.ok) {
+      this.record.lastSuccessAt = now;
+      this.record.delivered += 1;
+    } else {
+      this.record.lastFailureAt = now;
+      this.record.lastFailure = result.error;
+      this.record.failed += 1;
+    }
   }
 
   private async dropExpired(now: number): Promise<void> {
