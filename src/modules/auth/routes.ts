@@ -21,6 +21,18 @@ const LoginResult = Type.Object({
   }),
 });
 
+const PasswordChangeBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 256 }),
+    newPassword: Type.String({ minLength: 1, maxLength: 256, description: 'At least 8 characters' }),
+  },
+  { additionalProperties: false },
+);
+const PasswordChanged = Type.Object({
+  changed: Type.Literal(true),
+  endedSessions: Type.Integer({ description: "The user's other sessions, now signed out" }),
+});
+
 const TokenCreateBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
@@ -108,6 +120,38 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
         const user = principal.userId ? await auth.user(principal.userId) : undefined;
         const csrfToken = principal.via === 'cookie' ? sessionCsrfToken(request.headers.cookie) : undefined;
         return { kind: principal.kind, name: principal.name, username: user?.username ?? null, csrfToken };
+      },
+    );
+
+    app.post(
+      '/api/v1/auth/password',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: "Change the signed-in user's password",
+          description:
+            'Checks the current password (wrong ones count against the login limit), then sets the new one ' +
+            "(at least 8 characters, not the current one) and ends the user's other sessions; this one stays.",
+          body: PasswordChangeBody,
+          response: { 200: PasswordChanged, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+        },
+      },
+      async (request) => {
+        const principal = request.principal!;
+        if (!principal.userId) {
+          throw new AppError(
+            'no_user',
+            400,
+            'This API token belongs to no user, so it has no password to change; sign in as the user instead.',
+          );
+        }
+        const { endedSessions } = await auth.changePassword(
+          principal.userId,
+          principal.tokenId,
+          { current: request.body.currentPassword, next: request.body.newPassword },
+          request.ip,
+        );
+        return { changed: true as const, endedSessions };
       },
     );
 

@@ -106,6 +106,58 @@ export class AuthService {
     return { token, expiresAt };
   }
 
+  /**
+   * Changes a user's password after checking the current one (a wrong one counts against the
+   * same per-client limit as logins). The user's other sessions end, since whoever opened them
+   * may be why the password changes; `keepTokenId` (the session asking) and API tokens stay.
+   */
+  async changePassword(
+    userId: string,
+    keepTokenId: string,
+    passwords: { current: string; next: string },
+    client: string,
+  ): Promise<{ endedSessions: number }> {
+    const wait = this.limiter.retryAfter(client);
+    if (wait > 0) {
+      throw new AppError('too_many_attempts', 429, `Too many wrong passwords; try again in ${wait} s.`, {
+        retryAfter: wait,
+      });
+    }
+    if (passwords.next.length < MIN_PASSWORD_LENGTH) {
+      throw new AppError(
+        'weak_password',
+        400,
+        `The new password must be at least ${MIN_PASSWORD_LENGTH} characters long; the password was not changed.`,
+      );
+    }
+    if (passwords.next === passwords.current) {
+      throw new AppError(
+        'same_password',
+        400,
+        'The new password is the same as the current one; choose a different one.',
+      );
+    }
+    const user = await this.store.users.get(userId);
+    const ok = await verifyPassword(passwords.current, user?.passwordHash ?? DUMMY_HASH);
+    if (!user || !ok) {
+      this.limiter.fail(client);
+      this.logger.warn({ username: user?.username, client }, 'wrong current password on a password change');
+      throw new AppError(
+        'wrong_password',
+        401,
+        'The current password is wrong; the password was not changed.',
+      );
+    }
+    this.limiter.succeed(client);
+    await this.store.users.setPasswordHash(user.id, await hashPassword(passwords.next));
+    const others = (await this.store.tokens.list('session')).filter(
+      (token) => token.userId === user.id && token.id !== keepTokenId,
+    );
+    for (const token of others) await this.store.tokens.delete(token.id);
+    this.logger.info({ username: user.username, endedSessions: others.length }, 'password changed');
+    return { endedSessions: others.length };
+  }
+
   async createApiToken(name: string, userId: string | null): Promise<{ token: string; record: TokenRecord }> {
     const token = newToken('hb_api');
     const record = await this.store.tokens.insert({
@@ -164,6 +216,9 @@ export class AuthService {
     return this.store.users.get(id);
   }
 }
+
+/** The same floor as the configured admin password's. */
+const MIN_PASSWORD_LENGTH = 8;
 
 /** Verifying against a fixed hash keeps unknown usernames as slow as wrong passwords. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
