@@ -15,7 +15,7 @@ import { type DeviceKind, detectKind, kindFromModel } from '../protocols/isapi/d
 import { children, int, text, type XmlNode } from '../protocols/isapi/xml.ts';
 import { deviceClockCheck } from './clock.ts';
 import { checkExpectedSip, doorbellSipCheck, type ExpectedSip } from './doorbell-sip.ts';
-import { type GateSettings, passGate } from './gate.ts';
+import { type GateSettings, type PresentedCertificate, passGate } from './gate.ts';
 import { snapshotPathCheck, streamCodecCheck, twoWayAudioCodecCheck } from './media.ts';
 import { motionDetectionCheck, motionNotifyCenterCheck } from './motion.ts';
 import {
@@ -34,11 +34,26 @@ import { storageCheck } from './storage.ts';
 import { streamTuningCheck } from './stream-tuning.ts';
 
 export type { ExpectedSip } from './doorbell-sip.ts';
+export type { PresentedCertificate } from './gate.ts';
 export { CHECK_IDS, type CheckId, type CheckStatus, type DoctorCheck } from './report.ts';
 
 export interface DoctorReport {
   device: { model: string | null; kind: string | null; host: string };
   checks: DoctorCheck[];
+}
+
+export type ListedChannel = Channel;
+
+/**
+ * The report and what the doctor learnt on the way that a set-up screen can use before the
+ * device is saved. The report alone stays the CLI's JSON contract.
+ */
+export interface DoctorFindings {
+  report: DoctorReport;
+  /** HTTPS only: the certificate the device showed (to pin it), when it showed one. */
+  certificate?: PresentedCertificate;
+  /** Every channel the device lists (an NVR: its IP channels), when the doctor could log in. */
+  channels?: ListedChannel[];
 }
 
 export interface DoctorOptions {
@@ -94,13 +109,20 @@ const SESSION_CHECKS: Partial<Record<CheckId, CheckRunner>> = {
  * what the device does.
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  return (await examineDevice(options)).report;
+}
+
+/** `runDoctor` with the certificate the device showed and the channels it lists. */
+export async function examineDevice(options: DoctorOptions): Promise<DoctorFindings> {
   const settings = gateSettings(options);
   const gate = await passGate(settings);
+  const certificate = gate.certificate ? { certificate: gate.certificate } : {};
   if (!gate.open) {
-    return finish(options, { model: null, kind: null, host: settings.host }, gate.checks, gate.skipReason);
+    const device = { model: null, kind: null, host: settings.host };
+    return { report: finish(options, device, gate.checks, gate.skipReason), ...certificate };
   }
   try {
-    const facts = await readFacts(gate.client, gate.deviceInfo, options.channels, settings);
+    const { facts, listed } = await readFacts(gate.client, gate.deviceInfo, options.channels, settings);
     const session = new DoctorSession(gate.client, facts, gate.login, settings.budget, settings.timeoutMs);
     const runners: Partial<Record<CheckId, CheckRunner>> = {
       ...SESSION_CHECKS,
@@ -111,7 +133,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       Object.entries(runners).map(([id, run]) => guarded(id as CheckId, run!, session)),
     );
     const device = { model: facts.model, kind: facts.kind, host: settings.host };
-    return finish(options, device, [...gate.checks, ...checks], 'not checked');
+    const report = finish(options, device, [...gate.checks, ...checks], 'not checked');
+    return { report, ...certificate, channels: listed };
   } finally {
     await gate.client.close();
   }
@@ -214,11 +237,11 @@ async function readFacts(
   deviceInfo: XmlNode,
   wanted: number[] | undefined,
   settings: GateSettings,
-): Promise<DeviceFacts> {
+): Promise<{ facts: DeviceFacts; listed: Channel[] }> {
   const model = text(deviceInfo, 'model') ?? null;
   const kind = await kindOf(client, text(deviceInfo, 'deviceType') ?? null, model);
   const listed = await listChannels(client, kind, settings);
-  return { model, kind, channels: selectChannels(listed, wanted, kind) };
+  return { facts: { model, kind, channels: selectChannels(listed, wanted, kind) }, listed };
 }
 
 async function kindOf(

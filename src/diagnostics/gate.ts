@@ -39,9 +39,19 @@ export interface GateSettings {
   budget: AbortSignal;
 }
 
-export type GateOutcome =
+export type GateOutcome = (
   | { open: false; checks: DoctorCheck[]; skipReason: string }
-  | { open: true; checks: DoctorCheck[]; client: IsapiClient; deviceInfo: XmlNode; login: LoginState };
+  | { open: true; checks: DoctorCheck[]; client: IsapiClient; deviceInfo: XmlNode; login: LoginState }
+) & { certificate?: PresentedCertificate };
+
+/**
+ * The certificate an HTTPS device showed, so a user can look at its fingerprint and pin it
+ * (`pinned`: it is the one that was pinned).
+ */
+export interface PresentedCertificate {
+  fingerprint: string;
+  pinned: boolean;
+}
 
 type CertificateVerdict =
   | { kind: 'http' }
@@ -63,6 +73,27 @@ type ProbeOutcome =
 
 export async function passGate(settings: GateSettings): Promise<GateOutcome> {
   const probe = await probeAnonymously(settings);
+  const outcome = await openGate(settings, probe);
+  const certificate = presentedCertificate(probe);
+  return certificate ? { ...outcome, certificate } : outcome;
+}
+
+function presentedCertificate(probe: ProbeOutcome): PresentedCertificate | undefined {
+  if (probe.kind === 'answered') {
+    const verdict = probe.certificate;
+    if (verdict.kind === 'http' || !verdict.fingerprint) return undefined;
+    return { fingerprint: verdict.fingerprint, pinned: verdict.kind === 'pinned' };
+  }
+  if (probe.error instanceof TlsFingerprintMismatchError) {
+    return { fingerprint: probe.error.actual, pinned: false };
+  }
+  if (probe.error instanceof TlsUntrustedError && probe.error.fingerprint) {
+    return { fingerprint: probe.error.fingerprint, pinned: false };
+  }
+  return undefined;
+}
+
+async function openGate(settings: GateSettings, probe: ProbeOutcome): Promise<GateOutcome> {
   if (probe.kind === 'unreachable') {
     return closed([unreachable(probe.error, settings)], 'device not reachable');
   }

@@ -87,7 +87,12 @@ export class DevicesModule implements Module {
       endCallAfterDoorOpenMs: deps.settings.endCallAfterDoorOpenSeconds * 1000,
       endSipCall: (deviceId) => this.overSip(deviceId, 'hang-up'),
     });
-    this.routes = deviceRoutes({ devices: this, store: deps.store, bus: deps.bus });
+    this.routes = deviceRoutes({
+      devices: this,
+      store: deps.store,
+      bus: deps.bus,
+      requestTimeoutMs: deps.settings.requestTimeoutMs,
+    });
     if (deps.metrics) registerDeviceMetrics(deps.metrics, deps.bus, () => this.supervisor.allHealth());
   }
 

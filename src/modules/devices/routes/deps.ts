@@ -36,4 +36,6 @@ export interface DeviceRoutesDeps {
   devices: DeviceOperations;
   store: Store;
   bus: Bus;
+  /** Time limit for one request to a device (the devices' setting), also the doctor's. */
+  requestTimeoutMs: number;
 }

@@ -1,11 +1,12 @@
 /**
- * The devices module's HTTP routes: devices, their channels, entities, health, doctor, snapshots,
- * doors and doorbell calls.
+ * The devices module's HTTP routes: devices, their channels, entities, health, doctor (also for
+ * settings not saved yet), snapshots, doors and doorbell calls.
  */
 import type { RoutePlugin } from '../../../core/http.ts';
 import { registerChannelRoutes } from './channels.ts';
 import type { DeviceRoutesDeps } from './deps.ts';
 import { registerDeviceRoutes } from './devices.ts';
+import { registerDoctorRoutes } from './doctor.ts';
 import { registerDoorbellRoutes } from './doorbell.ts';
 
 export type { DeviceOperations, DeviceRoutesDeps } from './deps.ts';
@@ -15,5 +16,6 @@ export function deviceRoutes(deps: DeviceRoutesDeps): RoutePlugin {
     registerDeviceRoutes(app, deps);
     registerChannelRoutes(app, deps);
     registerDoorbellRoutes(app, deps);
+    registerDoctorRoutes(app, deps);
   };
 }

@@ -172,6 +172,12 @@ export const DoctorReportView = Type.Object({
       fix: Nullable(Type.String()),
     }),
   ),
+  /** HTTPS only: the certificate the device showed, to look at and pin (`pinned`: it is the pinned one). */
+  certificate: Type.Optional(Type.Object({ fingerprint: Type.String(), pinned: Type.Boolean() })),
+  /** Every channel the device lists (an NVR: its IP channels), when the doctor could log in. */
+  channels: Type.Optional(
+    Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), source: Type.String() })),
+  ),
 });
 
 export type DeviceCreateBody = Static<typeof DeviceCreate>;
