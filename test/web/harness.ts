@@ -55,7 +55,8 @@ export async function openUi(
   page.on('console', (message) => {
     const type = message.type();
     if ((type === 'error' || type === 'warning') && !ignored(message.text())) {
-      problems.push(`${type}: ${message.text()}`);
+      const where = message.location().url;
+      problems.push(`${type}: ${message.text()}${where ? ` (${where.replace(/token=[^&]+/, 'token=…')})` : ''}`);
     }
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
@@ -85,10 +86,10 @@ export async function signIn(ui: UiPage, password = ADMIN_PASSWORD): Promise<voi
 
 /** Decoded video frames of the `<video>` in `selector` (0 when none yet). */
 export async function decodedFrames(page: Page, selector: string): Promise<number> {
-  return page.evaluate((sel) => {
-    const video = document.querySelector<HTMLVideoElement>(sel);
-    return video ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
-  }, selector);
+  // A string, not a function: the tests' TypeScript has no DOM types.
+  return page.evaluate<number>(
+    `(() => { const v = document.querySelector(${JSON.stringify(selector)}); return v ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`,
+  );
 }
 
 /** Waits until the video in `selector` has decoded more than `frames` frames. */

@@ -156,6 +156,32 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
     );
 
     app.get(
+      '/api/v1/auth/session',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['auth'],
+          summary: 'Whether this browser is signed in (no 401 when not: the web UI asks on every load)',
+          security: [],
+          response: {
+            200: Type.Object({
+              signedIn: Type.Boolean(),
+              username: Nullable(Type.String()),
+              csrfToken: Nullable(Type.String()),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const presented = requestToken({ cookie: request.headers.cookie });
+        const principal = presented ? await auth.authenticate(presented.token) : undefined;
+        if (!presented || !principal) return { signedIn: false, username: null, csrfToken: null };
+        const user = principal.userId ? await auth.user(principal.userId) : undefined;
+        return { signedIn: true, username: user?.username ?? null, csrfToken: csrfTokenFor(presented.token) };
+      },
+    );
+
+    app.get(
       '/api/v1/tokens',
       {
         schema: {

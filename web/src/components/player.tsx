@@ -29,18 +29,22 @@ export function Player({ channelId, prefer, streamName, label, muted = true, onS
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
   const [stream, setStream] = useState<LiveStream>();
+  const [choice, setChoice] = useState<StreamChoice>();
+  const [tried, setTried] = useState<string>();
+  const chosenName = tried ?? streamName;
 
   useEffect(() => {
     const element = video.current;
     if (!element) return;
-    const session = new PlaybackSession(element, (next, chosen) => {
+    const session = new PlaybackSession(element, (next, chosen, why) => {
       setState(next);
       setStream(chosen);
+      if (why) setChoice(why);
       onState?.(next, chosen);
     });
-    session.start(channelId, prefer, streamName);
+    session.start(channelId, prefer, chosenName);
     return () => session.close();
-  }, [channelId, prefer, streamName]);
+  }, [channelId, prefer, chosenName]);
 
   return (
     <div class="player" data-state={state.kind}>
@@ -58,21 +62,47 @@ export function Player({ channelId, prefer, streamName, label, muted = true, onS
           {state.kind === 'connecting' ? 'Connecting…' : state.reason}
         </p>
       )}
+      {choice?.note && !tried && (
+        <p class="player-note">
+          {choice.note}{' '}
+          <button type="button" class="small secondary" onClick={() => setTried(choice.passedOver?.name)}>
+            Try the {choice.passedOver?.name} stream anyway
+          </button>
+        </p>
+      )}
     </div>
   );
 }
 
-/** The stream to show: the preferred kind when the browser can play it, else any playable one. */
-export function chooseStream(
-  streams: LiveStream[],
-  prefer: 'sub' | 'main',
-  name?: string,
-): LiveStream | undefined {
-  if (name) return streams.find((s) => s.name === name);
-  const playable = streams.filter((s) => s.browserPlayable);
+export interface StreamChoice {
+  stream: LiveStream | undefined;
+  /** Why the preferred stream is not the one shown (H.265 in a browser), in words. */
+  note?: string;
+  /** The stream passed over, which the user may still try. */
+  passedOver?: LiveStream;
+}
+
+/**
+ * The stream to show: the one the user named (played even when flagged, since they asked), else
+ * the preferred kind when browsers play it, else a playable one with a note saying why.
+ */
+export function chooseStream(streams: LiveStream[], prefer: 'sub' | 'main', name?: string): StreamChoice {
+  if (name) return { stream: streams.find((s) => s.name === name) };
   const isMain = (s: LiveStream) => s.name === 'main';
-  const preferred = playable.filter((s) => (prefer === 'main' ? isMain(s) : !isMain(s)));
-  return preferred[0] ?? playable.find((s) => s.default) ?? playable[0] ?? streams[0];
+  const wanted = streams.filter((s) => (prefer === 'main' ? isMain(s) : !isMain(s)));
+  const playable = streams.filter((s) => s.browserPlayable);
+  const best = wanted.find((s) => s.browserPlayable);
+  if (best) return { stream: best };
+  const fallback = playable.find((s) => s.default) ?? playable[0];
+  const passedOver = wanted[0];
+  if (fallback && passedOver) {
+    return {
+      stream: fallback,
+      passedOver,
+      note: `The ${passedOver.name} stream is ${passedOver.codec ?? 'in a codec'}, which browsers may not play; showing the ${fallback.name} stream.`,
+    };
+  }
+  return { stream: fallback ?? passedOver ?? streams[0] };
 }
 
 class PlaybackSession {
@@ -82,13 +112,21 @@ class PlaybackSession {
   private hls: { destroy(): void } | undefined;
   private timer: number | undefined;
   private stream: LiveStream | undefined;
+  private choice: StreamChoice | undefined;
+  private readonly startedAt = performance.now();
+  private channelId = '';
 
   constructor(
     private readonly video: HTMLVideoElement,
-    private readonly report: (state: PlayerState, stream: LiveStream | undefined) => void,
+    private readonly report: (
+      state: PlayerState,
+      stream: LiveStream | undefined,
+      choice?: StreamChoice,
+    ) => void,
   ) {}
 
   async start(channelId: string, prefer: 'sub' | 'main', name: string | undefined): Promise<void> {
+    this.channelId = channelId;
     this.report({ kind: 'connecting' }, undefined);
     let streams: LiveStream[];
     try {
@@ -97,15 +135,14 @@ class PlaybackSession {
       return this.fail(errorText(error));
     }
     if (this.closed) return;
-    const stream = chooseStream(streams, prefer, name);
+    const choice = chooseStream(streams, prefer, name);
+    const stream = choice.stream;
     this.stream = stream;
-    if (!stream)
+    this.choice = choice;
+    if (!stream) {
       return this.fail('This camera has no live stream (switched off, or MediaMTX is not running).');
-    if (!stream.browserPlayable) {
-      return this.fail(
-        `The ${stream.name} stream is ${stream.codec ?? 'in a codec'} browsers may not play; choose another stream or let the doctor fix it.`,
-      );
     }
+    this.report({ kind: 'connecting' }, stream, choice);
     this.video.addEventListener('playing', this.onPlaying);
     this.timer = window.setTimeout(
       () => this.fail('No video arrived in 15 s: the camera may be offline.'),
@@ -122,8 +159,9 @@ class PlaybackSession {
 
   private readonly onPlaying = () => {
     if (this.closed) return;
+    this.measure('first-frame', this.startedAt);
     window.clearTimeout(this.timer);
-    this.report({ kind: 'live', via: this.pc ? 'webrtc' : 'hls' }, this.stream);
+    this.report({ kind: 'live', via: this.pc ? 'webrtc' : 'hls' }, this.stream, this.choice);
   };
 
   private async playWebRtc(whepUrl: string): Promise<void> {
@@ -143,6 +181,7 @@ class PlaybackSession {
     });
     await pc.setLocalDescription(await pc.createOffer());
     await iceGathered(pc);
+    const negotiationStarted = performance.now();
     const response = await fetch(whepUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/sdp' },
@@ -154,6 +193,7 @@ class PlaybackSession {
     if (location) this.whepSession = new URL(location, whepUrl).href;
     if (this.closed) return;
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    this.measure('whep-negotiation', negotiationStarted);
     void failed.catch((error: Error) => {
       if (!this.closed && this.video.readyState < 2) this.fallBackToHls(error);
     });
@@ -183,10 +223,19 @@ class PlaybackSession {
     hls.attachMedia(this.video);
   }
 
+  /** A performance entry (`first-frame <channel>`...): what the UI adds, readable by tests and devtools. */
+  private measure(what: string, since: number): void {
+    performance.measure(`${what} ${this.channelId}`, { start: since, end: performance.now() });
+  }
+
   private fail(reason: string): void {
     if (this.closed) return;
     window.clearTimeout(this.timer);
-    this.report({ kind: 'offline', reason }, this.stream);
+    const flagged = this.stream && !this.stream.browserPlayable;
+    const why = flagged
+      ? `${reason} The ${this.stream?.name} stream is ${this.stream?.codec ?? 'in a codec'}, which this browser may not play.`
+      : reason;
+    this.report({ kind: 'offline', reason: why }, this.stream, this.choice);
   }
 
   private closeWebRtc(): void {

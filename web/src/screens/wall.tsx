@@ -3,7 +3,7 @@
  * opening a tile shows its main stream large. Each tile says its state in words.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Channel, type Device, errorText, type LiveStream } from '../api.ts';
+import { api, type Channel, type Device, errorText } from '../api.ts';
 import { Player, type PlayerState } from '../components/player.tsx';
 import { href, navigate } from '../router.ts';
 
@@ -55,23 +55,11 @@ function tileTitle(channel: Channel, deviceName: string | undefined): string {
 }
 
 function Tile({ channel, deviceName }: { channel: Channel; deviceName: string | undefined }) {
-  const [streamName, setStreamName] = useState<string>();
   const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
-  const [stream, setStream] = useState<LiveStream>();
   const title = tileTitle(channel, deviceName);
-  const h265 = state.kind === 'offline' && stream && !stream.browserPlayable;
   return (
     <article class="tile" aria-label={title} data-channel={channel.id} data-state={state.kind}>
-      <Player
-        channelId={channel.id}
-        prefer="sub"
-        streamName={streamName}
-        label={title}
-        onState={(next, chosen) => {
-          setState(next);
-          setStream(chosen);
-        }}
-      />
+      <Player channelId={channel.id} prefer="sub" label={title} onState={setState} />
       <footer>
         <a href={href('live', channel.id)} class="tile-title">
           {title}
@@ -79,24 +67,9 @@ function Tile({ channel, deviceName }: { channel: Channel; deviceName: string | 
         <span class={`badge ${state.kind}`}>
           {state.kind === 'live' ? `live · ${state.via}` : state.kind}
         </span>
-        {h265 && channel.streams.length > 1 && (
-          <button
-            type="button"
-            class="small"
-            onClick={() => setStreamName(otherStream(channel, stream?.name))}
-          >
-            Try the {otherStream(channel, stream?.name)} stream
-          </button>
-        )}
       </footer>
     </article>
   );
-}
-
-/** The name of a stream of the channel other than `current` (sub first). */
-function otherStream(channel: Channel, current: string | undefined): string {
-  const names = channel.streams.map((s) => ['main', 'sub', 'third'][s.streamNo - 1] ?? `stream${s.streamNo}`);
-  return names.find((n) => n !== current && n !== 'main') ?? names.find((n) => n !== current) ?? 'sub';
 }
 
 function OpenedTile({ channel }: { channel: Channel }) {
