@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   live: async () => (await import('./live.ts')).runLiveBench,
   cloud: async () => (await import('./cloud.ts')).runCloudBench,
   ring: async () => (await import('./ring.ts')).runRingBench,
+  'ui-wall': async () => (await import('./ui-wall.ts')).runUiWallBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
