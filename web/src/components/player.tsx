@@ -241,10 +241,18 @@ class PlaybackSession {
   private closeWebRtc(): void {
     const session = this.whepSession;
     this.whepSession = undefined;
-    // Tells MediaMTX at once that this viewer left (else it notices after a timeout).
-    if (session) fetch(session, { method: 'DELETE' }).catch(() => {});
-    this.pc?.close();
+    const pc = this.pc;
     this.pc = undefined;
+    if (!session) {
+      pc?.close();
+      return;
+    }
+    // Tells MediaMTX at once that this viewer left (else it notices after a timeout). The
+    // connection closes once MediaMTX has answered: closed first, MediaMTX may drop the session
+    // by itself before the DELETE arrives, which then fails with a 404 in the console.
+    fetch(session, { method: 'DELETE' })
+      .catch(() => {})
+      .finally(() => pc?.close());
   }
 
   close(): void {

@@ -3,6 +3,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Type } from 'typebox';
 import { AppError, NotFoundError } from '../../../core/errors.ts';
+import type { GatewayEvent } from '../../../core/events.ts';
 import { ErrorBody, type HttpApp, IdParams } from '../../../core/http.ts';
 import type { Store } from '../../../core/store/types.ts';
 import { assertKnownKind } from './filters.ts';
@@ -13,11 +14,11 @@ import { EventPage, errorResponses, HistoryQuery } from './schemas.ts';
 const MAX_PICTURE_BYTES = 20 * 1024 * 1024;
 
 export function registerHistoryRoutes(app: HttpApp, store: Store, hub: EventHub, snapshotsDir: string): void {
-  registerListRoute(app, store);
+  registerListRoute(app, store, snapshotsDir);
   registerPictureRoute(app, store, hub, snapshotsDir);
 }
 
-function registerListRoute(app: HttpApp, store: Store): void {
+function registerListRoute(app: HttpApp, store: Store, snapshotsDir: string): void {
   app.get(
     '/api/v1/events',
     {
@@ -35,7 +36,7 @@ function registerListRoute(app: HttpApp, store: Store): void {
       const records = await store.events.query({ ...query, limit });
       const last = records.at(-1);
       return {
-        events: records.map(eventOfRecord),
+        events: await withStoredPictures(records.map(eventOfRecord), snapshotsDir),
         nextBefore: records.length === limit && last ? last.id : null,
       };
     },
@@ -67,8 +68,30 @@ function registerPictureRoute(app: HttpApp, store: Store, hub: EventHub, snapsho
   );
 }
 
+/**
+ * An event's `snapshotRef` is given when its picture is asked for, before it is saved; a picture
+ * that never came (the camera did not answer) or is still on its way is listed as none, so a
+ * page never asks for a picture that is not there. Live clients learn of a later one from the
+ * `snapshot` notice.
+ */
+function withStoredPictures(events: GatewayEvent[], dir: string): Promise<GatewayEvent[]> {
+  return Promise.all(
+    events.map(async (event) =>
+      event.snapshotRef && !(await picturePath(dir, event.snapshotRef))
+        ? { ...event, snapshotRef: null }
+        : event,
+    ),
+  );
+}
+
 /** Reads `<snapshotsDir>/<ref>` when ref is a plain file name that resolves inside the directory. */
 async function readPicture(dir: string, ref: string): Promise<Buffer | undefined> {
+  const path = await picturePath(dir, ref);
+  return path ? readFile(path).catch(() => undefined) : undefined;
+}
+
+/** The picture's file when ref names a picture file inside the directory, of a sane size. */
+async function picturePath(dir: string, ref: string): Promise<string | undefined> {
   if (!/^[\w.-]+\.jpe?g$/i.test(ref) || ref.startsWith('.')) return undefined;
   try {
     const root = await realpath(dir);
@@ -77,7 +100,7 @@ async function readPicture(dir: string, ref: string): Promise<Buffer | undefined
     if (!path.startsWith(root + sep)) return undefined;
     const info = await stat(path);
     if (!info.isFile() || info.size > MAX_PICTURE_BYTES) return undefined;
-    return await readFile(path);
+    return path;
   } catch {
     return undefined;
   }
