@@ -4,7 +4,8 @@
  * uncaught exceptions; `assertQuiet` fails the test when there were any. Screenshots go to
  * docs/screenshots/ (the README shows them).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -23,6 +24,8 @@ export interface UiPage {
   /** Console errors/warnings and page errors seen so far. */
   problems: string[];
   assertQuiet(): void;
+  /** Runs axe-core (WCAG 2.1 A/AA rules) on the page as it is now; fails on any violation. */
+  assertAccessible(): Promise<void>;
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -56,7 +59,9 @@ export async function openUi(
     const type = message.type();
     if ((type === 'error' || type === 'warning') && !ignored(message.text())) {
       const where = message.location().url;
-      problems.push(`${type}: ${message.text()}${where ? ` (${where.replace(/token=[^&]+/, 'token=…')})` : ''}`);
+      problems.push(
+        `${type}: ${message.text()}${where ? ` (${where.replace(/token=[^&]+/, 'token=…')})` : ''}`,
+      );
     }
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
@@ -66,6 +71,7 @@ export async function openUi(
     context,
     problems,
     assertQuiet: () => expect(problems, 'console errors or warnings in the UI').toEqual([]),
+    assertAccessible: () => assertAccessible(page),
     screenshot: async (name) => {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: `${SCREENSHOTS}${name}${suffix}.png` });
@@ -108,4 +114,29 @@ export async function waitForFrames(
     }
     await page.waitForTimeout(100);
   }
+}
+
+let axeSource: string | undefined;
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core, evaluated through the DevTools protocol (a script tag would be refused by the page's
+ * CSP, rightly), checks the page against the WCAG 2.1 A and AA rules.
+ */
+async function assertAccessible(page: Page): Promise<void> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate<AxeViolation[]>(
+    "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))",
+  );
+  const described = violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  expect(described, 'accessibility violations').toEqual([]);
 }

@@ -63,6 +63,8 @@ describe.each([
     const ui = await openUi(gw.url, { viewport, ignore: [/401 \(Unauthorized\)/] });
     const { page } = ui;
     await page.goto('/');
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await ui.assertAccessible();
     await ui.screenshot('login');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -72,7 +74,13 @@ describe.each([
     await page.getByRole('heading', { name: 'No cameras yet' }).waitFor();
     expect(await page.getByRole('link', { name: 'Add a device' }).getAttribute('href')).toBe('#/devices/add');
     expect(await page.getByRole('link', { name: /HikCentral Connect/ }).getAttribute('href')).toBe('#/cloud');
+    await ui.assertAccessible();
     await ui.screenshot('first-run');
+    // The accessibility check can fail: a picture without a text alternative is caught.
+    await page.evaluate(
+      "document.querySelector('main').append(Object.assign(document.createElement('img'), { src: '/assets/icon.svg' }))",
+    );
+    await expect(ui.assertAccessible()).rejects.toThrow(/image-alt/);
 
     // A reload keeps the session (the cookie), and the anti-CSRF token comes back with it.
     await page.reload();

@@ -93,6 +93,7 @@ describe.each([
     expect(timings.some((t) => t.name.startsWith('first-frame'))).toBe(true);
     // What the UI adds on top of MediaMTX, reported (docs/benchmarks.md#ui): not a pass/fail bound.
     process.stdout.write(`[ui wall ${name}] ${JSON.stringify(timings)}\n`);
+    await ui.assertAccessible();
     await ui.screenshot('wall');
     ui.assertQuiet();
     await ui.close();
