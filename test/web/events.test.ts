@@ -8,6 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimDevice, startSimDevice } from '../../sim/index.ts';
+import { makeEvent, recordOf } from '../api-events/clients.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { closeUiBrowser, LAPTOP, openUi, PHONE, signIn, type UiPage, uiBrowser } from './harness.ts';
 
@@ -123,6 +124,31 @@ describe('the events screen', () => {
     await page.getByRole('heading', { name: 'No events match these filters' }).waitFor();
     ui.assertQuiet();
     await ui.close();
+  }, 60_000);
+
+  it('pages back through older events', async () => {
+    // 60 door openings from last year: more than a page (50).
+    for (let index = 0; index < 60; index++) {
+      const event = makeEvent(index, {
+        id: `old-${index}`,
+        deviceId: garageId,
+        kind: 'door-open',
+        state: 'pulse',
+        region: 1,
+      });
+      await gw.gateway.store.events.insert(recordOf({ ...event, channelId: null, channelNo: null }));
+    }
+    const pager = await openUi(gw.url, { viewport: LAPTOP });
+    const { page } = pager;
+    await signIn(pager);
+    await page.goto('/#/events?kind=door-open');
+    await expect.poll(() => items(page).count()).toBe(50);
+    await expect(items(page).first().textContent()).resolves.toContain('Door opened · door 1');
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await expect.poll(() => items(page).count()).toBe(60);
+    await page.getByRole('button', { name: 'Older events' }).waitFor({ state: 'detached' });
+    pager.assertQuiet();
+    await pager.close();
   }, 60_000);
 
   it('works at a phone’s width', async () => {

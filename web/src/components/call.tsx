@@ -6,7 +6,7 @@
  * during a ring asks the doorbells once. When the ring ends elsewhere the screen closes and says
  * what happened. A tab in the background gets a browser notification.
  */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, type Channel, type Device, errorText, type HikEvent } from '../api.ts';
 import { type LiveMessage, useLiveEvents } from '../live-events.ts';
 import { Player } from './player.tsx';
@@ -174,43 +174,53 @@ interface OverlayProps {
 }
 
 function CallOverlay({ calls, known, onHide, ...rest }: OverlayProps) {
-  const dialog = useRef<HTMLDivElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
   const titleId = `call-title-${calls[0]?.deviceId ?? ''}`;
-  // Focus moves into the call screen when it opens, and back where it was when it closes.
-  useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    dialog.current?.focus();
-    return () => before?.focus?.();
+  const callsNow = useRef(calls);
+  callsNow.current = calls;
+  // A modal <dialog>: the page behind is inert, focus moves in (and back when it closes).
+  useLayoutEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    const hideRinging = () => {
+      for (const call of callsNow.current) if (call.phase === 'ringing') onHide(call.deviceId);
+    };
+    // Escape hides a ringing call in this tab only; a call answered here stays until hung up.
+    const onCancel = (event: Event) => {
+      event.preventDefault();
+      hideRinging();
+    };
+    // The browser may close it anyway (a repeated Escape): the same, and an answered call stays.
+    const onClose = () => {
+      hideRinging();
+      if (callsNow.current.some((call) => call.phase !== 'ringing') && element.isConnected)
+        element.showModal();
+    };
+    element.addEventListener('cancel', onCancel);
+    element.addEventListener('close', onClose);
+    element.showModal();
+    element.focus();
+    return () => {
+      element.removeEventListener('cancel', onCancel);
+      element.removeEventListener('close', onClose);
+      if (element.open) element.close();
+    };
   }, []);
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key !== 'Escape') return;
-    for (const call of calls) if (call.phase === 'ringing') onHide(call.deviceId);
-  };
   return (
-    <div class="call">
-      <div
-        ref={dialog}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        tabIndex={-1}
-        onKeyDown={onKeyDown}
-        class="call-dialog"
-      >
-        {calls.map((call) => (
-          <CallCard
-            key={call.deviceId}
-            call={call}
-            device={known.devices.get(call.deviceId)}
-            channelId={call.channelId ?? known.channelOf(call.deviceId)}
-            titleId={`call-title-${call.deviceId}`}
-            onHide={() => onHide(call.deviceId)}
-            {...rest}
-          />
-        ))}
-        <NotifyOffer />
-      </div>
-    </div>
+    <dialog ref={dialog} aria-labelledby={titleId} tabIndex={-1} class="call-dialog">
+      {calls.map((call) => (
+        <CallCard
+          key={call.deviceId}
+          call={call}
+          device={known.devices.get(call.deviceId)}
+          channelId={call.channelId ?? known.channelOf(call.deviceId)}
+          titleId={`call-title-${call.deviceId}`}
+          onHide={() => onHide(call.deviceId)}
+          {...rest}
+        />
+      ))}
+      <NotifyOffer />
+    </dialog>
   );
 }
 
