@@ -8,6 +8,7 @@ import { lightRoutes } from './outputs-light-routes.ts';
 import { outputRoutes } from './outputs-routes.ts';
 import { passthroughRoutes } from './passthrough-routes.ts';
 import { ptzRoutes } from './ptz-routes.ts';
+import { storageRoutes } from './storage-routes.ts';
 import type { ControlsContext } from './types.ts';
 
 /** Each part of the module adds its route plugin to this list. */
@@ -18,6 +19,7 @@ const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [
   outputRoutes,
   lightRoutes,
   deterrenceRoutes,
+  storageRoutes,
   maintenanceRoutes,
   passthroughRoutes,
 ];
