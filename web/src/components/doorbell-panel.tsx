@@ -57,6 +57,14 @@ const SIP_STATES: Record<string, string> = {
   retrying: 'Retrying',
   error: 'Error',
 };
+const AUTO_CONFIG_WORDS: Record<string, string> = {
+  manual: 'Set by hand on the doorbell',
+  configuring: 'Writing the SIP settings to the doorbell…',
+  'waiting-for-register': 'Waiting for the doorbell to register',
+  done: 'Done: the doorbell registered',
+  retrying: 'Retrying',
+  failed: 'Failed',
+};
 const CALL_WORDS: Record<CallState, string> = {
   ringing: 'Ringing',
   'in call': 'In a call',
@@ -388,13 +396,13 @@ function SipState({ deviceId }: { deviceId: string }) {
                 <>
                   <dt>Set-up of the doorbell</dt>
                   <dd>
-                    {status.autoConfig.state}
+                    {AUTO_CONFIG_WORDS[status.autoConfig.state] ?? status.autoConfig.state}
                     {status.autoConfig.error && <span class="error"> {status.autoConfig.error}</span>}
                   </dd>
                 </>
               )}
               <dt>SIP call</dt>
-              <dd>{status.call}</dd>
+              <dd>{CALL_WORDS[status.call as CallState] ?? status.call}</dd>
             </>
           )}
         </dl>
