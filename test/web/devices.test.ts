@@ -41,8 +41,22 @@ afterAll(async () => {
 
 const portOf = (sim: SimDevice) => new URL(sim.url).port;
 
-async function savedDevices(): Promise<Array<{ id: string; name: string; kind: string }>> {
+interface SavedDevice {
+  id: string;
+  name: string;
+  kind: string;
+  port: number;
+  https: boolean;
+  tlsFingerprint: string | null;
+}
+
+async function savedDevices(): Promise<SavedDevice[]> {
   return (await gw.api('GET', '/api/v1/devices')).json;
+}
+
+/** The saved device at the simulator's address (another test's leftover cannot be mistaken for it). */
+async function savedAt(sim: SimDevice): Promise<SavedDevice | undefined> {
+  return (await savedDevices()).find((device) => device.port === Number(portOf(sim)));
 }
 
 async function fillAddress(page: Page, sim: SimDevice, password: string): Promise<void> {
@@ -93,6 +107,7 @@ describe('at laptop width', () => {
     await page.getByText(/No check failed; \d+ warnings?/).waitFor();
     await page.evaluate('window.scrollTo(0, 0)');
     await ui.screenshot('add-device');
+    await ui.assertAccessible();
     expect(await savedDevices()).toEqual([]);
 
     await page.getByRole('button', { name: 'Save the device' }).click();
@@ -106,6 +121,7 @@ describe('at laptop width', () => {
     await codecFix.waitFor();
     const fixItem = page.locator('.fix-list li').filter({ has: codecFix });
     await expect(fixItem.textContent()).resolves.toMatch(/Now H\.265 → proposed H\.264/);
+    await ui.assertAccessible();
     for (const other of await page.locator('.fix-list input:not([data-fix="stream-101-codec"])').all()) {
       await other.uncheck();
     }
@@ -131,16 +147,18 @@ describe('at laptop width', () => {
     await row.getByText('Online').waitFor({ timeout: 15_000 });
     await expect(row.textContent()).resolves.toContain('DS-2CD2386G2-IU');
     await ui.screenshot('devices');
+    await ui.assertAccessible();
 
     await row.getByRole('link').click();
     const page_ = page.locator('.device-page');
     await page_.getByText('DS-2CD2386G2-IU').waitFor();
     await page_.locator('.facts').getByText('Online').waitFor();
     const channel = (await gw.api('GET', `/api/v1/devices/${deviceId}/channels`)).json[0];
-    const live = page.getByRole('link', { name: `Watch ${channel.name} live` });
+    const live = page.getByRole('link', { name: `Watch live: ${channel.name}` });
     expect(await live.getAttribute('href')).toBe(`#/live/${channel.id}`);
     await page.locator('section#controls').waitFor({ state: 'attached' });
     await ui.screenshot('device');
+    await ui.assertAccessible();
 
     // Off the wall and back: the channel's switch.
     const onWall = page.getByRole('checkbox', { name: `Show ${channel.name} on the live wall` });
@@ -198,10 +216,11 @@ describe('at laptop width', () => {
     const picker = page.getByRole('group', { name: 'Channels to add' });
     await picker.waitFor();
     expect(await picker.getByRole('checkbox').count()).toBe(3);
+    await ui.assertAccessible();
     await picker.getByRole('checkbox', { name: '2. Camera 02' }).uncheck();
     await page.getByRole('button', { name: 'Save the device' }).click();
     await page.getByRole('heading', { name: /is added/ }).waitFor();
-    const [added] = await savedDevices();
+    const added = await savedAt(nvr);
     expect(added).toMatchObject({ kind: 'nvr' });
     const channels = (await gw.api('GET', `/api/v1/devices/${added!.id}/channels`)).json as Array<{
       channelNo: number;
@@ -224,20 +243,42 @@ describe('at laptop width', () => {
     await offer.getByText(secure.certificateFingerprint!).waitFor();
     await offer.getByRole('button', { name: 'Trust this certificate' }).click();
     await offer.getByText('Trusted: it will be saved with the device.').waitFor();
+    await ui.assertAccessible();
     const field = page.getByLabel('Certificate fingerprint (SHA-256)');
     expect(await field.inputValue()).toBe(secure.certificateFingerprint);
     // Trusting what was just checked keeps the findings: no second check needed.
     await page.getByRole('button', { name: 'Save the device' }).click();
     await page.getByRole('heading', { name: /is added/ }).waitFor();
-    const [added] = (await gw.api('GET', '/api/v1/devices')).json as Array<{
-      id: string;
-      https: boolean;
-      tlsFingerprint: string;
-    }>;
+    const added = await savedAt(secure);
     expect(added).toMatchObject({ https: true, tlsFingerprint: secure.certificateFingerprint });
     expect((await gw.api('DELETE', `/api/v1/devices/${added!.id}`)).status).toBe(204);
     ui.assertQuiet();
     await ui.close();
+  }, 60_000);
+});
+
+describe('a doorbell', () => {
+  it("has the doorbell panel on its page, next to the controls' mount point", async () => {
+    const doorbell = await simDevice({ profile: 'doorbell', sipPort: 0 });
+    try {
+      const added = await gw.api('POST', '/api/v1/devices', {
+        body: { host: '127.0.0.1', port: Number(portOf(doorbell)), password: PASSWORD },
+      });
+      expect(added.status, added.text).toBe(201);
+      const ui = await openUi(gw.url, { viewport: LAPTOP });
+      const { page } = ui;
+      await signIn(ui);
+      await page.goto(`/#/devices/${added.json.id}`);
+      await page.locator('.device-page .facts').getByText('Doorbell').waitFor();
+      await page.getByRole('region', { name: 'Doorbell' }).waitFor();
+      await page.locator('section#controls').waitFor({ state: 'attached' });
+      await ui.assertAccessible();
+      expect((await gw.api('DELETE', `/api/v1/devices/${added.json.id}`)).status).toBe(204);
+      ui.assertQuiet();
+      await ui.close();
+    } finally {
+      await doorbell.close();
+    }
   }, 60_000);
 });
 
@@ -254,13 +295,14 @@ describe('at phone width', () => {
     expect(await fitsWidth(page)).toBe(true);
     await page.getByRole('heading', { name: 'What the doctor found' }).scrollIntoViewIfNeeded();
     await ui.screenshot('add-device');
+    await ui.assertAccessible();
 
     await page.getByRole('button', { name: 'Save the device' }).click();
     await page.getByRole('heading', { name: /is added/ }).waitFor();
     await page.getByRole('checkbox', { name: 'Video codec, channel 1 (main stream)' }).waitFor();
     expect(await fitsWidth(page)).toBe(true);
 
-    const [added] = await savedDevices();
+    const added = await savedAt(phoneCamera);
     await page.goto('/#/devices');
     await page.locator(`[data-device="${added!.id}"]`).getByText('Online').waitFor({ timeout: 15_000 });
     expect(await fitsWidth(page)).toBe(true);
@@ -270,6 +312,7 @@ describe('at phone width', () => {
     await page.locator('.device-page .facts').getByText('Online').waitFor();
     expect(await fitsWidth(page)).toBe(true);
     await ui.screenshot('device');
+    await ui.assertAccessible();
     expect((await gw.api('DELETE', `/api/v1/devices/${added!.id}`)).status).toBe(204);
     ui.assertQuiet();
     await ui.close();

@@ -264,7 +264,7 @@ function ChannelList({ channels, onChanged }: { channels: Channel[]; onChanged: 
                 Show {channel.name} on the live wall
               </label>
               {shown(channel) && (
-                <a href={href('live', channel.id)} aria-label={`Watch ${channel.name} live`}>
+                <a href={href('live', channel.id)} aria-label={`Watch live: ${channel.name}`}>
                   Watch live
                 </a>
               )}
