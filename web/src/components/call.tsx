@@ -34,6 +34,8 @@ export type CallState = 'ringing' | 'in call' | 'idle' | 'unknown';
 
 const OUTCOME_SHOWN_MS = 15_000;
 const IN_CALL_CHECK_MS = 2000;
+/** A ring start older than this is not shown (doorbells give up after a minute or less). */
+const STALE_RING_MS = 3 * 60_000;
 
 // --- asking for the call screen from elsewhere (the doorbell's panel) --------------------------
 
@@ -89,6 +91,8 @@ export function CallScreen() {
       if (message.type !== 'event' || message.event.kind !== 'doorbell-ring') return;
       const { event } = message;
       if (event.state === 'start') {
+        // A tab waking from sleep gets the rings it missed replayed: those are long over.
+        if (Date.now() - Date.parse(event.receivedAt) > STALE_RING_MS) return;
         knownRef.current.refreshIfUnknown(event.deviceId);
         ring(event.deviceId, event.channelId);
         return;
