@@ -136,6 +136,7 @@ describe('the call screen', () => {
       .toEqual(['Front door is ringing']);
     // The caller's live video plays (main stream, real frames).
     await waitForFrames(front.page, '.call-card video', 5, 30_000);
+    await front.assertAccessible();
     await front.screenshot('call');
 
     await front.page.getByRole('button', { name: 'Answer' }).click();
@@ -148,6 +149,7 @@ describe('the call screen', () => {
       .waitFor();
     // The microphone reaches the doorbell as RTP inside the SIP call.
     await front.page.getByText('Microphone on: the visitor hears you.').waitFor({ timeout: 20_000 });
+    await front.assertAccessible();
     await expect
       .poll(() => sipBell.sipState?.call?.rtpPacketsReceived ?? 0, { timeout: 20_000 })
       .toBeGreaterThan(50);
@@ -180,6 +182,7 @@ describe('the call screen', () => {
     expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
       PHONE.width,
     );
+    await phone.assertAccessible();
     await phone.screenshot('call');
 
     const audioBefore = pollBell.audioReceived().length;

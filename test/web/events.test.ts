@@ -88,9 +88,11 @@ describe('the events screen', () => {
     const dialog = page.getByRole('dialog', { name: /Motion started at/ });
     await dialog.waitFor();
     await expect.poll(() => pictureLoaded(page, 'dialog[open] img')).toBe(true);
+    await ui.assertAccessible();
     await ui.screenshot('event-picture');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    await ui.assertAccessible();
     await ui.screenshot('events');
   }, 60_000);
 
@@ -166,6 +168,7 @@ describe('the events screen', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
     await page.getByLabel('Device').selectOption({ label: 'Porch' });
     await expect.poll(() => items(page).filter({ hasText: 'Garage' }).count()).toBe(0);
+    await phone.assertAccessible();
     await phone.screenshot('events');
     phone.assertQuiet();
     await phone.close();
