@@ -152,7 +152,7 @@ describe('the Cloud screen', () => {
     await ui.close();
   }, 120_000);
 
-  it('fits a phone', async () => {
+  it('fits a phone, and syncs again, renames and removes the account', async () => {
     const ui = await openUi(gw.url, { viewport: PHONE });
     const { page } = ui;
     await signIn(ui);
@@ -162,6 +162,24 @@ describe('the Cloud screen', () => {
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await ui.screenshot('cloud');
+
+    // Sync again, rename, remove.
+    const account = page.getByRole('article', { name: 'Account Stores' });
+    await account.getByRole('button', { name: 'Sync now' }).click();
+    await account
+      .getByText(/^Synced at .*: 2 devices, 6 cameras \(0 new, 0 updated, 0 gone\)/)
+      .waitFor({ timeout: 30_000 });
+    await account.getByRole('button', { name: 'Edit' }).click();
+    await account.getByLabel('Name').fill('Stores and yard');
+    await account.getByRole('button', { name: 'Save' }).click();
+    const renamed = page.getByRole('article', { name: 'Account Stores and yard' });
+    await renamed.waitFor();
+    expect((await gw.api('GET', '/api/v1/cloud/accounts')).json[0].name).toBe('Stores and yard');
+    await renamed.getByRole('button', { name: 'Remove' }).click();
+    await renamed.getByRole('button', { name: 'Remove Stores and yard' }).click();
+    await page.getByText('No account yet.').waitFor();
+    expect((await gw.api('GET', '/api/v1/cloud/accounts')).json).toEqual([]);
+    expect(await cloudCameras()).toEqual([]);
     ui.assertQuiet();
     await ui.close();
   }, 60_000);

@@ -76,6 +76,8 @@ interface CloudCamera {
 }
 
 const POLL_MS = 700;
+/** Polls that may still show the previous sync after "Sync now" (about 10 s). */
+const MAX_STALE_ANSWERS = 15;
 
 export function CloudScreen() {
   const [accounts, setAccounts] = useState<CloudAccount[]>();
@@ -234,8 +236,7 @@ function AddAccountForm({ onAdded, onCancel }: { onAdded: () => Promise<void>; o
 function AccountCard({ account, onChanged }: { account: CloudAccount; onChanged: () => Promise<void> }) {
   const [mode, setMode] = useState<'view' | 'edit' | 'remove'>('view');
   const [error, setError] = useState<string>();
-  const { progress, start } = useSync(account, onChanged, setError);
-  const running = progress !== null && isRunning(progress);
+  const { progress, running, start } = useSync(account, onChanged, setError);
 
   async function remove() {
     try {
@@ -259,7 +260,13 @@ function AccountCard({ account, onChanged }: { account: CloudAccount; onChanged:
       </header>
       <p>{cameraSummary(account)}</p>
       {account.trouble && <p class="error">{account.trouble}</p>}
-      {running ? <SyncBar progress={progress} /> : <LastSync account={account} progress={progress} />}
+      {progress && isRunning(progress) ? (
+        <SyncBar progress={progress} />
+      ) : running ? (
+        <p role="status">Starting a sync…</p>
+      ) : (
+        <LastSync account={account} progress={progress} />
+      )}
       {error && (
         <p class="error" role="alert">
           {error}
@@ -328,14 +335,22 @@ function isRunning(progress: SyncProgress): boolean {
 /** The account's sync progress, polled while a sync runs; `onOver` reloads when it ends. */
 function useSync(account: CloudAccount, onOver: () => Promise<void>, setError: (text?: string) => void) {
   const [progress, setProgress] = useState<SyncProgress | null>(account.sync);
+  /**
+   * Set by "Sync now" to the start time of the sync shown before: the answer to starting one may
+   * still be the last one's final progress (the new one starts a moment later), so polling goes
+   * on until a newer sync shows up and ends.
+   */
+  const [awaiting, setAwaiting] = useState<string | null>(null);
   const running = progress !== null && isRunning(progress);
+  const polling = running || awaiting !== null;
 
   useEffect(() => setProgress(account.sync), [account.sync?.phase, account.sync?.startedAt]);
 
   useEffect(() => {
-    if (!running) return;
+    if (!polling) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let staleAnswers = 0;
     const poll = async () => {
       try {
         const next = await api<SyncProgress | null>(
@@ -343,11 +358,23 @@ function useSync(account: CloudAccount, onOver: () => Promise<void>, setError: (
           `/api/v1/cloud/accounts/${encodeURIComponent(account.id)}/sync`,
         );
         if (stopped) return;
+        const stale = awaiting !== null && next !== null && !isRunning(next) && next.startedAt === awaiting;
+        if (stale && ++staleAnswers < MAX_STALE_ANSWERS) {
+          timer = setTimeout(poll, POLL_MS);
+          return;
+        }
         setProgress(next);
-        if (next && isRunning(next)) timer = setTimeout(poll, POLL_MS);
-        else await onOver();
+        if (next && isRunning(next)) {
+          timer = setTimeout(poll, POLL_MS);
+          return;
+        }
+        setAwaiting(null);
+        await onOver();
       } catch (failure) {
-        if (!stopped) setError(errorText(failure));
+        if (!stopped) {
+          setError(errorText(failure));
+          setAwaiting(null);
+        }
       }
     };
     timer = setTimeout(poll, POLL_MS);
@@ -355,19 +382,23 @@ function useSync(account: CloudAccount, onOver: () => Promise<void>, setError: (
       stopped = true;
       clearTimeout(timer);
     };
-  }, [running, account.id]);
+  }, [polling, account.id]);
 
   const start = async () => {
     setError(undefined);
+    const before = progress?.startedAt ?? '';
     try {
-      setProgress(
-        await api<SyncProgress>('POST', `/api/v1/cloud/accounts/${encodeURIComponent(account.id)}/sync`),
+      const answer = await api<SyncProgress>(
+        'POST',
+        `/api/v1/cloud/accounts/${encodeURIComponent(account.id)}/sync`,
       );
+      if (isRunning(answer) || answer.startedAt !== before) setProgress(answer);
+      setAwaiting(before);
     } catch (failure) {
       setError(errorText(failure));
     }
   };
-  return { progress, start };
+  return { progress, running: polling, start };
 }
 
 const PHASE_WORDS: Record<SyncProgress['phase'], string> = {
@@ -578,11 +609,15 @@ function CameraItem({
 }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState<Partial<CloudCamera>>({});
+  const shown = { ...camera, ...pending };
   const title = cameraTitle(camera);
   const status = STATUS_WORDS[camera.status] ?? { text: camera.status, badge: '' };
 
-  async function patch(body: Record<string, unknown>): Promise<boolean> {
+  /** Sends a change; `shown` is what the controls show meanwhile (a click must not flip back). */
+  async function patch(body: Record<string, unknown>, shown: Partial<CloudCamera> = {}): Promise<boolean> {
     setBusy(true);
+    setPending(shown);
     setError(undefined);
     try {
       onCamera(
@@ -593,6 +628,7 @@ function CameraItem({
       setError(errorText(failure));
       return false;
     } finally {
+      setPending({});
       setBusy(false);
     }
   }
@@ -634,22 +670,26 @@ function CameraItem({
           <label class="inline">
             <input
               type="checkbox"
-              checked={camera.enabled}
+              checked={shown.enabled}
               disabled={busy}
               aria-label={`${title}: on`}
-              onChange={(event) => patch({ enabled: (event.currentTarget as HTMLInputElement).checked })}
+              onChange={(event) => {
+                const enabled = (event.currentTarget as HTMLInputElement).checked;
+                patch({ enabled }, { enabled });
+              }}
             />
             On
           </label>
           <label class="inline">
             Quality
             <select
-              value={camera.qualityOverride ?? ''}
+              value={shown.qualityOverride ?? ''}
               disabled={busy}
               aria-label={`${title}: quality`}
               onChange={(event) => {
                 const value = (event.currentTarget as HTMLSelectElement).value;
-                patch({ quality: value === '' ? null : value });
+                const quality = value === 'main' || value === 'sub' ? value : null;
+                patch({ quality }, { qualityOverride: quality });
               }}
             >
               <option value="">Account's ({account.quality})</option>
