@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimDevice } from '../../sim/index.ts';
-import { PASSWORD, simDevice } from '../faults/support.ts';
+import { healthBecomes, PASSWORD, simDevice } from '../faults/support.ts';
 import { eventually, startTestGateway, type TestGateway } from '../gateway/harness.ts';
 import { closeUiBrowser, LAPTOP, openUi, PHONE, signIn, uiBrowser } from './harness.ts';
 
@@ -144,7 +144,7 @@ describe('at laptop width', () => {
     await signIn(ui);
     await page.goto('/#/devices');
     const row = page.locator(`[data-device="${deviceId}"]`);
-    await row.getByText('Online').waitFor({ timeout: 15_000 });
+    await row.getByText('Online', { exact: true }).waitFor({ timeout: 15_000 });
     await expect(row.textContent()).resolves.toContain('DS-2CD2386G2-IU');
     await ui.screenshot('devices');
     await ui.assertAccessible();
@@ -152,7 +152,7 @@ describe('at laptop width', () => {
     await row.getByRole('link').click();
     const page_ = page.locator('.device-page');
     await page_.getByText('DS-2CD2386G2-IU').waitFor();
-    await page_.locator('.facts').getByText('Online').waitFor();
+    await page_.locator('.facts').getByText('Online', { exact: true }).waitFor();
     const channel = (await gw.api('GET', `/api/v1/devices/${deviceId}/channels`)).json[0];
     const live = page.getByRole('link', { name: `Watch live: ${channel.name}` });
     expect(await live.getAttribute('href')).toBe(`#/live/${channel.id}`);
@@ -257,6 +257,49 @@ describe('at laptop width', () => {
   }, 60_000);
 });
 
+describe('a device whose password changed', () => {
+  it('shows the refused login and its reason in words, and "Retry login" brings it back', async () => {
+    const sim = await simDevice();
+    try {
+      const added = await gw.api('POST', '/api/v1/devices', {
+        body: { host: '127.0.0.1', port: Number(portOf(sim)), password: PASSWORD },
+      });
+      expect(added.status, added.text).toBe(201);
+      const id = added.json.id as string;
+      await healthBecomes(gw, id, (h) => h.state === 'online');
+      // The password changes on the device and its event stream drops, as after a reboot.
+      sim.setFault({ kind: 'wrongPassword' });
+      sim.setFault({ kind: 'streamTruncate', after: 'close' });
+      sim.trigger({ type: 'VMD', channel: 1 });
+      const refused = await healthBecomes(gw, id, (h) => h.state === 'auth-failed', 20_000);
+
+      // Signing in lands on the live wall, whose poster of this camera is refused (409) while its login is held.
+      const ui = await openUi(gw.url, { viewport: LAPTOP, ignore: [/status of 409 .*snapshot\.jpg/] });
+      const { page } = ui;
+      await signIn(ui);
+      await page.goto('/#/devices');
+      const row = page.locator(`[data-device="${id}"]`);
+      await row.getByText('Login refused', { exact: true }).waitFor();
+      await expect(row.textContent()).resolves.toContain(refused.lastError!);
+      await row.getByRole('link').click();
+      const facts = page.locator('.device-page .facts');
+      await facts.getByText('Login refused', { exact: true }).waitFor();
+      await expect(facts.textContent()).resolves.toContain(refused.lastError!);
+
+      sim.clearFaults();
+      await page.getByRole('button', { name: 'Retry login' }).click();
+      await page.getByText('Logged in: the device is online.').waitFor();
+      await facts.getByText('Online', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Retry login' }).waitFor({ state: 'detached' });
+      expect((await gw.api('DELETE', `/api/v1/devices/${id}`)).status).toBe(204);
+      ui.assertQuiet();
+      await ui.close();
+    } finally {
+      await sim.close();
+    }
+  }, 60_000);
+});
+
 describe('a doorbell', () => {
   it("has the doorbell panel on its page, next to the controls' mount point", async () => {
     const doorbell = await simDevice({ profile: 'doorbell', sipPort: 0 });
@@ -304,12 +347,15 @@ describe('at phone width', () => {
 
     const added = await savedAt(phoneCamera);
     await page.goto('/#/devices');
-    await page.locator(`[data-device="${added!.id}"]`).getByText('Online').waitFor({ timeout: 15_000 });
+    await page
+      .locator(`[data-device="${added!.id}"]`)
+      .getByText('Online', { exact: true })
+      .waitFor({ timeout: 15_000 });
     expect(await fitsWidth(page)).toBe(true);
     await ui.screenshot('devices');
 
     await page.locator(`[data-device="${added!.id}"]`).getByRole('link').click();
-    await page.locator('.device-page .facts').getByText('Online').waitFor();
+    await page.locator('.device-page .facts').getByText('Online', { exact: true }).waitFor();
     expect(await fitsWidth(page)).toBe(true);
     await ui.screenshot('device');
     await ui.assertAccessible();

@@ -61,13 +61,15 @@ interface FixesPreview {
 /** Health changes on its own (a device goes offline): the list asks again this often. */
 export const HEALTH_REFRESH_MS = 5000;
 
-/** Calls `load` now and every `everyMs` while the screen is shown. */
+/** Calls `load` now and every `everyMs` while the screen is shown (not while the tab is hidden). */
 export function usePolling(load: () => Promise<void>, everyMs: number, deps: unknown[]): void {
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let first = true;
     const round = async () => {
-      await load().catch(() => undefined);
+      if (first || !document.hidden) await load().catch(() => undefined);
+      first = false;
       if (!stopped) timer = setTimeout(round, everyMs);
     };
     void round();
