@@ -95,6 +95,18 @@ describe.each([
     process.stdout.write(`[ui wall ${name}] ${JSON.stringify(timings)}\n`);
     await ui.assertAccessible();
     await ui.screenshot('wall');
+    if (name === 'laptop') {
+      // Keep a tile warm: the gateway says so, and the button shows what it answered.
+      const keepWarm = page
+        .locator(`[data-channel="${channelIds.front}"]`)
+        .getByRole('button', { name: /warm/ });
+      expect(await keepWarm.getAttribute('aria-pressed')).toBe('false');
+      await keepWarm.click();
+      await expect.poll(() => keepWarm.getAttribute('aria-pressed')).toBe('true');
+      expect((await gw.api('GET', `/api/v1/channels/${channelIds.front}`)).json.keepWarm).toBe(true);
+      await keepWarm.click();
+      await expect.poll(() => keepWarm.getAttribute('aria-pressed')).toBe('false');
+    }
     ui.assertQuiet();
     await ui.close();
   }, 90_000);

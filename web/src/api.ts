@@ -138,6 +138,8 @@ export interface Channel {
   enabled: boolean;
   online: boolean;
   preferredStream: string | null;
+  /** Its wall stream is pulled all the time (instant start); local channels only. */
+  keepWarm: boolean;
   streams: Stream[];
   snapshotUrl: string;
   cloud?: { status: string; lastError: string | null; urlExpiresAt: string | null };

@@ -53,6 +53,7 @@ export interface ChannelsTable {
   streams: JsonColumn;
   snapshot_url_override: string | null;
   default_stream: number | null;
+  keep_warm: BoolColumn;
   created_at: TimeColumn;
   updated_at: TimeColumn;
 }

@@ -71,6 +71,11 @@ export interface ChannelRecord {
   streams: StreamRecord[];
   snapshotUrlOverride: string | null;
   defaultStream: number | null;
+  /**
+   * The stream the live wall shows is pulled all the time, not on demand (instant start). The
+   * store always answers it; optional so that code creating channels may leave it out (off).
+   */
+  keepWarm?: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -108,6 +108,7 @@ export function cloudChannelView(
     online: camera.online,
     snapshotUrlOverride: null,
     defaultStream: null,
+    keepWarm: false,
     preferredStream: stream.id,
     streams: [{ ...stream, browserCompatible: true }],
     snapshotUrl: `/api/v1/channels/${camera.id}/snapshot.jpg`,

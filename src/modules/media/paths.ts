@@ -120,6 +120,15 @@ export function streamSource(device: DeviceRecord, stream: StreamRecord): string
   });
 }
 
+/**
+ * The stream a live-wall tile plays, which a kept-warm channel keeps running: the first H.264
+ * stream other than the main one (the sub stream), else the first H.264 one, else the first.
+ */
+export function wallStream(streams: StreamRecord[]): StreamRecord | undefined {
+  const h264 = streams.filter((s) => s.codec === 'H.264');
+  return h264.find((s) => s.streamNo !== 1) ?? h264[0] ?? streams[0];
+}
+
 export function desiredStreamPaths(
   devices: DeviceRecord[],
   channels: ChannelRecord[],
@@ -132,13 +141,14 @@ export function desiredStreamPaths(
     const device = byDevice.get(channel.deviceId);
     const slug = names[channel.id];
     if (!device?.enabled || !channel.enabled || !slug) continue;
+    const warm = channel.keepWarm ? wallStream(channel.streams) : undefined;
     for (const stream of channel.streams) {
       paths.push({
         name: `${slug}/${streamSuffix(stream.streamNo)}`,
         deviceId: device.id,
         channelId: channel.id,
         stream,
-        config: cameraPath({ source: streamSource(device, stream), ...tuning }),
+        config: cameraPath({ source: streamSource(device, stream), ...tuning, alwaysOn: stream === warm }),
         preferredStream: channel.defaultStream ?? device.defaultStream ?? null,
       });
     }

@@ -75,13 +75,15 @@ export interface CameraPathOptions {
   rtspTransport: 'tcp' | 'udp' | 'automatic';
   startTimeoutSeconds: number;
   closeAfterSeconds: number;
+  /** Pull the stream all the time (a kept-warm tile), not only while someone watches. */
+  alwaysOn?: boolean;
 }
 
-/** An on-demand relay of one camera stream: MediaMTX connects only while someone watches. */
+/** A relay of one camera stream: MediaMTX connects only while someone watches, unless always on. */
 export function cameraPath(options: CameraPathOptions): PathConfig {
   return {
     source: options.source,
-    sourceOnDemand: true,
+    sourceOnDemand: !options.alwaysOn,
     sourceOnDemandStartTimeout: `${options.startTimeoutSeconds}s`,
     sourceOnDemandCloseAfter: `${options.closeAfterSeconds}s`,
     rtspTransport: options.rtspTransport,

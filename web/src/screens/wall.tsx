@@ -67,8 +67,53 @@ function Tile({ channel, deviceName }: { channel: Channel; deviceName: string | 
         <span class={`badge ${state.kind}`}>
           {state.kind === 'live' ? `live · ${state.via}` : state.kind}
         </span>
+        {channel.source !== 'cloud' && <KeepWarm channel={channel} title={title} />}
       </footer>
     </article>
+  );
+}
+
+/**
+ * Keeps the tile's stream running in MediaMTX so it starts at once (at the price of one camera
+ * stream always on). The pressed state is what the gateway answered.
+ */
+function KeepWarm({ channel, title }: { channel: Channel; title: string }) {
+  const [warm, setWarm] = useState(channel.keepWarm);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  async function toggle() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const updated = await api<Channel>('PATCH', `/api/v1/channels/${encodeURIComponent(channel.id)}`, {
+        keepWarm: !warm,
+      });
+      setWarm(updated.keepWarm);
+    } catch (failure) {
+      setError(errorText(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <>
+      <button
+        type="button"
+        class="small secondary"
+        aria-pressed={warm}
+        aria-label={`Keep warm: ${title}`}
+        title="Keep this stream running for an instant start (the camera streams all the time)"
+        disabled={busy}
+        onClick={toggle}
+      >
+        Keep warm
+      </button>
+      {error && (
+        <span class="error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
   );
 }
 

@@ -12,6 +12,7 @@ import { webhooks } from './0005_webhooks.ts';
 import { cloudImport } from './0006_cloud_import.ts';
 import { entityEnabled } from './0007_entity_enabled.ts';
 import { doorbellSip } from './0008_doorbell_sip.ts';
+import { channelKeepWarm } from './0009_channel_keep_warm.ts';
 import { columnTypes, type StoreMigration } from './columns.ts';
 
 const MIGRATIONS: Record<string, StoreMigration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, StoreMigration> = {
   '0006_cloud_import': cloudImport,
   '0007_entity_enabled': entityEnabled,
   '0008_doorbell_sip': doorbellSip,
+  '0009_channel_keep_warm': channelKeepWarm,
 };
 
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS);

@@ -21,12 +21,13 @@ const CHANNEL_FIELDS: FieldMap<ChannelRecord, ChannelsTable> = {
   streams: ['streams', 'json'],
   snapshotUrlOverride: ['snapshot_url_override', 'secret-url'],
   defaultStream: ['default_stream', 'plain'],
+  keepWarm: ['keep_warm', 'bool'],
   createdAt: ['created_at', 'time'],
   updatedAt: ['updated_at', 'time'],
 };
 
 /** Set by the user; a re-probe of the device must not reset them. */
-const USER_OWNED = ['enabled', 'snapshotUrlOverride', 'defaultStream'] as const;
+const USER_OWNED = ['enabled', 'snapshotUrlOverride', 'defaultStream', 'keepWarm'] as const;
 
 export function channelRepository({ db, codec }: RepoContext): ChannelRepository {
   const decode = (row: ChannelsTable): ChannelRecord => codec.decode(CHANNEL_FIELDS, row, 'channels');

@@ -108,6 +108,10 @@ export const ChannelView = Type.Object(
     online: Type.Boolean(),
     snapshotUrlOverride: Nullable(Type.String()),
     defaultStream: Nullable(Type.Integer()),
+    keepWarm: Type.Boolean({
+      description:
+        'The stream the live wall shows is pulled all the time (instant start; always on the camera)',
+    }),
     /** The stream used by default: the configured one, else the first H.264 one. */
     preferredStream: Nullable(Type.String()),
     streams: Type.Array(Stream),
@@ -132,6 +136,7 @@ export const ChannelPatchBody = Type.Object(
     enabled: Type.Optional(Type.Boolean()),
     snapshotUrlOverride: Type.Optional(Nullable(Url)),
     defaultStream: Type.Optional(Nullable(StreamNo)),
+    keepWarm: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );

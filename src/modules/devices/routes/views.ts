@@ -39,6 +39,7 @@ export function channelView(channel: ChannelRecord, device?: DeviceRecord) {
     online: channel.online,
     snapshotUrlOverride: maskUrlPassword(channel.snapshotUrlOverride),
     defaultStream: channel.defaultStream,
+    keepWarm: channel.keepWarm ?? false,
     preferredStream: preferredStream(channel, device)?.id ?? null,
     streams: channel.streams.map((stream) => ({ ...stream, browserCompatible: isBrowserCompatible(stream) })),
     snapshotUrl: `/api/v1/channels/${channel.id}/snapshot.jpg`,
