@@ -113,8 +113,18 @@ export interface ControlsChannelInventory {
   /** Store channel id. */
   channelId: string;
   channelNo: number;
-  /** Its detections (kinds as the detections API names them: `motion`, `line-crossing`...). */
-  detections: Array<{ kind: string; enabled: boolean; notifiesCenter: boolean | null }>;
+  /**
+   * Its detections (kinds as the detections API names them: `motion`, `line-crossing`...). `siren`
+   * / `strobe`: whether its trigger sounds the device's siren / flashes this channel's strobe; null
+   * when there is no siren / strobe to link (or no trigger).
+   */
+  detections: Array<{
+    kind: string;
+    enabled: boolean;
+    notifiesCenter: boolean | null;
+    siren: boolean | null;
+    strobe: boolean | null;
+  }>;
   /** Null when the channel has no PTZ (or it could not be read). Patrols: the set-up ones only. */
   ptz: {
     panTilt: boolean;
@@ -133,6 +143,17 @@ export interface ControlsChannelInventory {
     whiteBrightness: number | null;
     irBrightness: number | null;
   } | null;
+  /**
+   * The channel's flashing light (what it does when a linked detection fires): seconds it flashes
+   * and how fast, with the range and frequencies the device offers (null: it does not say). Null
+   * when the channel has none (an NVR's IP channel is not asked).
+   */
+  strobe: {
+    duration: number | null;
+    durationRange: { min: number; max: number } | null;
+    frequency: string | null;
+    frequencies: string[] | null;
+  } | null;
 }
 
 /** What a device can be told to do, read in the background after it comes online. */
@@ -149,6 +170,19 @@ export interface ControlsInventory {
     capacityMb: number | null;
     freeMb: number | null;
   }>;
+  /**
+   * The camera's audible alarm (what it plays when a linked detection fires): the sound by id from
+   * the ones it offers, volume and times played, with the device's ranges (null: not stated).
+   * Null when the device has none (a recorder is not asked).
+   */
+  siren: {
+    soundId: number;
+    sounds: Array<{ id: number; name: string | null }>;
+    volume: number | null;
+    volumeRange: { min: number; max: number } | null;
+    times: number | null;
+    timesRange: { min: number; max: number } | null;
+  } | null;
   /** When it was read, ISO. */
   readAt: string;
 }
@@ -163,7 +197,12 @@ export type ControlsAction =
   | 'ptz-home'
   | 'ptz-patrol'
   | 'light-mode'
-  | 'light-brightness';
+  | 'light-brightness'
+  | 'siren'
+  | 'strobe-frequency'
+  | 'strobe-duration'
+  | 'detection-siren'
+  | 'detection-strobe';
 
 /**
  * A control asked by another module (MQTT): the controls module claims it (calls `claim`
@@ -171,7 +210,10 @@ export type ControlsAction =
  * `value` on/off; output: `kind` the output number, `value` on/off; ptz-move: `kind` the
  * direction (left, right, up, down, zoom-in, zoom-out); ptz-preset: `value` the preset number;
  * ptz-patrol: `kind` start or stop, `value` the patrol number; light-mode: `kind` the mode as the
- * camera words it; light-brightness: `kind` the light (white, ir), `value` 0-100.
+ * camera words it; light-brightness: `kind` the light (white, ir), `value` 0-100; siren: `kind`
+ * the setting (sound, volume, times), `value` the sound's id or the number; strobe-frequency:
+ * `kind` the frequency as the device words it; strobe-duration: `value` seconds;
+ * detection-siren / detection-strobe: `kind` the detection, `value` linked or not.
  */
 export interface ControlsCommand {
   deviceId: string;

@@ -1,9 +1,11 @@
 /**
  * Device controls as Home Assistant entities, against a real Mosquitto, a real gateway and
  * simulated devices: a camera built from a capture (detections, one alarm output, a memory card)
- * and the simulated PTZ dome (both with the simulator's invented supplement light). The controls
- * module reads what each device can do and announces it on the bus; the MQTT module publishes
- * switches, buttons, a preset select, patrol buttons, the light's mode and brightness and disk sensors,
+ * and the simulated PTZ dome (both with the simulator's invented supplement light; the dome also
+ * with its invented siren and strobe). The controls module reads what each device can do and
+ * announces it on the bus; the MQTT module publishes switches, buttons, a preset select, patrol
+ * buttons, the light's mode and brightness, the siren's and strobe's settings, what each detection
+ * sets off, and disk sensors,
  * and its commands reach the devices through the controls module (the simulators' request logs
  * show them). Removing a device clears what it had on the broker.
  */
@@ -283,6 +285,133 @@ describe('controls in Home Assistant', () => {
       15_000,
     );
   }, 60_000);
+
+  it('sets the siren, the strobe and what each detection sets off from MQTT; bad values stay here; all leave with the device', async () => {
+    // The camera from a capture has neither: no entities, and nothing said about it.
+    await published(config('switch', cameraId, 'ch1_motion_detection'));
+    expect(camera.countRequests('/ISAPI/Event/triggers/notifications/AudioAlarm', 'GET')).toBeGreaterThan(0);
+    expect((await retainedConfigs(cameraId)).filter((entity) => /siren|strobe/.test(entity))).toEqual([]);
+    expect(gw.logs()).not.toMatch(/(siren|strobe)[^\n]*left out/);
+
+    const id = await add(dome, 'Yard dome');
+    const channelId = (await gw.api('GET', `/api/v1/devices/${id}/channels`)).json[0].id;
+    expect(json(await published(config('select', id, 'siren_sound')))).toMatchObject({
+      name: 'Siren sound',
+      state_topic: state(id, 'siren_sound'),
+      command_topic: command(id, 'siren_sound'),
+      options: ['Siren', 'Warning, this is a restricted area', 'Dog barking'],
+      optimistic: false,
+      retain: false,
+      entity_category: 'config',
+    });
+    expect(json(await published(config('number', id, 'siren_volume')))).toMatchObject({ min: 1, max: 100 });
+    expect(json(await published(config('number', id, 'siren_times')))).toMatchObject({ min: 1, max: 50 });
+    expect(json(await published(config('select', id, 'ch1_strobe_frequency')))).toMatchObject({
+      options: ['high', 'medium', 'low', 'normallyOn'],
+    });
+    expect(json(await published(config('number', id, 'ch1_strobe_duration')))).toMatchObject({
+      min: 1,
+      max: 60,
+      unit_of_measurement: 's',
+    });
+    expect(json(await published(config('switch', id, 'ch1_motion_detection_siren')))).toMatchObject({
+      name: 'Motion sounds the siren',
+      command_topic: command(id, 'ch1_motion_detection_siren'),
+      optimistic: false,
+    });
+    expect(json(await published(config('switch', id, 'ch1_line_crossing_detection_strobe')))).toMatchObject({
+      name: 'Line crossing flashes the strobe',
+    });
+    // The simulator's defaults: the first sound, 50, 5 times; medium for 15 s; nothing linked.
+    await payload(state(id, 'siren_sound'), 'Siren');
+    await payload(state(id, 'siren_volume'), '50');
+    await payload(state(id, 'siren_times'), '5');
+    await payload(state(id, 'ch1_strobe_frequency'), 'medium');
+    await payload(state(id, 'ch1_strobe_duration'), '15');
+    await payload(state(id, 'ch1_motion_detection_siren'), 'OFF');
+    await payload(state(id, 'ch1_line_crossing_detection_strobe'), 'OFF');
+
+    // The siren: each change written, read back, and only the siren read again (not the channel).
+    const siren = '/ISAPI/Event/triggers/notifications/AudioAlarm';
+    const channelReads = dome.countRequests('/ISAPI/PTZCtrl/channels/1/capabilities', 'GET');
+    const from = recorder.messages.length;
+    await recorder.publish(command(id, 'siren_sound'), 'Dog barking');
+    await payload(state(id, 'siren_sound'), 'Dog barking', from);
+    await recorder.publish(command(id, 'siren_volume'), '80');
+    await payload(state(id, 'siren_volume'), '80', from);
+    await recorder.publish(command(id, 'siren_times'), '3.0');
+    await payload(state(id, 'siren_times'), '3', from);
+    expect(dome.countRequests(siren, 'PUT')).toBe(3);
+    expect(dome.countRequests('/ISAPI/PTZCtrl/channels/1/capabilities', 'GET')).toBe(channelReads);
+    expect((await gw.api('GET', `/api/v1/devices/${id}/siren`)).json).toMatchObject({
+      soundId: 3,
+      volume: 80,
+      times: 3,
+    });
+    // A change through the API is shown too.
+    const quiet = await gw.api('PUT', `/api/v1/devices/${id}/siren`, { body: { volume: 20 } });
+    expect(quiet.status, quiet.text).toBe(200);
+    await payload(state(id, 'siren_volume'), '20', from);
+
+    // The strobe and the linkage.
+    const strobe = '/ISAPI/Event/triggers/notifications/channels/1/whiteLightAlarm';
+    await recorder.publish(command(id, 'ch1_strobe_frequency'), 'high');
+    await payload(state(id, 'ch1_strobe_frequency'), 'high', from);
+    await recorder.publish(command(id, 'ch1_strobe_duration'), '30');
+    await payload(state(id, 'ch1_strobe_duration'), '30', from);
+    expect(dome.countRequests(strobe, 'PUT')).toBe(2);
+    await recorder.publish(command(id, 'ch1_motion_detection_siren'), 'ON');
+    await payload(state(id, 'ch1_motion_detection_siren'), 'ON', from);
+    await recorder.publish(command(id, 'ch1_motion_detection_strobe'), 'ON');
+    await payload(state(id, 'ch1_motion_detection_strobe'), 'ON', from);
+    expect(dome.countRequests('/ISAPI/Event/triggers/VMD-1', 'PUT')).toBe(2);
+    const linkage = await gw.api('GET', `/api/v1/channels/${channelId}/detections/motion/linkage`);
+    expect(linkage.json).toMatchObject({ notifyCenter: true, siren: true, strobe: true });
+    expect((await gw.api('GET', `/api/v1/channels/${channelId}/strobe`)).json).toMatchObject({
+      frequency: 'high',
+      duration: 30,
+    });
+
+    // Unlisted or out of range: refused here, nothing reaches the device.
+    const puts = () => dome.countRequests('/ISAPI/Event/triggers/', 'PUT');
+    const before = puts();
+    const invalid = () => (gw.logs().match(/ignored an invalid MQTT command/g) ?? []).length;
+    const logged = invalid();
+    const bad: Array<[string, string]> = [
+      ['siren_sound', 'Cat'],
+      ['siren_volume', '0'],
+      ['siren_volume', '101'],
+      ['siren_times', '2.5'],
+      ['ch1_strobe_frequency', 'disco'],
+      ['ch1_strobe_duration', '61'],
+      ['ch1_motion_detection_siren', 'MAYBE'],
+    ];
+    for (const [key, text] of bad) await recorder.publish(command(id, key), text);
+    await eventually(async () => invalid() >= logged + bad.length, 10_000);
+    expect(puts()).toBe(before);
+
+    const removedFrom = recorder.messages.length;
+    expect((await gw.api('DELETE', `/api/v1/devices/${id}`)).status).toBe(204);
+    for (const [component, key] of [
+      ['select', 'siren_sound'],
+      ['number', 'siren_volume'],
+      ['select', 'ch1_strobe_frequency'],
+      ['number', 'ch1_strobe_duration'],
+      ['switch', 'ch1_motion_detection_siren'],
+    ]) {
+      const gone = await recorder.waitFor(
+        (m) => m.topic === config(component!, id, key!) && m.payload.length === 0,
+        removedFrom,
+        READ_MS,
+      );
+      expect(gone.retain).toBe(true);
+    }
+    await eventually(async () => (await retainedConfigs(id)).length === 0, 15_000);
+    await eventually(
+      async () => (await retainedMessages(broker.url, `hikbridge/${id}/#`)).size === 0,
+      15_000,
+    );
+  }, 90_000);
 
   it('reboots the device once per press of its button', async () => {
     const health: Array<{ state: string; code: string | null }> = [];

@@ -11,7 +11,7 @@ import {
   retainedTopics,
   staleTopics,
 } from '../../src/modules/mqtt/discovery.ts';
-import { buildView, isControlKey } from '../../src/modules/mqtt/entities.ts';
+import { buildView, isControlKey, sirenSoundOptions } from '../../src/modules/mqtt/entities.ts';
 import { OfflineQueue } from '../../src/modules/mqtt/queue.ts';
 import { controlStates, effectsOf, eventAttributes, initialStates } from '../../src/modules/mqtt/states.ts';
 import { Topics } from '../../src/modules/mqtt/topics.ts';
@@ -368,8 +368,8 @@ describe('controls entities', () => {
         channelId: 'ch-1',
         channelNo: 1,
         detections: [
-          { kind: 'motion', enabled: true, notifiesCenter: true },
-          { kind: 'line-crossing', enabled: false, notifiesCenter: null },
+          { kind: 'motion', enabled: true, notifiesCenter: true, siren: null, strobe: null },
+          { kind: 'line-crossing', enabled: false, notifiesCenter: null, siren: null, strobe: null },
         ],
         ptz: {
           panTilt: false,
@@ -382,14 +382,16 @@ describe('controls entities', () => {
         },
         // An IR-only light that does not list its modes: the current one is the only option.
         light: { mode: 'irLight', modes: null, whiteBrightness: null, irBrightness: 60 },
+        strobe: null,
       },
       // A channel switched off (or unknown) gives nothing.
       {
         channelId: 'ch-9',
         channelNo: 9,
-        detections: [{ kind: 'motion', enabled: true, notifiesCenter: true }],
+        detections: [{ kind: 'motion', enabled: true, notifiesCenter: true, siren: null, strobe: null }],
         ptz: null,
         light: null,
+        strobe: null,
       },
     ],
     outputs: [
@@ -397,6 +399,7 @@ describe('controls entities', () => {
       { id: 2, name: 'Siren', state: 'off' },
     ],
     storage: [{ id: 1, name: 'hdd1', type: 'hdd', status: 'unformatted', capacityMb: 1000, freeMb: null }],
+    siren: null,
     readAt: NOW,
   };
   const nvr = () =>
@@ -515,6 +518,140 @@ describe('controls entities', () => {
     expect(typeof parseCommand(view, 'ch1_motion_detection', 'PRESS')).toBe('string');
     expect(typeof parseCommand(view, 'reboot', 'ON')).toBe('string');
     expect(typeof parseCommand(view, 'disk_1_status', 'ON')).toBe('string');
+  });
+});
+
+describe('siren and strobe entities', () => {
+  const range = (min: number, max: number) => ({ min, max });
+  const inventory: ControlsInventory = {
+    channels: [
+      {
+        channelId: 'ch-1',
+        channelNo: 1,
+        detections: [
+          // Linked to both; the siren only (no trigger for the strobe's answer); neither.
+          { kind: 'motion', enabled: true, notifiesCenter: true, siren: true, strobe: false },
+          { kind: 'line-crossing', enabled: true, notifiesCenter: true, siren: false, strobe: null },
+          { kind: 'tamper', enabled: true, notifiesCenter: true, siren: null, strobe: null },
+        ],
+        ptz: null,
+        light: null,
+        strobe: {
+          duration: 15,
+          durationRange: range(1, 60),
+          frequency: 'medium',
+          frequencies: ['high', 'medium'],
+        },
+      },
+    ],
+    outputs: [],
+    storage: [],
+    siren: {
+      soundId: 2,
+      sounds: [
+        { id: 1, name: 'Siren' },
+        { id: 2, name: 'Dog barking' },
+        { id: 3, name: null },
+      ],
+      volume: 50,
+      volumeRange: range(1, 100),
+      times: 5,
+      // No range stated: no number (nothing would bound what is sent).
+      timesRange: null,
+    },
+    readAt: NOW,
+  };
+  const view = () => buildView(device('camera'), [channel(1)], [], inventory);
+
+  it('are built from the inventory: a switch per linkage that is not null, the siren on the device', () => {
+    const keys = view()
+      .entities.filter((e) => isControlKey(e.key) && /siren|strobe/.test(e.key))
+      .map((e) => `${e.component}/${e.key}`);
+    expect(keys).toEqual([
+      'switch/ch1_motion_detection_siren',
+      'switch/ch1_motion_detection_strobe',
+      'switch/ch1_line_crossing_detection_siren',
+      'select/ch1_strobe_frequency',
+      'number/ch1_strobe_duration',
+      'select/siren_sound',
+      'number/siren_volume',
+    ]);
+    const names = Object.fromEntries(view().entities.map((e) => [e.key, e.name]));
+    expect(names.ch1_motion_detection_siren).toBe('Motion sounds the siren');
+    expect(names.ch1_line_crossing_detection_siren).toBe('Line crossing sounds the siren');
+    expect(names.ch1_motion_detection_strobe).toBe('Motion flashes the strobe');
+    const topics = new Topics('hikbridge', 'homeassistant');
+    const configs = discoveryMessages(view(), topics, { name: 'hikbridge', sw_version: '0' });
+    const config = (key: string) => configs.find((m) => m.topic.endsWith(`/${key}/config`))!.payload;
+    expect(config('siren_sound')).toMatchObject({
+      options: ['Siren', 'Dog barking', 'Sound 3'],
+      optimistic: false,
+    });
+    expect(config('siren_volume')).toMatchObject({ min: 1, max: 100, step: 1, optimistic: false });
+    expect(config('ch1_strobe_duration')).toMatchObject({ min: 1, max: 60, unit_of_measurement: 's' });
+    expect(config('ch1_strobe_frequency')).toMatchObject({ options: ['high', 'medium'] });
+    // Two sounds of the same name: every option carries its number.
+    expect(
+      sirenSoundOptions([
+        { id: 1, name: 'Beep' },
+        { id: 2, name: 'Beep' },
+      ]).map((sound) => sound.option),
+    ).toEqual(['1: Beep', '2: Beep']);
+  });
+
+  it('states come from the inventory', () => {
+    const states = controlStates(view(), inventory).filter((u) => /siren|strobe/.test(u.key));
+    expect(states).toEqual([
+      { key: 'ch1_motion_detection_siren', payload: 'ON' },
+      { key: 'ch1_motion_detection_strobe', payload: 'OFF' },
+      { key: 'ch1_line_crossing_detection_siren', payload: 'OFF' },
+      { key: 'ch1_strobe_frequency', payload: 'medium' },
+      { key: 'ch1_strobe_duration', payload: '15' },
+      { key: 'siren_sound', payload: 'Dog barking' },
+      { key: 'siren_volume', payload: '50' },
+    ]);
+  });
+
+  it('commands: a listed sound or frequency, a whole number within the range, ON/OFF for the linkage', () => {
+    const v = view();
+    expect(parseCommand(v, 'siren_sound', 'Siren')).toEqual({
+      type: 'control',
+      control: { action: 'siren', channelId: null, kind: 'sound', value: 1 },
+    });
+    expect(parseCommand(v, 'siren_volume', '80.0')).toEqual({
+      type: 'control',
+      control: { action: 'siren', channelId: null, kind: 'volume', value: 80 },
+    });
+    expect(parseCommand(v, 'ch1_strobe_frequency', 'high')).toEqual({
+      type: 'control',
+      control: { action: 'strobe-frequency', channelId: 'ch-1', kind: 'high' },
+    });
+    expect(parseCommand(v, 'ch1_strobe_duration', '60')).toEqual({
+      type: 'control',
+      control: { action: 'strobe-duration', channelId: 'ch-1', value: 60 },
+    });
+    expect(parseCommand(v, 'ch1_line_crossing_detection_siren', 'ON')).toEqual({
+      type: 'control',
+      control: { action: 'detection-siren', channelId: 'ch-1', kind: 'line-crossing', value: true },
+    });
+    expect(parseCommand(v, 'ch1_motion_detection_strobe', 'OFF')).toMatchObject({
+      control: { action: 'detection-strobe', kind: 'motion', value: false },
+    });
+    for (const [key, text] of [
+      ['siren_sound', 'Cat'],
+      ['siren_sound', '1'],
+      ['siren_volume', '0'],
+      ['siren_volume', '101'],
+      ['siren_volume', '5.5'],
+      ['ch1_strobe_frequency', 'normallyOn'],
+      ['ch1_strobe_duration', '61'],
+      ['ch1_strobe_duration', ''],
+      ['ch1_motion_detection_siren', 'PRESS'],
+      ['siren_times', '3'],
+      ['ch1_tamper_detection_siren', 'ON'],
+    ] as const) {
+      expect(typeof parseCommand(v, key, text), `${key} ${text}`).toBe('string');
+    }
   });
 });
 

@@ -1,18 +1,26 @@
 /**
  * Controls asked on the bus (`controls.command`, from the MQTT module): claimed here and carried
- * out through the same calls as the routes (the detection and output switches and the light read
- * back, the reboot that tells the supervisor, the shared PtzControl with its automatic stop).
+ * out through the same calls as the routes (the detection and output switches, the light, the
+ * siren, the strobe and the detections' linkage read back, the reboot that tells the supervisor,
+ * the shared PtzControl with its automatic stop).
  * After a change the part it touched is read again, so whoever shows the inventory follows the
  * device.
  */
 import type { ControlsCommand } from '../../core/bus.ts';
 import { AppError, InputError } from '../../core/errors.ts';
 import {
+  DetectionInputError,
+  DeterrenceInputError,
   isDetectionKind,
   OutputInputError,
+  type SirenChange,
+  type StrobeChange,
   type SupplementLightChange,
   setDetectionEnabled,
+  setDetectionLinkage,
   setOutput,
+  setSiren,
+  setStrobe,
   setSupplementLight,
 } from '../../protocols/isapi/index.ts';
 import { channelAccess, deviceAccess, onDevice } from './access.ts';
@@ -113,6 +121,115 @@ async function runCommand(
     case 'light-brightness':
       await changeLight(controls, inventory, command);
       return;
+    case 'siren':
+      await changeSiren(controls, inventory, command);
+      return;
+    case 'strobe-frequency':
+    case 'strobe-duration':
+      await changeStrobe(controls, inventory, command);
+      return;
+    case 'detection-siren':
+    case 'detection-strobe':
+      await changeLinkage(controls, inventory, command);
+      return;
+  }
+}
+
+/** The siren's sound, volume or times; read back, then the siren alone is read again. */
+async function changeSiren(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  command: ControlsCommand,
+): Promise<void> {
+  const change = sirenChange(command);
+  const { device, client } = await deviceAccess(controls, command.deviceId);
+  try {
+    await onDevice(() => refusedAsInput(() => setSiren(client, change)));
+  } finally {
+    // Also after a refusal: the entity shows what the device has, not what was asked.
+    await inventory.refresh(device.id, 'siren');
+  }
+  controls.deps.logger.info({ deviceId: device.id, ...change, by: 'bus' }, 'siren changed');
+}
+
+function sirenChange(command: ControlsCommand): SirenChange {
+  const { kind, value } = command;
+  if (typeof value !== 'number') throw new InputError('A siren command needs a number.');
+  if (kind === 'sound') return { soundId: value };
+  if (kind === 'volume') return { volume: value };
+  if (kind === 'times') return { times: value };
+  throw new InputError('A siren command needs the setting: sound, volume or times.');
+}
+
+/** The strobe's frequency or duration; read back, then the channel is read again. */
+async function changeStrobe(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  command: ControlsCommand,
+): Promise<void> {
+  const change = strobeChange(command);
+  const { channel, client } = await channelOf(controls, command, 'the strobe');
+  if (channel.source === 'proxy') {
+    throw new AppError(
+      'control_unsupported',
+      409,
+      `"${channel.name}" is an IP camera behind its recorder: add the camera itself to change its strobe.`,
+    );
+  }
+  try {
+    await onDevice(() => refusedAsInput(() => setStrobe(client, channel.channelNo, change)));
+  } finally {
+    await inventory.refresh(command.deviceId, { channelId: channel.id });
+  }
+  controls.deps.logger.info({ channelId: channel.id, ...change, by: 'bus' }, 'strobe changed');
+}
+
+function strobeChange(command: ControlsCommand): StrobeChange {
+  const { kind, value } = command;
+  if (command.action === 'strobe-frequency') {
+    if (typeof kind !== 'string' || kind === '')
+      throw new InputError('A strobe frequency command needs the frequency.');
+    return { frequency: kind };
+  }
+  if (typeof value !== 'number') throw new InputError('A strobe duration command needs the seconds.');
+  return { duration: value };
+}
+
+/** Whether a detection sounds the siren / flashes the strobe; read back, then the channel again. */
+async function changeLinkage(
+  controls: ControlsContext,
+  inventory: ControlsInventoryReader,
+  command: ControlsCommand,
+): Promise<void> {
+  const { kind, value } = command;
+  if (!isDetectionKind(kind) || typeof value !== 'boolean') {
+    throw new InputError('A linkage command needs a detection kind and on/off.');
+  }
+  const linkage = command.action === 'detection-siren' ? 'siren' : 'strobe';
+  const { channel, client } = await channelOf(controls, command, 'the linkage of detections');
+  const where = { channel: channel.channelNo, source: channel.source };
+  try {
+    await onDevice(() =>
+      refusedAsInput(() => setDetectionLinkage(client, kind, where, { [linkage]: value })),
+    );
+  } finally {
+    await inventory.refresh(command.deviceId, { channelId: channel.id });
+  }
+  controls.deps.logger.info(
+    { channelId: channel.id, kind, [linkage]: value, by: 'bus' },
+    'detection linkage changed',
+  );
+}
+
+/** A value the device's capabilities rule out is the sender's mistake, said in words. */
+async function refusedAsInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof DeterrenceInputError || error instanceof DetectionInputError) {
+      throw new InputError(error.message, error.field);
+    }
+    throw error;
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * What each device can be told to do, read in the background and announced on the bus
  * (`controls.inventory`) for modules that cannot call this one (MQTT starts first): per channel
- * its detections, PTZ (capabilities, presets, patrols) and supplement light, the device's alarm
- * outputs and its storage.
+ * its detections (with their siren / strobe linkage), PTZ (capabilities, presets, patrols),
+ * supplement light and strobe, the device's alarm outputs, storage and siren.
  *
  * Read when a device comes online (and at the start for those already online), and again after
  * a change made through the controls routes or a bus command, or to its channels. One read at a time per device (a
@@ -16,14 +16,18 @@ import type { ControlsChannelInventory, ControlsInventory, DeviceHealth } from '
 import type { ChannelRecord, DeviceRecord } from '../../core/store/types.ts';
 import {
   type IsapiClient,
+  isDetectionKind,
   listDetections,
   listOutputs,
   listPatrols,
   listPresets,
   NotSupportedError,
   type PtzCapabilities,
+  readDetectionLinkage,
   readPtzCapabilities,
+  readSiren,
   readStorage,
+  readStrobe,
   readSupplementLight,
   type StorageDevice,
 } from '../../protocols/isapi/index.ts';
@@ -36,15 +40,19 @@ const DEFAULT_CONCURRENCY = 4;
 
 /**
  * What to read again: the whole device, or one part after a change to it (a detection switched
- * reads that channel again, an output its outputs), so an NVR is not read whole for one switch.
+ * reads that channel again, an output its outputs, the siren the siren), so an NVR is not read
+ * whole for one switch.
  */
-export type InventoryScope = 'all' | 'outputs' | { channelId: string };
+export type InventoryScope = 'all' | 'outputs' | 'siren' | { channelId: string };
 
 interface Wanted {
   all: boolean;
   outputs: boolean;
+  siren: boolean;
   channels: Set<string>;
 }
+
+type Part = <T>(name: string, fallback: T, work: () => Promise<T>) => Promise<T>;
 
 export interface InventoryOptions {
   timeoutMs?: number;
@@ -123,9 +131,15 @@ export class ControlsInventoryReader {
     if (this.stopped || this.controls.deps.bus.listenerCount('controls.inventory') === 0) {
       return Promise.resolve();
     }
-    const wanted = this.pending.get(deviceId) ?? { all: false, outputs: false, channels: new Set<string>() };
+    const wanted = this.pending.get(deviceId) ?? {
+      all: false,
+      outputs: false,
+      siren: false,
+      channels: new Set<string>(),
+    };
     if (scope === 'all') wanted.all = true;
     else if (scope === 'outputs') wanted.outputs = true;
+    else if (scope === 'siren') wanted.siren = true;
     else wanted.channels.add(scope.channelId);
     this.pending.set(deviceId, wanted);
     // A read in progress takes what is pending when it is done.
@@ -195,8 +209,7 @@ export class ControlsInventoryReader {
       .filter((channel) => channel.enabled)
       .sort((a, b) => a.channelNo - b.channelNo);
     const deadline = Date.now() + this.timeoutMs;
-    const part = <T>(name: string, fallback: T, work: () => Promise<T>) =>
-      this.part(deviceId, name, deadline, fallback, work);
+    const part: Part = (name, fallback, work) => this.part(deviceId, name, deadline, fallback, work);
     return { device, client, channels, part };
   }
 
@@ -208,23 +221,26 @@ export class ControlsInventoryReader {
   ): Promise<ControlsInventory | undefined> {
     const reached = await this.reach(deviceId);
     if (!reached) return undefined;
-    const { client, channels, part } = reached;
+    const { device, client, channels, part } = reached;
     const known = new Set(cached.channels.map((channel) => channel.channelId));
     const enabled = new Set(channels.map((channel) => channel.id));
     if ([...wanted.channels].some((id) => enabled.has(id) !== known.has(id))) return this.read(deviceId);
     const outputs = wanted.outputs
       ? await part('alarm outputs', cached.outputs, async () => outputList(await listOutputs(client)))
       : cached.outputs;
+    const siren = wanted.siren ? await this.readSiren(client, device, part, cached.siren) : cached.siren;
+    // A siren come or gone changes every detection's linkage: read all of it.
+    if ((siren === null) !== (cached.siren === null)) return this.read(deviceId);
     const fresh: ControlsChannelInventory[] = [];
     for (const inventory of cached.channels) {
       const channel = channels.find((candidate) => candidate.id === inventory.channelId);
       fresh.push(
         channel && wanted.channels.has(channel.id)
-          ? await this.readChannel(client, channel, part, inventory)
+          ? await this.readChannel(client, channel, part, siren !== null, inventory)
           : inventory,
       );
     }
-    return { ...cached, channels: fresh, outputs, readAt: new Date().toISOString() };
+    return { ...cached, channels: fresh, outputs, siren, readAt: new Date().toISOString() };
   }
 
   private async read(deviceId: string): Promise<ControlsInventory | undefined> {
@@ -240,25 +256,30 @@ export class ControlsInventoryReader {
     const storage = await part('storage', cached?.storage ?? [], async () =>
       storageList(await readStorage(client, { localMedia: recorder ? 'hdd' : 'sd' })),
     );
+    const siren = await this.readSiren(client, device, part, cached?.siren);
     const channelInventories: ControlsChannelInventory[] = [];
     for (const channel of channels) {
       const before = cached?.channels.find((candidate) => candidate.channelId === channel.id);
-      channelInventories.push(await this.readChannel(client, channel, part, before));
+      channelInventories.push(await this.readChannel(client, channel, part, siren !== null, before));
     }
-    return { channels: channelInventories, outputs, storage, readAt: new Date().toISOString() };
+    return { channels: channelInventories, outputs, storage, siren, readAt: new Date().toISOString() };
   }
 
   private async readChannel(
     client: IsapiClient,
     channel: ChannelRecord,
-    part: <T>(name: string, fallback: T, work: () => Promise<T>) => Promise<T>,
+    part: Part,
+    hasSiren: boolean,
     before?: ControlsChannelInventory,
   ): Promise<ControlsChannelInventory> {
     const where = `channel ${channel.channelNo}`;
-    const detections = await part(`${where} detections`, before?.detections ?? [], async () =>
-      (await listDetections(client, { channel: channel.channelNo, source: channel.source })).map(
-        ({ kind, enabled, notifiesCenter }) => ({ kind, enabled, notifiesCenter }),
-      ),
+    const found = await part<Array<Omit<ControlsChannelInventory['detections'][number], 'siren' | 'strobe'>>>(
+      `${where} detections`,
+      before?.detections ?? [],
+      async () =>
+        (await listDetections(client, { channel: channel.channelNo, source: channel.source })).map(
+          ({ kind, enabled, notifiesCenter }) => ({ kind, enabled, notifiesCenter }),
+        ),
     );
     const target = { channel: channel.channelNo, proxy: channel.source === 'proxy' };
     const caps = await part<PtzCapabilities | undefined | typeof UNREAD>(`${where} PTZ`, UNREAD, () =>
@@ -285,7 +306,94 @@ export class ControlsInventoryReader {
       ptz = { panTilt: caps.panTilt, zoom: caps.zoom, presets, patrols };
     }
     const light = await this.readLight(client, channel, part, before);
-    return { channelId: channel.id, channelNo: channel.channelNo, detections, ptz, light };
+    const strobe = await this.readStrobe(client, channel, part, before);
+    const detections = await this.readLinkage(client, channel, found, part, {
+      siren: hasSiren,
+      strobe: strobe !== null,
+      before,
+    });
+    return { channelId: channel.id, channelNo: channel.channelNo, detections, ptz, light, strobe };
+  }
+
+  /**
+   * The siren of a camera (a recorder is not asked: its own `beep` is its buzzer, and it does not
+   * pass these settings on to its IP cameras); null when it has none.
+   */
+  private async readSiren(
+    client: IsapiClient,
+    device: DeviceRecord,
+    part: Part,
+    before: ControlsInventory['siren'] | undefined,
+  ): Promise<ControlsInventory['siren']> {
+    if (device.kind === 'nvr' || device.kind === 'dvr') return null;
+    const siren = await part<ControlsInventory['siren'] | typeof UNREAD>('siren', UNREAD, () =>
+      absentAsNull(async () => {
+        const { soundId, sounds, volume, volumeRange, times, timesRange } = await readSiren(client);
+        return { soundId, sounds, volume, volumeRange, times, timesRange };
+      }),
+    );
+    return siren === UNREAD ? (before ?? null) : siren;
+  }
+
+  /** The strobe of a camera's own channel (an NVR's IP channels are not asked); null when none. */
+  private async readStrobe(
+    client: IsapiClient,
+    channel: ChannelRecord,
+    part: Part,
+    before?: ControlsChannelInventory,
+  ): Promise<ControlsChannelInventory['strobe']> {
+    if (channel.source === 'proxy') return null;
+    const strobe = await part<ControlsChannelInventory['strobe'] | typeof UNREAD>(
+      `channel ${channel.channelNo} strobe`,
+      UNREAD,
+      () =>
+        absentAsNull(async () => {
+          const { duration, durationRange, frequency, frequencies } = await readStrobe(
+            client,
+            channel.channelNo,
+          );
+          return { duration, durationRange, frequency, frequencies };
+        }),
+    );
+    return strobe === UNREAD ? (before?.strobe ?? null) : strobe;
+  }
+
+  /**
+   * Whether each detection sounds the siren / flashes the strobe. Asked only where there is one
+   * to link (the requests are spared on the many cameras without); a failed read keeps the last.
+   */
+  private async readLinkage(
+    client: IsapiClient,
+    channel: ChannelRecord,
+    detections: Array<Omit<ControlsChannelInventory['detections'][number], 'siren' | 'strobe'>>,
+    part: Part,
+    has: { siren: boolean; strobe: boolean; before?: ControlsChannelInventory },
+  ): Promise<ControlsChannelInventory['detections']> {
+    const unlinked = detections.map((detection) => ({ ...detection, siren: null, strobe: null }));
+    if (channel.source === 'proxy' || (!has.siren && !has.strobe)) return unlinked;
+    const last = (kind: string) => has.before?.detections.find((candidate) => candidate.kind === kind);
+    const fallback = unlinked.map((detection) => ({
+      ...detection,
+      siren: has.siren ? (last(detection.kind)?.siren ?? null) : null,
+      strobe: has.strobe ? (last(detection.kind)?.strobe ?? null) : null,
+    }));
+    return part(`channel ${channel.channelNo} siren and strobe linkage`, fallback, async () => {
+      const linked: ControlsChannelInventory['detections'] = [];
+      for (const detection of detections) {
+        if (!isDetectionKind(detection.kind)) {
+          linked.push({ ...detection, siren: null, strobe: null });
+          continue;
+        }
+        const where = { channel: channel.channelNo, source: channel.source };
+        const linkage = await readDetectionLinkage(client, detection.kind, where);
+        linked.push({
+          ...detection,
+          siren: has.siren ? linkage.siren : null,
+          strobe: has.strobe ? linkage.strobe : null,
+        });
+      }
+      return linked;
+    });
   }
 
   /**
@@ -295,7 +403,7 @@ export class ControlsInventoryReader {
   private async readLight(
     client: IsapiClient,
     channel: ChannelRecord,
-    part: <T>(name: string, fallback: T, work: () => Promise<T>) => Promise<T>,
+    part: Part,
     before?: ControlsChannelInventory,
   ): Promise<ControlsChannelInventory['light']> {
     if (channel.source === 'proxy') return null;
@@ -372,6 +480,7 @@ export async function changeOfRoute(
   id: string,
 ): Promise<{ deviceId: DeviceRecord['id']; scope: InventoryScope } | undefined> {
   if (url.startsWith('/api/v1/devices/:id/outputs')) return { deviceId: id, scope: 'outputs' };
+  if (url.startsWith('/api/v1/devices/:id/siren')) return { deviceId: id, scope: 'siren' };
   if (url.startsWith('/api/v1/devices/:id')) return { deviceId: id, scope: 'all' };
   if (!url.startsWith('/api/v1/channels/:id')) return undefined;
   const channel = await controls.deps.store.channels.get(id);
@@ -380,6 +489,16 @@ export async function changeOfRoute(
 
 /** A part that could not be read (as opposed to one the device does not have). */
 const UNREAD = Symbol('unread');
+
+/** Not having one is an answer, not a failure: its entities go, and nothing is logged. */
+async function absentAsNull<T>(read: () => Promise<T>): Promise<T | null> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof NotSupportedError) return null;
+    throw error;
+  }
+}
 
 function storageList(storage: StorageDevice[]): ControlsInventory['storage'] {
   return storage.map(({ id, name, type, status, capacityMb, freeMb }) => ({

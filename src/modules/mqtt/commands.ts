@@ -1,7 +1,8 @@
 /**
  * Commands from MQTT (`<base>/<deviceId>/<key>/set`, `<base>/cloud/<cameraId>/<key>/set`):
  * lock/unlock/open a door, take a snapshot, retry the login after the credentials were fixed on
- * the device, and the controls (switches, reboot, PTZ, patrols, the supplement light).
+ * the device, and the controls (switches, reboot, PTZ, patrols, the supplement light, the siren,
+ * the strobe and what each detection sets off).
  * Anything unknown or malformed is logged and ignored: a door never moves on a guess.
  */
 
@@ -18,7 +19,7 @@ export type Command =
   | { type: 'retry-login' }
   | { type: 'call'; action: CallAction }
   | { type: 'tamper-reset' }
-  /** For the controls module (bus `controls.command`): switches, reboot, PTZ, light. */
+  /** For the controls module (bus `controls.command`): switches, reboot, PTZ, light, siren, strobe. */
   | { type: 'control'; control: ControlRequest };
 
 /** A `controls.command` without its device (the topic's) and claim (the module's). */
@@ -109,15 +110,56 @@ function parseControl(role: EntitySpec['role'], text: string): ControlRequest | 
         ? { action: 'light-mode', channelId: role.channelId, kind: text }
         : `expected one of ${role.modes.join(', ')}`;
     case 'light-brightness': {
-      // Home Assistant sends a number as text (`40` or `40.0`); a whole number 0-100 is taken.
-      const value = Number(text);
-      return text !== '' && Number.isInteger(value) && value >= 0 && value <= 100
+      const value = wholeNumber(text, 0, 100);
+      return typeof value === 'number'
         ? { action: 'light-brightness', channelId: role.channelId, kind: role.light, value }
-        : 'expected a whole number 0-100';
+        : value;
+    }
+    case 'detection-linkage':
+      if (text !== 'ON' && text !== 'OFF') return 'expected ON or OFF';
+      return {
+        action: role.linkage === 'siren' ? 'detection-siren' : 'detection-strobe',
+        channelId: role.channelId,
+        kind: role.kind,
+        value: text === 'ON',
+      };
+    case 'siren-sound': {
+      // Only a listed sound: anything else would reach the device as a guess.
+      const sound = role.sounds.find((candidate) => candidate.option === text);
+      return sound
+        ? { action: 'siren', channelId: null, kind: 'sound', value: sound.id }
+        : `expected one of ${role.sounds.map((candidate) => candidate.option).join(', ')}`;
+    }
+    case 'siren-level': {
+      const value = wholeNumber(text, role.min, role.max);
+      return typeof value === 'number'
+        ? { action: 'siren', channelId: null, kind: role.level, value }
+        : value;
+    }
+    case 'strobe-frequency':
+      return role.frequencies.includes(text)
+        ? { action: 'strobe-frequency', channelId: role.channelId, kind: text }
+        : `expected one of ${role.frequencies.join(', ')}`;
+    case 'strobe-duration': {
+      const value = wholeNumber(text, role.min, role.max);
+      return typeof value === 'number'
+        ? { action: 'strobe-duration', channelId: role.channelId, value }
+        : value;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * A whole number within the range, or what was expected. Home Assistant sends a number as text
+ * (`40` or `40.0`).
+ */
+function wholeNumber(text: string, min: number, max: number): number | string {
+  const value = Number(text);
+  return text !== '' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : `expected a whole number ${min}-${max}`;
 }
 
 export interface CommandDeps {

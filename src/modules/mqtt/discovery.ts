@@ -191,6 +191,46 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
           ? { icon: 'mdi:motion-sensor', entity_category: 'config' }
           : { icon: 'mdi:electric-switch-closed' }),
       };
+    case 'detection-linkage':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        ...ON_OFF,
+        state_on: 'ON',
+        state_off: 'OFF',
+        // The state is the trigger's as read back from the device, never the command alone.
+        optimistic: false,
+        retain: false,
+        icon: role.linkage === 'siren' ? 'mdi:bullhorn' : 'mdi:alarm-light',
+        entity_category: 'config',
+      };
+    case 'siren-sound':
+    case 'strobe-frequency':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        options: role.type === 'siren-sound' ? role.sounds.map((sound) => sound.option) : role.frequencies,
+        // The state is the device's, read back after each command.
+        optimistic: false,
+        retain: false,
+        icon: role.type === 'siren-sound' ? 'mdi:music-note' : 'mdi:alarm-light-outline',
+        entity_category: 'config',
+      };
+    case 'siren-level':
+    case 'strobe-duration':
+      return {
+        state_topic: state,
+        command_topic: topics.command(deviceId, entity.key),
+        min: role.min,
+        max: role.max,
+        step: 1,
+        mode: role.type === 'siren-level' && role.level === 'volume' ? 'slider' : 'box',
+        ...(role.type === 'strobe-duration' ? { unit_of_measurement: 's', device_class: 'duration' } : {}),
+        optimistic: false,
+        retain: false,
+        icon: SIREN_LEVEL_ICONS[role.type === 'siren-level' ? role.level : 'duration'],
+        entity_category: 'config',
+      };
     case 'detection-unreported':
       return { state_topic: state, ...ON_OFF, device_class: 'problem', entity_category: 'diagnostic' };
     case 'reboot':
@@ -253,6 +293,12 @@ export function roleConfig(deviceId: string, entity: EntitySpec, topics: Topics)
       return { state_topic: state, ...DISK_CONFIGS[role.reading] };
   }
 }
+
+const SIREN_LEVEL_ICONS = {
+  volume: 'mdi:volume-high',
+  times: 'mdi:repeat',
+  duration: 'mdi:timer-outline',
+} as const;
 
 const PTZ_ICONS = {
   left: 'mdi:arrow-left-bold',

@@ -24,6 +24,12 @@ export type PtzButton = 'left' | 'right' | 'up' | 'down' | 'zoom-in' | 'zoom-out
 /** The lights a supplement light may have, each with its brightness. */
 export type LightKind = 'white' | 'ir';
 
+/** What a detection's trigger may do besides notifying the center. */
+export type Linkage = 'siren' | 'strobe';
+
+/** The siren's numbers: its volume, and how many times it plays per alarm. */
+export type SirenLevel = 'volume' | 'times';
+
 /** What a disk gives: its status word, free space and capacity (MB), and a problem sensor. */
 export type DiskReading = 'status' | 'free' | 'capacity' | 'problem';
 
@@ -69,6 +75,16 @@ export type EntityRole =
   | { type: 'light-mode'; channelNo: number; channelId: string; modes: string[] }
   /** One light's brightness, 0-100. */
   | { type: 'light-brightness'; channelNo: number; channelId: string; light: LightKind }
+  /** Whether a detection sounds the siren / flashes the strobe (its trigger's linkage). */
+  | { type: 'detection-linkage'; channelNo: number; channelId: string; kind: string; linkage: Linkage }
+  /** The siren's sound; options the device's names for them (sirenSoundOptions). */
+  | { type: 'siren-sound'; sounds: Array<{ id: number; option: string }> }
+  /** The siren's volume or times, within the device's range. */
+  | { type: 'siren-level'; level: SirenLevel; min: number; max: number }
+  /** The strobe's frequency; options as the device lists them. */
+  | { type: 'strobe-frequency'; channelNo: number; channelId: string; frequencies: string[] }
+  /** Seconds the strobe flashes, within the device's range. */
+  | { type: 'strobe-duration'; channelNo: number; channelId: string; min: number; max: number }
   | { type: 'disk'; disk: number; reading: DiskReading };
 
 export interface EntitySpec {
@@ -273,9 +289,11 @@ function words(kind: string): string {
 
 /**
  * Entities from what the controls module read of the device: detection switches (and whether
- * each notifies the center), the supplement light's mode and brightness, alarm output switches,
- * the reboot button, PTZ buttons, presets and patrols, and storage sensors. Only for enabled channels; an alarm output whose store entity is
- * switched off is left out, like any switched-off entity.
+ * each notifies the center, sounds the siren, flashes the strobe), the supplement light's mode
+ * and brightness, the strobe's frequency and duration, alarm output switches, the siren's sound,
+ * volume and times, the reboot button, PTZ buttons, presets and patrols, and storage sensors.
+ * Only for enabled channels; an alarm output whose store entity is switched off is left out,
+ * like any switched-off entity.
  */
 function controlEntities(
   device: DeviceRecord,
@@ -309,7 +327,9 @@ function controlEntities(
       );
     }
     const place = { channelNo, channelId, channelDevice, prefix };
+    entities.push(...linkageEntities(place, inventory.detections));
     entities.push(...lightEntities(place, inventory.light));
+    entities.push(...strobeEntities(place, inventory.strobe));
     const ptz = inventory.ptz;
     if (!ptz) continue;
     for (const [button, name, needs] of PTZ_BUTTONS) {
@@ -345,6 +365,7 @@ function controlEntities(
       role: { type: 'output', output: output.id },
     });
   }
+  entities.push(...sirenEntities(controls.siren));
   entities.push({ ...base, key: 'reboot', component: 'button', name: 'Reboot', role: { type: 'reboot' } });
   for (const disk of controls.storage) {
     for (const [reading, name] of DISK_READINGS) {
@@ -403,6 +424,117 @@ function lightEntities(place: ChannelPlace, light: ControlsChannelInventory['lig
   return entities;
 }
 
+const LINKAGE_NAMES: Record<Linkage, string> = { siren: 'sounds the siren', strobe: 'flashes the strobe' };
+
+/** A switch per detection and siren / strobe it can be linked to ("Motion sounds the siren"). */
+function linkageEntities(
+  place: ChannelPlace,
+  detections: ControlsChannelInventory['detections'],
+): EntitySpec[] {
+  const { channelNo, channelId, channelDevice, prefix } = place;
+  const entities: EntitySpec[] = [];
+  for (const detection of detections) {
+    for (const linkage of ['siren', 'strobe'] as const) {
+      if (detection[linkage] === null) continue;
+      entities.push({
+        key: channelKey(channelNo, `${detection.kind.replaceAll('-', '_')}_detection_${linkage}`),
+        component: 'switch',
+        name: `${prefix}${words(detection.kind)} ${LINKAGE_NAMES[linkage]}`,
+        channelDevice,
+        role: { type: 'detection-linkage', channelNo, channelId, kind: detection.kind, linkage },
+      });
+    }
+  }
+  return entities;
+}
+
+/**
+ * The strobe's frequency select and duration number. A duration without a stated range gets no
+ * number: nothing would bound what Home Assistant sends.
+ */
+function strobeEntities(place: ChannelPlace, strobe: ControlsChannelInventory['strobe']): EntitySpec[] {
+  if (!strobe) return [];
+  const { channelNo, channelId, channelDevice, prefix } = place;
+  const entities: EntitySpec[] = [];
+  // A device that does not list its frequencies still takes its current one.
+  const listed = strobe.frequencies ?? [];
+  const frequencies =
+    strobe.frequency === null || listed.includes(strobe.frequency) ? listed : [...listed, strobe.frequency];
+  if (frequencies.length > 0) {
+    entities.push({
+      key: channelKey(channelNo, 'strobe_frequency'),
+      component: 'select',
+      name: `${prefix}Strobe frequency`,
+      channelDevice,
+      role: { type: 'strobe-frequency', channelNo, channelId, frequencies },
+    });
+  }
+  if (strobe.duration !== null && strobe.durationRange) {
+    const { min, max } = strobe.durationRange;
+    entities.push({
+      key: channelKey(channelNo, 'strobe_duration'),
+      component: 'number',
+      name: `${prefix}Strobe duration`,
+      channelDevice,
+      role: { type: 'strobe-duration', channelNo, channelId, min, max },
+    });
+  }
+  return entities;
+}
+
+const SIREN_LEVEL_NAMES: Record<SirenLevel, string> = {
+  volume: 'Siren volume',
+  times: 'Siren plays per alarm',
+};
+
+/**
+ * The siren's sound select, and its volume and times numbers where the device states their
+ * range (without one, nothing would bound what Home Assistant sends).
+ */
+function sirenEntities(siren: ControlsInventory['siren']): EntitySpec[] {
+  if (!siren) return [];
+  const base = { channelDevice: null };
+  const entities: EntitySpec[] = [];
+  const sounds = sirenSoundOptions(siren.sounds);
+  if (sounds.length > 0) {
+    entities.push({
+      ...base,
+      key: 'siren_sound',
+      component: 'select',
+      name: 'Siren sound',
+      role: { type: 'siren-sound', sounds },
+    });
+  }
+  const levels: Record<SirenLevel, [value: number | null, range: { min: number; max: number } | null]> = {
+    volume: [siren.volume, siren.volumeRange],
+    times: [siren.times, siren.timesRange],
+  };
+  for (const level of ['volume', 'times'] as const) {
+    const [value, range] = levels[level];
+    if (value === null || !range) continue;
+    entities.push({
+      ...base,
+      key: `siren_${level}`,
+      component: 'number',
+      name: SIREN_LEVEL_NAMES[level],
+      role: { type: 'siren-level', level, min: range.min, max: range.max },
+    });
+  }
+  return entities;
+}
+
+/**
+ * The select options of the siren's sounds: the device's names ("Dog barking"), `Sound 3` for one
+ * without a name, and `3: <name>` for every sound when two would read the same.
+ */
+export function sirenSoundOptions(
+  sounds: Array<{ id: number; name: string | null }>,
+): Array<{ id: number; option: string }> {
+  const named = sounds.map((sound) => ({ id: sound.id, option: sound.name?.trim() || `Sound ${sound.id}` }));
+  const unique = new Set(named.map((sound) => sound.option)).size === named.length;
+  return unique ? named : named.map((sound) => ({ id: sound.id, option: `${sound.id}: ${sound.option}` }));
+}
+
 /** A start and a stop button per set-up patrol (ISAPI starts and stops each by its number). */
 function patrolEntities(place: ChannelPlace, patrols: Array<{ id: number; name: string }>): EntitySpec[] {
   const { channelNo, channelId, channelDevice, prefix } = place;
@@ -443,7 +575,7 @@ export function diskHasProblem(status: string): boolean {
 
 /** Keys of the entities made from the controls inventory (controlEntities). */
 const CONTROL_KEY =
-  /^(ch\d+_(\w+_detection(_unreported)?|ptz_\w+|light_\w+)|alarm_output_\d+|reboot|disk_\d+_\w+)$/;
+  /^(ch\d+_(\w+_detection(_unreported|_siren|_strobe)?|ptz_\w+|light_\w+|strobe_\w+)|alarm_output_\d+|reboot|siren_\w+|disk_\d+_\w+)$/;
 
 export function isControlKey(key: string): boolean {
   return CONTROL_KEY.test(key);

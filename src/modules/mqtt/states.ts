@@ -11,6 +11,7 @@ import {
   type DeviceView,
   diskHasProblem,
   type LightKind,
+  sirenSoundOptions,
 } from './entities.ts';
 
 export interface StateUpdate {
@@ -172,7 +173,8 @@ export function callAttributes(call: DoorbellCallEvent): Record<string, unknown>
 
 /**
  * The states of the entities made from the controls inventory: switches as the device reported
- * them, detections that do not notify the center, the supplement light, and the disks. Only for entities in the view.
+ * them, detections that do not notify the center and what each sets off, the supplement light,
+ * the siren, the strobe, and the disks. Only for entities in the view.
  */
 export function controlStates(view: DeviceView, inventory: ControlsInventory): StateUpdate[] {
   const updates: StateUpdate[] = [];
@@ -185,6 +187,17 @@ export function controlStates(view: DeviceView, inventory: ControlsInventory): S
       if (!detection) continue;
       const on = role.type === 'detection' ? detection.enabled : detection.notifiesCenter !== true;
       updates.push({ key: entity.key, payload: onOff(on) });
+    } else if (role.type === 'detection-linkage') {
+      const channel = inventory.channels.find((candidate) => candidate.channelNo === role.channelNo);
+      const linked = channel?.detections.find((candidate) => candidate.kind === role.kind)?.[role.linkage];
+      if (typeof linked === 'boolean') updates.push({ key: entity.key, payload: onOff(linked) });
+    } else if (role.type === 'siren-sound' || role.type === 'siren-level') {
+      const payload = inventory.siren ? sirenPayload(inventory.siren, role) : undefined;
+      if (payload !== undefined) updates.push({ key: entity.key, payload });
+    } else if (role.type === 'strobe-frequency' || role.type === 'strobe-duration') {
+      const strobe = inventory.channels.find((candidate) => candidate.channelNo === role.channelNo)?.strobe;
+      const value = role.type === 'strobe-frequency' ? strobe?.frequency : strobe?.duration;
+      if (value !== null && value !== undefined) updates.push({ key: entity.key, payload: String(value) });
     } else if (role.type === 'output') {
       const output = inventory.outputs.find((candidate) => candidate.id === role.output);
       if (output) updates.push({ key: entity.key, payload: onOff(output.state === 'on') });
@@ -208,6 +221,17 @@ function lightPayload(
   if (role.type === 'light-mode') return light.mode;
   const brightness = role.light === 'white' ? light.whiteBrightness : light.irBrightness;
   return brightness === null ? undefined : String(brightness);
+}
+
+function sirenPayload(
+  siren: NonNullable<ControlsInventory['siren']>,
+  role: { type: 'siren-sound' } | { type: 'siren-level'; level: 'volume' | 'times' },
+): string | undefined {
+  if (role.type === 'siren-sound') {
+    return sirenSoundOptions(siren.sounds).find((sound) => sound.id === siren.soundId)?.option;
+  }
+  const value = role.level === 'volume' ? siren.volume : siren.times;
+  return value === null ? undefined : String(value);
 }
 
 function diskPayload(
