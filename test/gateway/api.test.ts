@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('authentication', () => {
-  it('every route but /health and login answers 401 without a token', async () => {
+  it('every route but /health, login and the session question answers 401 without a token', async () => {
     const spec = (await gw.api('GET', '/api/v1/openapi.json')).json;
     const operations: Array<[string, string]> = [];
     for (const [path, methods] of Object.entries(spec.paths as Record<string, object>)) {
@@ -65,7 +65,7 @@ describe('authentication', () => {
     operations.push(['GET', '/api/v1/openapi.json'], ['GET', '/metrics']);
     expect(operations.length).toBeGreaterThan(15);
     for (const [method, path] of operations) {
-      const isPublic = path === '/health' || path === '/api/v1/auth/login';
+      const isPublic = ['/health', '/api/v1/auth/login', '/api/v1/auth/session'].includes(path);
       const answer = await gw.api(method, path, {
         token: null,
         ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }),
@@ -116,6 +116,12 @@ describe('authentication', () => {
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
     const me = await fetch(`${gw.url}/api/v1/auth/me`, { headers: { cookie } });
     expect(await me.json()).toMatchObject({ username: 'admin', csrfToken });
+    // The UI asks whether it is signed in without a 401 either way (a bearer token is not a browser session).
+    const session = async (headers: Record<string, string>) =>
+      (await fetch(`${gw.url}/api/v1/auth/session`, { headers })).json();
+    expect(await session({ cookie })).toEqual({ signedIn: true, username: 'admin', csrfToken });
+    expect(await session({})).toEqual({ signedIn: false, username: null, csrfToken: null });
+    expect(await session({ authorization: `Bearer ${gw.token}` })).toMatchObject({ signedIn: false });
 
     // A cross-site form post carries the cookie but cannot know the token: refused, nothing made.
     const tokenBody = { method: 'POST', body: JSON.stringify({ name: 'forged' }) };

@@ -19,13 +19,26 @@ export interface PlayerProps {
   streamName?: string | undefined;
   label: string;
   muted?: boolean;
+  /**
+   * Show a snapshot while connecting. Off for a device known to be unreachable: its picture
+   * request would only fail (and log an error in the console).
+   */
+  poster?: boolean;
   onState?: (state: PlayerState, stream: LiveStream | undefined) => void;
 }
 
 const WHEP_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 
-export function Player({ channelId, prefer, streamName, label, muted = true, onState }: PlayerProps) {
+export function Player({
+  channelId,
+  prefer,
+  streamName,
+  label,
+  muted = true,
+  poster = true,
+  onState,
+}: PlayerProps) {
   const video = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
   const [stream, setStream] = useState<LiveStream>();
@@ -53,7 +66,9 @@ export function Player({ channelId, prefer, streamName, label, muted = true, onS
         muted={muted}
         playsInline
         autoplay
-        poster={`/api/v1/channels/${encodeURIComponent(channelId)}/snapshot.jpg?width=640`}
+        poster={
+          poster ? `/api/v1/channels/${encodeURIComponent(channelId)}/snapshot.jpg?width=640` : undefined
+        }
         aria-label={`Live video: ${label}`}
         data-stream={stream?.name}
       />

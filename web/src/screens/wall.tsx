@@ -33,7 +33,7 @@ export function WallScreen({ focus }: { focus?: string | undefined }) {
 
   const opened = focus ? channels.find((c) => c.id === focus) : undefined;
   if (opened) return <OpenedTile channel={opened} />;
-  const deviceName = (id: string) => devices.find((d) => d.id === id)?.name;
+  const deviceOf = (id: string) => devices.find((d) => d.id === id);
   return (
     <section aria-labelledby="wall-title">
       <h1 id="wall-title" class="visually-hidden">
@@ -42,7 +42,7 @@ export function WallScreen({ focus }: { focus?: string | undefined }) {
       <ul class="wall">
         {channels.map((channel) => (
           <li key={channel.id}>
-            <Tile channel={channel} deviceName={deviceName(channel.deviceId)} />
+            <Tile channel={channel} device={deviceOf(channel.deviceId)} />
           </li>
         ))}
       </ul>
@@ -54,12 +54,23 @@ function tileTitle(channel: Channel, deviceName: string | undefined): string {
   return deviceName && deviceName !== channel.name ? `${channel.name} · ${deviceName}` : channel.name;
 }
 
-function Tile({ channel, deviceName }: { channel: Channel; deviceName: string | undefined }) {
+/** Whether the channel's picture can be asked for: its device (or cloud camera) is online. */
+function reachable(channel: Channel, device: Device | undefined): boolean {
+  return device ? device.health?.state === 'online' : channel.online;
+}
+
+function Tile({ channel, device }: { channel: Channel; device: Device | undefined }) {
   const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
-  const title = tileTitle(channel, deviceName);
+  const title = tileTitle(channel, device?.name);
   return (
     <article class="tile" aria-label={title} data-channel={channel.id} data-state={state.kind}>
-      <Player channelId={channel.id} prefer="sub" label={title} onState={setState} />
+      <Player
+        channelId={channel.id}
+        prefer="sub"
+        label={title}
+        poster={reachable(channel, device)}
+        onState={setState}
+      />
       <footer>
         <a href={href('live', channel.id)} class="tile-title">
           {title}
