@@ -59,7 +59,8 @@ export async function api<T = unknown>(
   const data = text ? safeJson(text) : undefined;
   if (!response.ok) {
     const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    if (response.status === 401 && !path.endsWith('/auth/login')) {
+    // Only a missing or expired session signs out; a wrong password in a form is the form's error.
+    if (response.status === 401 && error?.code === 'unauthorized') {
       for (const listener of signedOutListeners) listener();
     }
     throw new ApiError(
