@@ -1,21 +1,27 @@
 /**
- * Live video: time from a viewer's request to its first decoded frame on an on-demand path
- * (cold: MediaMTX must first connect to the camera; warm: the path is already live), and the
- * CPU/RSS of MediaMTX and the gateway while N viewers watch one camera. Everything real: the
- * simulated camera serves ffmpeg test-pattern video over Digest RTSP (sim/video.ts), the
- * gateway runs in a process of its own as a user starts it (`hikbridge start --config FILE`,
- * possibly another checkout's: `--gateway-dir`) and supervises its own MediaMTX, viewers are
- * ffmpeg processes reading the RTSP URL the API hands out (a viewer token as the password).
+ * Live video: time from a viewer's request to its first decoded frame, on the gateway's
+ * on-demand path and, interleaved in the same run, on a plain MediaMTX on-demand path to the
+ * same simulated camera (no gateway in front) and on the camera's own RTSP stream; cold (the
+ * path has let go of the camera) and warm (another viewer keeps it live). The gateway's path is
+ * measured twice: with a camera that has the ISAPI key-frame request (the gateway asks for a
+ * key frame when a viewer joins) and with one that answers 404 (firmware without it: viewers
+ * wait for the camera's own key frame). Then the CPU/RSS of MediaMTX and the gateway while N
+ * viewers watch one camera. Everything real: the simulated camera serves ffmpeg test-pattern
+ * video over Digest RTSP (sim/video.ts) with a key frame every `--keyframe-seconds`, the gateway
+ * runs in a process of its own as a user starts it (`hikbridge start --config FILE`, possibly
+ * another checkout's: `--gateway-dir`) and supervises its own MediaMTX, viewers are ffmpeg
+ * processes reading the RTSP URL the API hands out (a viewer token as the password).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
 import { startSimDevice } from '../sim/index.ts';
 import { freePort } from '../sim/net.ts';
-import { startSimVideo } from '../sim/video.ts';
+import { type PatternSize, startSimVideo } from '../sim/video.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
 import {
   checkoutOf,
@@ -32,23 +38,62 @@ import { parseOptions, percentile, round } from './stats.ts';
 const PASSWORD = 'Bench-Pass-1';
 const ADMIN_PASSWORD = 'Bench-Admin-42!';
 
+export interface LiveBenchOptions {
+  runs: number;
+  viewers: number;
+  seconds: number;
+  keyframeSeconds: number;
+  /** The camera's main stream (default 1280x720 at 25 fps). */
+  stream?: PatternSize;
+  gatewayDir?: string;
+  /** Progress lines (default: none). */
+  progress?: (line: string) => void;
+}
+
+/** Where a viewer reads from. */
+type Target = 'hikbridge' | 'hikbridge-no-key-frame-request' | 'mediamtx' | 'camera';
+const PATH_TARGETS: Target[] = ['hikbridge', 'hikbridge-no-key-frame-request', 'mediamtx'];
+
 export async function runLiveBench(args: string[]): Promise<void> {
-  const options = parseOptions(args, { runs: 20, viewers: 16, seconds: 20, gatewayDir: THIS_CHECKOUT });
-  const gatewayDir = resolve(String(options.gatewayDir));
-  const print = (result: object) => line({ ...result, gateway: checkoutOf(gatewayDir) });
+  const options = parseOptions(args, {
+    runs: 20,
+    viewers: 16,
+    seconds: 20,
+    keyframeSeconds: 4,
+    gatewayDir: THIS_CHECKOUT,
+  });
+  const results = await liveBench({
+    ...options,
+    gatewayDir: String(options.gatewayDir),
+    progress: (text) => process.stderr.write(`${text}\n`),
+  });
+  for (const result of results) line(result);
+}
+
+/** Runs the benchmark; answers its result lines (first frames, ratios, viewers). */
+export async function liveBench(options: LiveBenchOptions): Promise<object[]> {
+  const gatewayDir = resolve(options.gatewayDir ?? THIS_CHECKOUT);
+  const progress = options.progress ?? (() => {});
+  const size = options.stream ?? { width: 1280, height: 720, fps: 25 };
   requireCommand('ffmpeg');
-  const mediamtx = (await provisionMediamtx({ onProgress: (m) => process.stderr.write(`${m}\n`) })).path;
+  const mediamtx = (await provisionMediamtx({ onProgress: progress })).path;
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
     const video = await startSimVideo({
       mediamtx,
       username: 'admin',
       password: PASSWORD,
-      main: { width: 1280, height: 720, fps: 25 },
+      main: size,
+      keyFrameIntervalSeconds: options.keyframeSeconds,
     });
     cleanups.push(() => video.stop());
-    const sim = await startSimDevice({ profile: 'camera', password: PASSWORD, rtspPort: video.rtspPort });
-    cleanups.push(() => sim.close());
+    // Two cameras on the one video: firmware with the key-frame request and firmware without.
+    const camera = (profile: string, serialNumber: string) =>
+      startSimDevice({ profile, serialNumber, password: PASSWORD, rtspPort: video.rtspPort, heartbeatMs: 0 });
+    const withRequest = await camera('camera', 'DS-2CD2386G2-IU20240101AAWRBENCH1');
+    cleanups.push(() => withRequest.close());
+    const withoutRequest = await camera('camera?requestKeyFrame=404', 'DS-2CD2386G2-IU20240101AAWRBENCH2');
+    cleanups.push(() => withoutRequest.close());
     const dataDir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-live-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const ports = {
@@ -69,61 +114,189 @@ export async function runLiveBench(args: string[]): Promise<void> {
         // The same MediaMTX build whichever checkout runs, so an A/B compares the gateways.
         media: { ...ports, binary: mediamtx, onDemandCloseAfterSeconds: 1 },
       },
-      onLogLine: (line) => process.stderr.write(`gateway: ${line.slice(0, 400)}\n`),
+      onLogLine: (text) => progress(`gateway: ${text.slice(0, 400)}`),
     });
     cleanups.push(() => gateway.stop());
+    const cameraUrl = `rtsp://admin:${PASSWORD}@127.0.0.1:${video.rtspPort}/Streaming/Channels/101`;
+    const plain = await startPlainMediamtx(mediamtx, cameraUrl);
+    cleanups.push(() => plain.stop());
     const gatewayApi = await GatewayApi.login(gateway);
-    const channelId = await gatewayApi.addCamera(sim.port);
-    let stream = await gatewayApi.mainStream(channelId);
+    const channels = {
+      hikbridge: await gatewayApi.addCamera('Bench Camera', withRequest.port),
+      'hikbridge-no-key-frame-request': await gatewayApi.addCamera('Old Firmware', withoutRequest.port),
+    };
     const mediamtxPid = childPid(gateway.pid, 'mediamtx');
     if (mediamtxPid === undefined) throw new Error('the gateway runs no MediaMTX');
-    // The gateway's MediaMTX answers its control API to the gateway alone; whether it is pulling
-    // the camera shows on the camera's side, as one reader of the camera's stream.
-    const pulling = async () => (await cameraReaders(video.apiUrl)) > 0;
-    // Not counted: the media module adds the path a moment after the device (debounced).
-    await firstFrameMs(stream.rtsp, 20_000);
-
-    const cold: number[] = [];
-    const warm: number[] = [];
-    for (let run = 0; run < options.runs; run++) {
-      // Cold: the path has closed its camera connection (closeAfter 1 s) since the last viewer.
-      await waitFor(async () => !(await pulling()), 10_000);
-      await sleep(Math.random() * 1000);
-      cold.push(await firstFrameMs(stream.rtsp));
-      process.stderr.write(`cold run ${run + 1}/${options.runs}: ${round(cold.at(-1)!)} ms\n`);
-    }
     // Fresh URLs before each phase: the viewer token in them expires.
-    stream = await gatewayApi.mainStream(channelId);
-    const keeper = viewer(stream.rtsp);
-    await waitFor(pulling, 10_000);
-    await firstFrameMs(stream.rtsp); // not counted: the path is live from here on
+    const urls = async (): Promise<Record<Target, string>> => ({
+      hikbridge: (await gatewayApi.mainStream(channels.hikbridge)).rtsp,
+      'hikbridge-no-key-frame-request': (
+        await gatewayApi.mainStream(channels['hikbridge-no-key-frame-request'])
+      ).rtsp,
+      mediamtx: plain.url,
+      camera: cameraUrl,
+    });
+    // The gateway's MediaMTX answers its control API to the gateway alone; whether anything pulls
+    // the camera shows on the camera's side, as readers of the camera's stream.
+    const idle = async () => (await cameraReaders(video.apiUrl)) === 0;
+    let url = await urls();
+    // Not counted: the media module adds the paths a moment after the devices (debounced), and
+    // the camera without the request answers its one 404 here, which the gateway remembers.
+    for (const target of PATH_TARGETS) await firstFrameMs(url[target], 20_000);
+    const gop = options.keyframeSeconds * 1000;
+    const samples = { cold: newSamples(), warm: newSamples() };
     for (let run = 0; run < options.runs; run++) {
-      // Back-to-back viewers would all start just after a key frame; sample every phase of the GOP.
-      await sleep(Math.random() * 1000);
-      warm.push(await firstFrameMs(stream.rtsp));
+      for (const target of shuffled<Target>([...PATH_TARGETS, 'camera'])) {
+        // Cold: every path has closed its camera connection (closeAfter 1 s) since the last viewer.
+        await waitFor(idle, 15_000);
+        // A pause over a whole key-frame interval samples every phase of it: viewers started back
+        // to back (or just after another's requested key frame) would all land at the same one.
+        await sleep(Math.random() * gop);
+        samples.cold[target].push(await firstFrameMs(url[target]));
+      }
+      progress(`cold run ${run + 1}/${options.runs}: ${summary(samples.cold)}`);
     }
-    keeper.child.kill('SIGKILL');
-    for (const [mode, samples] of [
-      ['cold', cold],
-      ['warm', warm],
-    ] as const) {
-      print({
-        bench: 'live',
-        metric: 'first-frame',
-        mode,
-        stream: '1280x720 H.264 25 fps, key frame every second',
-        runs: samples.length,
-        p50Ms: round(percentile(samples, 50)),
-        p95Ms: round(percentile(samples, 95)),
-        maxMs: round(Math.max(...samples)),
-      });
+    url = await urls();
+    const keepers = PATH_TARGETS.map((target) => viewer(url[target]));
+    await waitFor(async () => (await cameraReaders(video.apiUrl)) >= PATH_TARGETS.length, 15_000);
+    for (const target of PATH_TARGETS) await firstFrameMs(url[target]); // not counted: live from here on
+    for (let run = 0; run < options.runs; run++) {
+      for (const target of shuffled<Target>([...PATH_TARGETS, 'camera'])) {
+        await sleep(Math.random() * gop);
+        samples.warm[target].push(await firstFrameMs(url[target]));
+      }
+      progress(`warm run ${run + 1}/${options.runs}: ${summary(samples.warm)}`);
     }
-    stream = await gatewayApi.mainStream(channelId);
+    for (const keeper of keepers) keeper.child.kill('SIGKILL');
+    const stream = `${size.width}x${size.height} H.264 ${size.fps} fps, key frame every ${options.keyframeSeconds} s`;
+    const results: object[] = [];
+    for (const mode of ['cold', 'warm'] as const) {
+      for (const target of [...PATH_TARGETS, 'camera'] as const) {
+        const list = samples[mode][target];
+        results.push({
+          bench: 'live',
+          metric: 'first-frame',
+          mode,
+          target,
+          stream,
+          runs: list.length,
+          p50Ms: round(percentile(list, 50)),
+          p95Ms: round(percentile(list, 95)),
+          maxMs: round(Math.max(...list)),
+        });
+      }
+      results.push(ratios(mode, samples[mode], options.keyframeSeconds));
+    }
+    url = await urls();
     const pids = { gateway: gateway.pid, mediamtx: mediamtxPid };
-    print(await measureViewers(pids, stream.rtsp, options.viewers, options.seconds));
+    results.push(await measureViewers(pids, url.hikbridge, options.viewers, options.seconds));
+    return results.map((result) => ({ ...result, gateway: checkoutOf(gatewayDir) }));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+}
+
+type Samples = Record<Target, number[]>;
+
+function newSamples(): Samples {
+  return { hikbridge: [], 'hikbridge-no-key-frame-request': [], mediamtx: [], camera: [] };
+}
+
+function summary(samples: Samples): string {
+  return Object.entries(samples)
+    .map(([target, list]) => `${target} ${round(list.at(-1) ?? Number.NaN, 0)} ms`)
+    .join(', ');
+}
+
+/**
+ * hikbridge against a plain MediaMTX on the same camera (p50 and p95), and the targets: the
+ * gateway adds at most 10 % to a cold start without key-frame requests; with them, first frames
+ * beat the key-frame interval (warm < 400 ms, cold < 700 ms at a 4 s interval) and a kept-warm
+ * path starts under 500 ms.
+ */
+function ratios(mode: 'cold' | 'warm', samples: Samples, keyframeSeconds: number) {
+  const p = (target: Target, rank: number) => percentile(samples[target], rank);
+  const ratio = (target: Target, rank: number) => round(p(target, rank) / p('mediamtx', rank), 3);
+  const p50 = p('hikbridge', 50);
+  return {
+    bench: 'live',
+    metric: 'first-frame-ratio',
+    mode,
+    keyframeSeconds,
+    hikbridgeToMediamtx: { p50: ratio('hikbridge', 50), p95: ratio('hikbridge', 95) },
+    noKeyFrameRequestToMediamtx: {
+      p50: ratio('hikbridge-no-key-frame-request', 50),
+      p95: ratio('hikbridge-no-key-frame-request', 95),
+    },
+    targets:
+      mode === 'cold'
+        ? {
+            noKeyFrameRequestP50AtMost1_1xMediamtx: ratio('hikbridge-no-key-frame-request', 50) <= 1.1,
+            p50Under700Ms: p50 < 700,
+          }
+        : { p50Under500Ms: p50 < 500, p50Under400Ms: p50 < 400 },
+  };
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/**
+ * A plain MediaMTX with one on-demand path pulling the camera, tuned like the gateway's paths
+ * (RTSP over TCP, close 1 s after the last viewer), with no authentication: what a user would
+ * run without hikbridge.
+ */
+async function startPlainMediamtx(
+  binary: string,
+  source: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'hikbridge-bench-plain-'));
+  const [rtspPort, apiPort] = [await freePort(), await freePort()];
+  const config = {
+    logLevel: 'error',
+    api: true,
+    apiAddress: `127.0.0.1:${apiPort}`,
+    rtspAddress: `127.0.0.1:${rtspPort}`,
+    rtspTransports: ['tcp'],
+    authMethod: 'internal',
+    authInternalUsers: [
+      { user: 'any', pass: '', ips: [], permissions: [{ action: 'read' }, { action: 'api' }] },
+    ],
+    rtmp: false,
+    hls: false,
+    webrtc: false,
+    srt: false,
+    moq: false,
+    paths: {
+      camera: {
+        source,
+        rtspTransport: 'tcp',
+        sourceOnDemand: true,
+        sourceOnDemandStartTimeout: '10s',
+        sourceOnDemandCloseAfter: '1s',
+      },
+    },
+  };
+  const file = join(dir, 'plain.yml');
+  writeFileSync(file, stringify(config), { mode: 0o600 });
+  const child = spawn(binary, [file], { stdio: 'ignore' });
+  const stop = async () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${apiPort}/v3/info`)).ok, 10_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `rtsp://127.0.0.1:${rtspPort}/camera`, stop };
 }
 
 /** The gateway's REST API, called the way a user's script would. */
@@ -137,9 +310,9 @@ class GatewayApi {
     return new GatewayApi(gateway.url, await loginToGateway(gateway, ADMIN_PASSWORD));
   }
 
-  /** Adds the simulated camera; answers its first channel's id. */
-  async addCamera(port: number): Promise<string> {
-    const body = { host: '127.0.0.1', port, username: 'admin', password: PASSWORD };
+  /** Adds a simulated camera; answers its first channel's id. */
+  async addCamera(name: string, port: number): Promise<string> {
+    const body = { name, host: '127.0.0.1', port, username: 'admin', password: PASSWORD };
     const device = await this.call<{ id: string }>('POST', '/api/v1/devices', body, 201);
     const channels = await this.call<Array<{ id: string }>>('GET', `/api/v1/devices/${device.id}/channels`);
     if (!channels[0]) throw new Error('the camera has no channel');
@@ -190,8 +363,10 @@ async function firstFrameMs(url: string, retryForMs = 0): Promise<number> {
 function oneFirstFrame(url: string): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    // No probing buffer: ffmpeg would otherwise wait seconds to "analyze" the stream first.
-    const args = ['-v', 'error', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0'];
+    // No probing buffer: ffmpeg would otherwise wait seconds to "analyze" the stream first. Not
+    // `-fflags nobuffer`: it drops the first packet a fresh on-demand path delivers (a key frame),
+    // and the decoder then waits for the next one, which no player does.
+    const args = ['-v', 'error', '-probesize', '32', '-analyzeduration', '0'];
     args.push('-rtsp_transport', 'tcp', '-i', url, '-frames:v', '1', '-f', 'null', '-');
     const child = spawn('ffmpeg', args);
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

@@ -3,11 +3,16 @@
  * Digest auth like a Hikvision device) serving `/Streaming/Channels/<id>` for every channel,
  * fed by ffmpeg test patterns. Stream ids ending in 01 get the main pattern, the others the
  * small sub-stream pattern; they are relayed on demand, so 16 channels cost two encoders.
+ *
+ * Like a camera's encoder, each pattern's can be asked for a key frame at once
+ * (`requestKeyFrame`, what `PUT Streaming/channels/<id>/requestKeyFrame` does): see
+ * PatternStream for how an IDR gets into the running RTSP stream without a break.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { stringify } from 'yaml';
 import { freePort } from './net.ts';
 import { stopChild } from './process.ts';
@@ -24,6 +29,11 @@ export interface SimVideoOptions {
   rtspPort?: number;
   main?: PatternSize;
   sub?: PatternSize;
+  /**
+   * Seconds between the encoders' own key frames (default 1). Cameras ship with 2-4 s (the
+   * captures' `keyFrameInterval`), which is what a key-frame request is there to beat.
+   */
+  keyFrameIntervalSeconds?: number;
 }
 
 export interface PatternSize {
@@ -37,7 +47,25 @@ export interface SimVideo {
   rtspPort: number;
   /** The camera's MediaMTX control API (no login from 127.0.0.1): who is reading which stream. */
   apiUrl: string;
+  /** Makes the encoder of stream `streamId`'s pattern send a key frame now (as the device would). */
+  requestKeyFrame(streamId: number): void;
+  /** Key frames made on request so far, per pattern. */
+  requestedKeyFrames(): { main: number; sub: number };
   stop(): Promise<void>;
+}
+
+/** The videos running in this process, by RTSP port: how a simulated device finds its encoder. */
+const videosByPort = new Map<number, SimVideo>();
+
+/**
+ * For the device's `requestKeyFrame` endpoint: asks the video whose RTSP server listens on
+ * `rtspPort` for a key frame on `streamId`; false when no video of this process listens there
+ * (the device then answers as a camera would, with no picture to show for it).
+ */
+export function requestSimKeyFrame(rtspPort: number, streamId: number): boolean {
+  const video = videosByPort.get(rtspPort);
+  video?.requestKeyFrame(streamId);
+  return video !== undefined;
 }
 
 const DEFAULT_MAIN: PatternSize = { width: 640, height: 360, fps: 15 };
@@ -86,6 +114,7 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
   const file = join(dir, 'camera.yml');
   writeFileSync(file, stringify(config), { mode: 0o600 });
   const children: ChildProcess[] = [];
+  const patterns: PatternStream[] = [];
   let log = '';
   const server = spawn(options.mediamtx, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(server);
@@ -95,8 +124,18 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
     });
   }
   const stop = async () => {
-    await Promise.all(children.map(stopChild));
+    if (videosByPort.get(rtspPort) === video) videosByPort.delete(rtspPort);
+    await Promise.all([...patterns.map((pattern) => pattern.stop()), ...children.map(stopChild)]);
     rmSync(dir, { recursive: true, force: true });
+  };
+  const keyFrameSeconds = options.keyFrameIntervalSeconds ?? 1;
+  const patternOf = (streamId: number) => patterns[streamId % 100 === 1 ? 0 : 1];
+  const video: SimVideo = {
+    rtspPort,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    requestKeyFrame: (streamId) => patternOf(streamId)?.requestKeyFrame(),
+    requestedKeyFrames: () => ({ main: patterns[0]?.keyFrames ?? 0, sub: patterns[1]?.keyFrames ?? 0 }),
+    stop,
   };
   try {
     await until(
@@ -104,12 +143,13 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
       10_000,
       () => log,
     );
-    const patterns: Record<string, PatternSize> = {
+    const sizes: Record<string, PatternSize> = {
       main: options.main ?? DEFAULT_MAIN,
       sub: options.sub ?? DEFAULT_SUB,
     };
-    for (const [name, size] of Object.entries(patterns)) {
-      children.push(publishPattern(options.ffmpeg ?? 'ffmpeg', `${local}/pattern/${name}`, size));
+    for (const [name, size] of Object.entries(sizes)) {
+      const ffmpeg = options.ffmpeg ?? 'ffmpeg';
+      patterns.push(new PatternStream(ffmpeg, `${local}/pattern/${name}`, size, keyFrameSeconds));
     }
     await until(
       async () => {
@@ -124,18 +164,224 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
     await stop();
     throw error;
   }
-  return { rtspPort, apiUrl: `http://127.0.0.1:${apiPort}`, stop };
+  videosByPort.set(rtspPort, video);
+  return video;
 }
 
-function publishPattern(ffmpeg: string, url: string, size: PatternSize): ChildProcess {
-  const encoder =
-    size.codec === 'h265' ? ['-c:v', 'libx265', '-x265-params', 'log-level=error'] : ['-c:v', 'libx264'];
-  const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi'];
-  args.push('-i', `testsrc2=size=${size.width}x${size.height}:rate=${size.fps}`);
-  // One key frame a second: a new viewer waits at most that long for a picture.
-  args.push(...encoder, '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(size.fps));
-  args.push('-pix_fmt', 'yuv420p', '-f', 'rtsp', '-rtsp_transport', 'tcp', url);
-  return spawn(ffmpeg, args, { stdio: 'ignore' });
+/**
+ * One test pattern published to the camera's RTSP server, with a key frame at any moment:
+ * a generator writes raw frames, an encoder turns them into H.264 (or H.265) and a publisher
+ * copies the elementary stream to RTSP. ffmpeg cannot be told to make a key frame while it
+ * runs, so a request hands the frames to a spare encoder instead: one started beforehand,
+ * opened with a frame whose output is dropped, and told to make its second frame an IDR
+ * (`-force_key_frames expr:eq(n,1)`, with the parameter sets in front of it). The old
+ * encoder's last pictures reach the publisher before the new one's IDR and frames keep their
+ * numbers, so the RTSP stream and its readers go on without a break, one frame later with a
+ * key frame.
+ */
+class PatternStream {
+  /** Key frames made on request. */
+  keyFrames = 0;
+  private readonly frameBytes: number;
+  private readonly gop: number;
+  private readonly generator: ChildProcess;
+  private readonly publisher: ChildProcess;
+  private active: Encoder;
+  private spare: Encoder;
+  /** Output of the new encoder, held while the previous one's last pictures still go out. */
+  private held: Buffer[] | undefined;
+  private lastFrame: Buffer;
+  /** Asked again while the previous switch still drains: switch once it is done. */
+  private askedAgain = false;
+  private stopped = false;
+
+  constructor(
+    private readonly ffmpeg: string,
+    url: string,
+    private readonly size: PatternSize,
+    keyFrameSeconds: number,
+  ) {
+    this.frameBytes = (size.width * size.height * 3) / 2;
+    this.gop = Math.max(1, Math.round(size.fps * keyFrameSeconds));
+    this.lastFrame = Buffer.alloc(this.frameBytes, 128);
+    this.publisher = spawn(ffmpeg, this.publisherArgs(url), { stdio: ['pipe', 'ignore', 'ignore'] });
+    this.publisher.stdin!.on('error', () => undefined); // it may be gone first at stop
+    this.active = this.startEncoder(false);
+    this.spare = this.startSpare();
+    this.generator = spawn(ffmpeg, this.generatorArgs(), { stdio: ['ignore', 'pipe', 'ignore'] });
+    readFrames(this.generator.stdout!, this.frameBytes, (frame) => this.onFrame(frame));
+  }
+
+  /** The next frame goes to the spare encoder, which makes it an IDR. */
+  requestKeyFrame(): void {
+    if (this.stopped) return;
+    if (this.held) {
+      this.askedAgain = true;
+      return;
+    }
+    const previous = this.active;
+    this.active = this.spare;
+    this.keyFrames += 1;
+    this.held = [];
+    // The previous encoder writes out what it has and exits; only then does the IDR follow.
+    previous.child.stdin!.end();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      previous.draining = false;
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const chunk of held) this.toPublisher(chunk);
+      if (this.askedAgain) {
+        this.askedAgain = false;
+        this.requestKeyFrame();
+      }
+    };
+    previous.child.stdout!.once('end', release);
+    setTimeout(() => {
+      previous.child.kill('SIGKILL');
+      release();
+    }, 2000).unref();
+    this.spare = this.startSpare();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const children = [this.generator, this.publisher, this.active.child, this.spare.child];
+    await Promise.all(children.map(stopChild));
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.lastFrame = frame;
+    const stdin = this.active.child.stdin!;
+    // Bounded: an encoder that falls behind loses frames rather than the simulator its memory.
+    if (!stdin.writable || stdin.writableLength > 3 * this.frameBytes) return;
+    stdin.write(frame);
+  }
+
+  private startSpare(): Encoder {
+    const spare = this.startEncoder(true);
+    // Frame 0 only opens the encoder (its output is dropped); frame 1 will be the forced IDR.
+    spare.child.stdin!.write(this.lastFrame);
+    return spare;
+  }
+
+  private startEncoder(spare: boolean): Encoder {
+    const child = spawn(this.ffmpeg, this.encoderArgs(), { stdio: ['pipe', 'pipe', 'ignore'] });
+    const encoder: Encoder = {
+      child,
+      draining: true,
+      skip: spare ? outputFromSecondParameterSet(this.size.codec ?? 'h264') : undefined,
+    };
+    child.stdin!.on('error', () => undefined); // an encoder killed at a switch or at stop
+    child.stdout!.on('data', (chunk: Buffer) => {
+      let data: Buffer | undefined = chunk;
+      if (encoder.skip) {
+        data = encoder.skip(chunk);
+        if (!data) return;
+        encoder.skip = undefined;
+      }
+      if (encoder !== this.active) {
+        if (encoder.draining && !encoder.skip) this.toPublisher(data);
+      } else if (this.held) this.held.push(data);
+      else this.toPublisher(data);
+    });
+    return encoder;
+  }
+
+  private toPublisher(chunk: Buffer): void {
+    const stdin = this.publisher.stdin!;
+    if (stdin.writable) stdin.write(chunk);
+  }
+
+  private generatorArgs(): string[] {
+    const { width, height, fps } = this.size;
+    const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi'];
+    args.push('-i', `testsrc2=size=${width}x${height}:rate=${fps}`);
+    return [...args, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
+  }
+
+  private encoderArgs(): string[] {
+    const { width, height, fps, codec } = this.size;
+    const args = ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p'];
+    args.push('-s', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0');
+    if (codec === 'h265') args.push('-c:v', 'libx265', '-x265-params', 'log-level=error');
+    else args.push('-c:v', 'libx264');
+    args.push('-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(this.gop));
+    // An IDR (not an I frame a decoder cannot start at), its parameter sets in front of it.
+    args.push('-forced-idr', '1', '-force_key_frames', 'expr:eq(n,1)');
+    return [...args, '-f', codec === 'h265' ? 'hevc' : 'h264', 'pipe:1'];
+  }
+
+  private publisherArgs(url: string): string[] {
+    const { fps, codec } = this.size;
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-use_wallclock_as_timestamps',
+      '1',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-f',
+      codec === 'h265' ? 'hevc' : 'h264',
+    ];
+    args.push('-framerate', String(fps), '-i', 'pipe:0', '-c', 'copy');
+    return [...args, '-f', 'rtsp', '-rtsp_transport', 'tcp', url];
+  }
+}
+
+interface Encoder {
+  child: ChildProcess;
+  /** A replaced encoder's output still goes to the publisher until it ends. */
+  draining: boolean;
+  /** A spare's filter: nothing until its second frame's parameter sets (frame 0 is dropped). */
+  skip: ((chunk: Buffer) => Buffer | undefined) | undefined;
+}
+
+/**
+ * Drops an encoder's output up to its second parameter set (SPS for H.264, VPS for H.265):
+ * what comes before is the priming frame. Start codes may straddle chunks: the last 3 bytes
+ * are looked at again with the next chunk (a whole 4-byte start never fits in them twice).
+ */
+function outputFromSecondParameterSet(codec: 'h264' | 'h265'): (chunk: Buffer) => Buffer | undefined {
+  const isParameterSet = (byte: number) =>
+    codec === 'h265' ? ((byte >> 1) & 0x3f) === 32 : (byte & 0x1f) === 7;
+  let seen = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    for (let at = data.indexOf(START_CODE); at >= 0; at = data.indexOf(START_CODE, at + 3)) {
+      if (at + 3 >= data.length || !isParameterSet(data[at + 3]!)) continue;
+      seen += 1;
+      // Keep the zero in front of a 4-byte start code: the publisher's parser sees it whole.
+      if (seen === 2) return data.subarray(at > 0 && data[at - 1] === 0 ? at - 1 : at);
+    }
+    tail = data.subarray(Math.max(0, data.length - 3));
+    return undefined;
+  };
+}
+
+const START_CODE = Buffer.from([0, 0, 1]);
+
+/** Cuts a raw video byte stream into frames of `frameBytes`. */
+function readFrames(input: Readable, frameBytes: number, onFrame: (frame: Buffer) => void): void {
+  let parts: Buffer[] = [];
+  let length = 0;
+  input.on('data', (chunk: Buffer) => {
+    parts.push(chunk);
+    length += chunk.length;
+    while (length >= frameBytes) {
+      const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+      onFrame(all.subarray(0, frameBytes));
+      const rest = all.subarray(frameBytes);
+      parts = rest.length > 0 ? [rest] : [];
+      length = rest.length;
+    }
+  });
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, detail: () => string): Promise<void> {

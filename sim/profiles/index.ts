@@ -5,6 +5,7 @@ import type { ProfileSpec, SimProfile } from '../types.ts';
 import { cameraProfile } from './camera.ts';
 import { doorbellProfile } from './doorbell.ts';
 import { listFixtureProfiles, loadFixtureProfile } from './fixture.ts';
+import { withProfileFlags } from './flags.ts';
 import { MAX_NVR_CHANNELS, nvrProfile } from './nvr.ts';
 import { ptzProfile } from './ptz.ts';
 
@@ -12,8 +13,21 @@ export { listFixtureProfiles } from './fixture.ts';
 
 export const BUILT_IN_PROFILES = ['camera', 'ptz', 'nvr', 'nvr:N', 'doorbell'];
 
+/**
+ * A profile with flags after `?`: `camera?requestKeyFrame=404` (or `=403`) is a device without
+ * the key-frame request (`Streaming/channels/<id>/requestKeyFrame`), which every profile has
+ * otherwise (sim/routes/key-frame.ts).
+ */
 export function resolveProfile(spec: ProfileSpec | SimProfile): SimProfile {
   if (typeof spec !== 'string') return spec;
+  const flagsAt = spec.lastIndexOf('?');
+  if (flagsAt > 0 && !existsSync(spec)) {
+    return withProfileFlags(resolveBaseProfile(spec.slice(0, flagsAt)), spec.slice(flagsAt + 1));
+  }
+  return resolveBaseProfile(spec);
+}
+
+function resolveBaseProfile(spec: string): SimProfile {
   if (spec === 'camera') return cameraProfile();
   if (spec === 'doorbell') return doorbellProfile();
   if (spec === 'ptz') return ptzProfile();

@@ -7,6 +7,7 @@ import { doorbellRoutes } from './doorbell.ts';
 import { serveFixture } from './fixture.ts';
 import { inputProxyRoutes } from './input-proxy.ts';
 import { ioOutputRoutes } from './io-outputs.ts';
+import { keyFrameRoutes } from './key-frame.ts';
 import { pictureRoutes } from './picture.ts';
 import { ptzRoutes } from './ptz.ts';
 import { rebootRoutes } from './reboot.ts';
@@ -42,6 +43,7 @@ const ROUTES: Route[] = [
   ...deterrenceRoutes,
   ...triggerRoutes,
   ...timeRoutes,
+  ...keyFrameRoutes,
   ...streamConfigRoutes,
   ...ptzRoutes,
 ];

@@ -29,6 +29,8 @@ export interface AuthHookOptions {
   tokenKey: Buffer;
   /** Checks a hikbridge user's password or API/session token. */
   verifyCredentials: (credentials: { user: string; password: string; token: string }) => Promise<boolean>;
+  /** Told of every read it lets in (path name), just before MediaMTX hears "allowed". Must not block. */
+  onRead?: (path: string) => void;
 }
 
 /** The user name hikbridge's own readers (frame grabs, talk) present, with a per-start secret. */
@@ -75,7 +77,10 @@ export class AuthHook {
           return;
         }
         this.decide(question).then(
-          (allowed) => response.writeHead(allowed ? 200 : 401).end(),
+          (allowed) => {
+            if (allowed && question.action === 'read' && question.path) this.notifyRead(question.path);
+            response.writeHead(allowed ? 200 : 401).end();
+          },
           (error) => {
             this.options.logger.error({ err: error }, 'media authorization failed');
             response.writeHead(500).end();
@@ -96,6 +101,14 @@ export class AuthHook {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private notifyRead(path: string): void {
+    try {
+      this.options.onRead?.(path);
+    } catch (error) {
+      this.options.logger.warn({ err: error, path }, 'a reader of the media auth hook failed');
+    }
   }
 
   /** Whether MediaMTX may let this client do what it asks. */

@@ -11,6 +11,7 @@ import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { defineModule, type Module } from '../../core/module.ts';
 import type { Store } from '../../core/store/types.ts';
+import type { IsapiClient } from '../../protocols/isapi/client.ts';
 import { MediamtxApi, type MediamtxCredentials } from '../../protocols/mediamtx/api.ts';
 import { buildBaseConfig, type PathConfig, publisherPath } from '../../protocols/mediamtx/config.ts';
 import { authModule } from '../auth/index.ts';
@@ -19,6 +20,7 @@ import { API_USER, AuthHook, INTERNAL_USER } from './auth-hook.ts';
 import { writeMediamtxConfig } from './config-file.ts';
 import { MediamtxEngine } from './engine.ts';
 import { grabFrame } from './frame-grab.ts';
+import { KeyFrameRequester } from './key-frames.ts';
 import { registerMediaMetrics } from './metrics.ts';
 import {
   type ExternalCamera,
@@ -62,6 +64,11 @@ export interface MediaModuleDeps {
    * the refused password again and bring the device closer to locking the account.
    */
   contactHeld?: (deviceId: string) => boolean;
+  /**
+   * The device's ISAPI client, for asking a camera for a key frame when a viewer joins (see
+   * key-frames.ts); without it viewers wait for the camera's next key frame.
+   */
+  deviceClient?: (deviceId: string) => IsapiClient | undefined;
 }
 
 const CHANGE_DEBOUNCE_MS = 100;
@@ -75,6 +82,8 @@ export class MediaModule implements Module {
   private readonly hook: AuthHook;
   private readonly api: MediamtxApi;
   private readonly reconciler: PathReconciler;
+  /** Asks cameras for a key frame when a viewer joins one of their paths. */
+  readonly keyFrames: KeyFrameRequester;
   private engine: MediamtxEngine | undefined;
   private state: MediaState;
   private binary: string | null = null;
@@ -104,10 +113,18 @@ export class MediaModule implements Module {
       logger: deps.logger,
       tokenKey: this.tokenKey,
       verifyCredentials: deps.verifyCredentials,
+      onRead: (path) => this.viewerJoining(path),
     });
     this.api = new MediamtxApi({
       baseUrl: settings.apiUrl ?? `http://127.0.0.1:${settings.apiPort}`,
       credentials: this.apiCredentials(),
+    });
+    this.keyFrames = new KeyFrameRequester({
+      logger: deps.logger,
+      livePath: (name) => this.api.getPath(name),
+      client: (deviceId) =>
+        this.deps.contactHeld?.(deviceId) ? undefined : this.deps.deviceClient?.(deviceId),
+      watchMs: (settings.onDemandStartTimeoutSeconds + 2) * 1000,
     });
     this.reconciler = new PathReconciler({
       api: this.api,
@@ -154,6 +171,9 @@ export class MediaModule implements Module {
       bus.on('device.removed', onChange),
       bus.on('channels.changed', onChange),
       bus.on('device.health', ({ deviceId }) => this.followContactHold(deviceId)),
+      // A changed or removed device may answer a key-frame request differently: ask it afresh.
+      bus.on('device.updated', ({ deviceId }) => this.keyFrames.forgetDevice(deviceId)),
+      bus.on('device.removed', ({ deviceId }) => this.keyFrames.forgetDevice(deviceId)),
     );
     if (settings.mode === 'file') {
       await this.writeConfigFile();
@@ -171,6 +191,7 @@ export class MediaModule implements Module {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.keyFrames.stop();
     for (const off of this.unsubscribe.splice(0)) off();
     clearTimeout(this.changeTimer);
     clearInterval(this.externalTimer);
@@ -397,6 +418,17 @@ export class MediaModule implements Module {
     );
   }
 
+  /** A reader was let in: when it is a camera's stream, that camera is asked for a key frame. */
+  private viewerJoining(pathName: string): void {
+    const path = this.streamPaths.find((each) => each.name === pathName);
+    if (!path) return;
+    this.keyFrames.viewerJoining({
+      path: path.name,
+      deviceId: path.deviceId,
+      streamId: Number(path.stream.id),
+    });
+  }
+
   /** Re-syncs when a device's logins go on hold or come off it. */
   private followContactHold(deviceId: string): void {
     const held = this.deps.contactHeld?.(deviceId) ?? false;
@@ -530,6 +562,7 @@ export const mediaModule = defineModule({
       contactHeld: (deviceId) =>
         devices.supervisor.loginBlock(deviceId) !== undefined ||
         devices.health(deviceId)?.lastErrorCode === 'wrong_device',
+      deviceClient: (deviceId) => devices.supervisor.client(deviceId),
       ...(gateway.onProgress ? { onProgress: gateway.onProgress } : {}),
     });
     if (context.settings.enabled) {

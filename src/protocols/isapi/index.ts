@@ -5,6 +5,7 @@ export * from './deterrence.ts';
 export * from './discovery.ts';
 export * from './errors.ts';
 export * from './io.ts';
+export * from './keyframe.ts';
 export * from './maintenance.ts';
 export * from './ptz.ts';
 export * from './rtsp.ts';
