@@ -7,6 +7,9 @@
  * path, events/s delivered, episodes the gateway ended by itself, and the gateway process's CPU
  * and peak RSS. The gateway runs with the product's defaults (pictures at episode start on)
  * unless `--snapshots off`; it may be another checkout's (`--gateway-dir`) for an A/B.
+ * Before the load, with MQTT on, the gateway's controls inventory reads every device: the
+ * requests the devices received for it and how long it took are reported too (events-inventory.ts),
+ * and the load starts once it is done.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -15,6 +18,12 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Broker, startBroker } from './events-broker.ts';
 import { type ClientsProcess, type ClientsResult, startClientsProcess } from './events-clients.ts';
+import {
+  type DeviceRequest,
+  type InventoryReads,
+  summarizeInventory,
+  waitForInventory,
+} from './events-inventory.ts';
 import {
   checkoutOf,
   cpuTimeMs,
@@ -125,6 +134,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
       progress(`added ${deviceIds.length} devices in ${round(registerSeconds, 1)} s; restarting the gateway`);
     }
     const gatewaySpawned = performance.now();
+    const gatewaySpawnedAt = Date.now();
     const gateway = await start((text) => streams.read(text), nodeArgs);
     const gatewayStarted = Date.now();
     cleanups.push(() => gateway.stop());
@@ -138,6 +148,10 @@ export async function runEventsBench(args: string[]): Promise<void> {
     await streams.waitForConnected(deviceIds, scaledTimeout(180_000, options.devices));
     const connectSeconds = (performance.now() - gatewaySpawned) / 1000;
     progress(`all ${deviceIds.length} alert streams connected ${round(connectSeconds, 1)} s after the start`);
+    const inventory = await measureInventory(sim, gatewaySpawnedAt);
+    progress(
+      `controls inventory: ${inventory.requests} requests to ${inventory.devicesRead} devices, the last ${inventory.doneAfterStartSeconds} s after the start`,
+    );
 
     const clients = await startClientsProcess({
       apiUrl: gateway.url,
@@ -156,10 +170,25 @@ export async function runEventsBench(args: string[]): Promise<void> {
       registerSeconds,
       connectSeconds,
       gatewayUpSecondsAtRunStart: (run.startAt - gatewayStarted) / 1000,
+      inventory,
     });
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+}
+
+/**
+ * Waits for the controls inventory to have read every device (each device's last inventory
+ * request 3 s old), then sums up the requests the devices received for it since the start.
+ */
+async function measureInventory(sim: SimProcess, since: number): Promise<InventoryReads> {
+  const records = await waitForInventory(
+    (index) => simControl<DeviceRequest[]>(new URL(sim.urls[index]!), 'GET', 'requests'),
+    sim.urls.length,
+    since,
+    { quietMs: 3000, pollMs: 1000, timeoutMs: scaledTimeout(180_000, sim.urls.length), concurrency: 16 },
+  );
+  return summarizeInventory(records, since);
 }
 
 /** A time budget that grows with the fleet (2000 devices take twice as long to start as 1000). */
@@ -333,7 +362,12 @@ function report(
   },
   run: RunFigures,
   result: ClientsResult,
-  setup: { registerSeconds: number; connectSeconds: number; gatewayUpSecondsAtRunStart: number },
+  setup: {
+    registerSeconds: number;
+    connectSeconds: number;
+    gatewayUpSecondsAtRunStart: number;
+    inventory: InventoryReads;
+  },
 ): void {
   const common = {
     bench: 'events',
@@ -375,6 +409,7 @@ function report(
     allStreamsConnectedSeconds: round(setup.connectSeconds, 1),
     gatewayUpSecondsAtRunStart: round(setup.gatewayUpSecondsAtRunStart, 1),
   });
+  line({ ...common, path: 'controls-inventory', ...setup.inventory });
 }
 
 /** Deliveries per second that arrived while the fleet posted at the full rate. */
