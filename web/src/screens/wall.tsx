@@ -31,9 +31,17 @@ export function WallScreen({ focus }: { focus?: string | undefined }) {
   if (!channels) return <p role="status">Loading cameras…</p>;
   if (channels.length === 0) return <EmptyState />;
 
-  const opened = focus ? channels.find((c) => c.id === focus) : undefined;
-  if (opened) return <OpenedTile channel={opened} />;
   const deviceOf = (id: string) => devices.find((d) => d.id === id);
+  const countOf = (deviceId: string) => channels.filter((c) => c.deviceId === deviceId).length;
+  const opened = focus ? channels.find((c) => c.id === focus) : undefined;
+  if (opened) {
+    return (
+      <OpenedTile
+        channel={opened}
+        title={tileTitle(opened, deviceOf(opened.deviceId), countOf(opened.deviceId))}
+      />
+    );
+  }
   return (
     <section aria-labelledby="wall-title">
       <h1 id="wall-title" class="visually-hidden">
@@ -42,7 +50,11 @@ export function WallScreen({ focus }: { focus?: string | undefined }) {
       <ul class="wall">
         {channels.map((channel) => (
           <li key={channel.id}>
-            <Tile channel={channel} device={deviceOf(channel.deviceId)} />
+            <Tile
+              channel={channel}
+              device={deviceOf(channel.deviceId)}
+              channelsOfDevice={countOf(channel.deviceId)}
+            />
           </li>
         ))}
       </ul>
@@ -50,8 +62,11 @@ export function WallScreen({ focus }: { focus?: string | undefined }) {
   );
 }
 
-function tileTitle(channel: Channel, deviceName: string | undefined): string {
-  return deviceName && deviceName !== channel.name ? `${channel.name} · ${deviceName}` : channel.name;
+/** A one-camera device is named by the user's name for it; an NVR's camera by its own, then the NVR's. */
+function tileTitle(channel: Channel, device: Device | undefined, channelsOfDevice: number): string {
+  if (!device) return channel.name;
+  if (channelsOfDevice <= 1) return device.name;
+  return device.name === channel.name ? channel.name : `${channel.name} · ${device.name}`;
 }
 
 /** Whether the channel's picture can be asked for: its device (or cloud camera) is online. */
@@ -59,9 +74,17 @@ function reachable(channel: Channel, device: Device | undefined): boolean {
   return device ? device.health?.state === 'online' : channel.online;
 }
 
-function Tile({ channel, device }: { channel: Channel; device: Device | undefined }) {
+function Tile({
+  channel,
+  device,
+  channelsOfDevice,
+}: {
+  channel: Channel;
+  device: Device | undefined;
+  channelsOfDevice: number;
+}) {
   const [state, setState] = useState<PlayerState>({ kind: 'connecting' });
-  const title = tileTitle(channel, device?.name);
+  const title = tileTitle(channel, device, channelsOfDevice);
   return (
     <article class="tile" aria-label={title} data-channel={channel.id} data-state={state.kind}>
       <Player
@@ -128,18 +151,18 @@ function KeepWarm({ channel, title }: { channel: Channel; title: string }) {
   );
 }
 
-function OpenedTile({ channel }: { channel: Channel }) {
+function OpenedTile({ channel, title }: { channel: Channel; title: string }) {
   return (
     <section class="opened" aria-labelledby="opened-title">
       <header class="row">
         <button type="button" class="link" onClick={() => navigate(href('live'))}>
           ← All cameras
         </button>
-        <h1 id="opened-title">{channel.name}</h1>
+        <h1 id="opened-title">{title}</h1>
         <a href={href('events', undefined, { channel: channel.id })}>Events</a>
         {channel.source !== 'cloud' && <a href={href('devices', channel.deviceId)}>Device</a>}
       </header>
-      <Player channelId={channel.id} prefer="main" label={channel.name} />
+      <Player channelId={channel.id} prefer="main" label={title} />
     </section>
   );
 }
