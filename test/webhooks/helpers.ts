@@ -12,6 +12,8 @@ export interface Received {
   eventId: string;
   /** What the receiver answered; 0 when it never answered. */
   status: number;
+  /** When it arrived (Date.now()), so tests can reason about windows from the arrival itself. */
+  at: number;
 }
 
 /** A status to answer with, or 'hang' to never answer. */
@@ -69,7 +71,7 @@ export class Receiver {
   ): void {
     const body = Buffer.concat(chunks).toString('utf8');
     const eventId = String(headers['x-hikbridge-event-id'] ?? '');
-    const record: Received = { path, headers, body, eventId, status: 0 };
+    const record: Received = { path, headers, body, eventId, status: 0, at: Date.now() };
     this.requests.push(record);
     const attempt = this.requests.filter((each) => each.eventId === eventId).length;
     const answer = this.answer(record, attempt);
