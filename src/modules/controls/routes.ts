@@ -1,5 +1,6 @@
 /** The controls module's routes: one plugin per part, registered here. */
 import type { RoutePlugin } from '../../core/http.ts';
+import { availabilityRoutes } from './availability-routes.ts';
 import { detectionRoutes } from './detections-routes.ts';
 import { deterrenceRoutes } from './deterrence-routes.ts';
 import { fixRoutes } from './fixes-routes.ts';
@@ -20,6 +21,7 @@ const PARTS: Array<(controls: ControlsContext) => RoutePlugin> = [
   lightRoutes,
   deterrenceRoutes,
   storageRoutes,
+  availabilityRoutes,
   maintenanceRoutes,
   passthroughRoutes,
 ];
