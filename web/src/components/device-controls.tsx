@@ -1,8 +1,9 @@
 /**
  * The device page's controls: per channel its PTZ, detections, supplement light and strobe; for
- * the device its alarm outputs, siren, storage and reboot. Each part asks the gateway and shows
- * itself only where the device has it; everything shown is what the device answered. A recorder
- * with many channels shows one channel's controls at a time (each asks the device several things).
+ * the device its alarm outputs, siren, storage and reboot. The gateway is asked first which parts
+ * the device has (`/controls`), then each part for its state, so a part the device lacks is neither
+ * asked for nor shown; everything shown is what the device answered. A recorder with many
+ * channels shows one channel's controls at a time (each asks the device several things).
  */
 import { useRef, useState } from 'preact/hooks';
 import type { Channel, Device } from '../api.ts';
@@ -10,9 +11,11 @@ import { DetectionControls } from './controls/detections.tsx';
 import { SirenControls, StrobeControls } from './controls/deterrence.tsx';
 import { LightControls } from './controls/light.tsx';
 import { OutputControls } from './controls/outputs.tsx';
+import { enc, usePart } from './controls/part.tsx';
 import { PtzControls } from './controls/ptz.tsx';
 import { RebootControl } from './controls/reboot.tsx';
 import { StorageControls } from './controls/storage.tsx';
+import type { ControlsAvailability } from './controls/types.ts';
 import './device-controls.css';
 
 export function DeviceControls({ device, channels }: { device: Device; channels: Channel[] }) {
@@ -27,14 +30,7 @@ export function DeviceControls({ device, channels }: { device: Device; channels:
           {device.name} is not online yet: its controls show when hikbridge reaches it.
         </p>
       ) : (
-        <>
-          <ChannelControls channels={channels} />
-          <div class="control-grid">
-            <OutputControls device={device} />
-            <SirenControls device={device} />
-            <StorageControls device={device} />
-          </div>
-        </>
+        <Parts device={device} channels={channels} />
       )}
       {device.enabled && <RebootControl device={device} />}
     </div>
@@ -53,11 +49,47 @@ function useSeenOnline(device: Device): boolean {
   return seen.current;
 }
 
-function ChannelControls({ channels }: { channels: Channel[] }) {
+/** What the device has, then those parts. */
+function Parts({ device, channels }: { device: Device; channels: Channel[] }) {
+  const { state, reload } = usePart<ControlsAvailability>(`/api/v1/devices/${enc(device.id)}/controls`);
+  if (state.kind === 'loading') {
+    return (
+      <p class="hint" role="status">
+        Asking {device.name} which controls it has…
+      </p>
+    );
+  }
+  if (state.kind !== 'ready') {
+    return (
+      <div class="actions">
+        <p class="error" role="alert">
+          {state.kind === 'failed' ? state.error : `${device.name} cannot be controlled now.`}
+        </p>
+        <button type="button" class="secondary" onClick={() => void reload()}>
+          Ask again
+        </button>
+      </div>
+    );
+  }
+  const has = state.value;
+  return (
+    <>
+      <ChannelControls channels={channels} has={has} />
+      <div class="control-grid">
+        <OutputControls device={device} />
+        {has.siren && <SirenControls device={device} />}
+        <StorageControls device={device} />
+      </div>
+    </>
+  );
+}
+
+function ChannelControls({ channels, has }: { channels: Channel[]; has: ControlsAvailability }) {
   const sorted = [...channels].sort((a, b) => a.channelNo - b.channelNo);
   const [chosenId, setChosenId] = useState<string>();
   const chosen = sorted.find((channel) => channel.id === chosenId) ?? sorted[0];
   if (!chosen) return null;
+  const parts = has.channels.find((channel) => channel.channelId === chosen.id);
   return (
     <div class="channel-controls">
       {sorted.length > 1 && (
@@ -74,10 +106,10 @@ function ChannelControls({ channels }: { channels: Channel[] }) {
       )}
       {/* Keyed by channel: a new channel's parts start afresh (and a held PTZ move stops). */}
       <div class="control-grid" key={chosen.id}>
-        <PtzControls channel={chosen} />
+        {parts?.ptz && <PtzControls channel={chosen} />}
         <DetectionControls channel={chosen} />
-        {chosen.source !== 'proxy' && <LightControls channel={chosen} />}
-        {chosen.source !== 'proxy' && <StrobeControls channel={chosen} />}
+        {parts?.light && <LightControls channel={chosen} />}
+        {parts?.strobe && <StrobeControls channel={chosen} />}
       </div>
     </div>
   );

@@ -80,16 +80,22 @@ function DetectionRow({
       <div class="row">
         <span class="control-name">{name}</span>
         <Switch label={name} on={detection.enabled} busy={action.busy !== undefined} onToggle={toggle} />
-        <button
-          type="button"
-          class="small link"
-          aria-expanded={open}
-          aria-controls={panel}
-          onClick={() => setOpen(!open)}
-        >
-          {open ? 'Hide' : 'Show'} what {name.toLowerCase()} does
-        </button>
+        {/* Without a trigger it does nothing when it fires: there is nothing to link. */}
+        {detection.notifiesCenter !== null && (
+          <button
+            type="button"
+            class="small link"
+            aria-expanded={open}
+            aria-controls={panel}
+            onClick={() => setOpen(!open)}
+          >
+            {open ? 'Hide' : 'Show'} what {name.toLowerCase()} does
+          </button>
+        )}
       </div>
+      {detection.notifiesCenter === null && (
+        <p class="hint">The device has no alarm actions for {name.toLowerCase()}: it notifies nobody.</p>
+      )}
       {detection.enabled && detection.notifiesCenter === false && !open && <p class="warn">{NOT_NOTIFIED}</p>}
       <Status busy={action.busy} outcome={action.outcome} />
       {open && (

@@ -361,7 +361,7 @@ function PtzPresets({ base, caps, channelId }: { base: string; caps: PtzCapabili
                         onClick={() => setEditing({ id: preset.id, name: preset.name })}
                         disabled={busy}
                       >
-                        Rename / update
+                        Rename or update
                       </button>
                       <button
                         type="button"

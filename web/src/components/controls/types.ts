@@ -100,3 +100,9 @@ export interface DeviceHealth {
   /** When the current state began. */
   since: string;
 }
+
+/** `GET /api/v1/devices/{id}/controls`: which parts the device has (the others are not asked). */
+export interface ControlsAvailability {
+  siren: boolean;
+  channels: Array<{ channelId: string; channelNo: number; ptz: boolean; light: boolean; strobe: boolean }>;
+}
