@@ -19,6 +19,7 @@ import { freePort } from '../sim/net.ts';
 import { startSimVideo } from '../sim/video.ts';
 import { startGateway } from '../src/app.ts';
 import { provisionMediamtx } from '../src/modules/media/provision.ts';
+import { ensureUiBuild } from '../src/modules/web/build.ts';
 import { launchChromium } from '../test/support/browser.ts';
 import { parseOptions, percentile, round } from './stats.ts';
 
@@ -85,7 +86,7 @@ export async function runUiWallBench(args: string[]): Promise<void> {
       bench: 'ui-wall',
       tiles: options.tiles,
       seconds: options.seconds,
-      uiDownloadGzipBytes: uiDownloadBytes(),
+      uiDownloadGzipBytes: await uiDownloadBytes(),
       signInToAllTilesPlayingMs: Math.round(allPlayingMs),
       firstFrameMs: summary(firstFrames),
       whepNegotiationMs: summary(negotiations),
@@ -237,17 +238,11 @@ function chromiumCpuTicks(): number {
 }
 
 /** The UI's first download: the page plus the script and styles it loads, gzipped as served. */
-function uiDownloadBytes(): number {
-  const root = join(import.meta.dirname, '..', 'dist', 'web');
-  const newest = readdirSync(root)
-    .filter((name) => !name.endsWith('.tmp'))
-    .map((name) => join(root, name))
-    .sort()
-    .at(-1);
-  if (!newest) return Number.NaN;
-  const html = readFileSync(join(newest, 'index.html'), 'utf8');
+async function uiDownloadBytes(): Promise<number> {
+  const { dir } = await ensureUiBuild();
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
   const assets = [...html.matchAll(/(?:src|href)="\/assets\/([^"]+)"/g)].map((m) => m[1]!);
-  return [Buffer.from(html), ...assets.map((name) => readFileSync(join(newest, 'assets', name)))]
+  return [Buffer.from(html), ...assets.map((name) => readFileSync(join(dir, 'assets', name)))]
     .map((body) => gzipSync(body, { level: 9 }).length)
     .reduce((a, b) => a + b, 0);
 }
