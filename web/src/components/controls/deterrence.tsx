@@ -87,7 +87,7 @@ function SirenForm({
       {volume !== null && (
         <label class="slider">
           <span>
-            Siren volume: <output>{volume}</output>
+            Siren volume: <span class="slider-value">{volume}</span>
           </span>
           <input
             type="range"

@@ -108,7 +108,7 @@ function Brightness({
   return (
     <label class="slider">
       <span>
-        {label}: <output>{shown} %</output>
+        {label}: <span class="slider-value">{shown} %</span>
       </span>
       <input
         type="range"
