@@ -26,7 +26,7 @@ const NOT_NOTIFIED = 'Notify surveillance center is off: hikbridge will not rece
 
 export function DetectionControls({ channel }: { channel: Channel }) {
   const base = `/api/v1/channels/${enc(channel.id)}/detections`;
-  const { state, set } = usePart<Detection[]>(base);
+  const { state, update } = usePart<Detection[]>(base);
   return (
     <Part title={`Detections: ${channel.name}`} id={`detections-${channel.id}`} state={state}>
       {(detections) =>
@@ -40,7 +40,9 @@ export function DetectionControls({ channel }: { channel: Channel }) {
                 base={base}
                 detection={detection}
                 onAnswer={(after) =>
-                  set(detections.map((item) => (item.kind === after.kind ? { ...item, ...after } : item)))
+                  update((list) =>
+                    list.map((item) => (item.kind === after.kind ? { ...item, ...after } : item)),
+                  )
                 }
               />
             ))}
@@ -58,7 +60,8 @@ function DetectionRow({
 }: {
   base: string;
   detection: Detection;
-  onAnswer: (after: Detection) => void;
+  /** What the device answered about this detection (all of it, or just its notify-center). */
+  onAnswer: (after: Pick<Detection, 'kind'> & Partial<Detection>) => void;
 }) {
   const action = useAction();
   const [open, setOpen] = useState(false);
@@ -103,7 +106,7 @@ function DetectionRow({
           <LinkageSwitches
             path={`${base}/${enc(detection.kind)}/linkage`}
             name={name}
-            onNotify={(notifiesCenter) => onAnswer({ ...detection, notifiesCenter })}
+            onNotify={(notifiesCenter) => onAnswer({ kind: detection.kind, notifiesCenter })}
           />
         </div>
       )}

@@ -5,7 +5,7 @@ import type { AlarmOutput } from './types.ts';
 
 export function OutputControls({ device }: { device: Device }) {
   const base = `/api/v1/devices/${enc(device.id)}/outputs`;
-  const { state, set } = usePart<AlarmOutput[]>(base);
+  const { state, update } = usePart<AlarmOutput[]>(base);
   // A device that lists none has nothing to show.
   if (state.kind === 'ready' && state.value.length === 0) return null;
   return (
@@ -17,7 +17,9 @@ export function OutputControls({ device }: { device: Device }) {
               key={output.id}
               path={`${base}/${output.id}`}
               output={output}
-              onAnswer={(after) => set(outputs.map((item) => (item.id === after.id ? after : item)))}
+              onAnswer={(after) =>
+                update((list) => list.map((item) => (item.id === after.id ? after : item)))
+              }
             />
           ))}
         </ul>

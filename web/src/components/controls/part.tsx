@@ -22,36 +22,50 @@ export function isAbsent(error: unknown): boolean {
 export const enc = encodeURIComponent;
 
 /**
- * Reads `path` once (and again on `reload`); `set` replaces the value with an answer read back
- * after a change.
+ * Reads `path` once (and again on `reload`); `set` and `update` replace the value with an answer
+ * read back after a change.
  */
 export function usePart<T>(path: string): {
   state: PartState<T>;
   set: (value: T) => void;
+  update: (change: (value: T) => T) => void;
   reload: () => Promise<void>;
 } {
   const [state, setState] = useState<PartState<T>>({ kind: 'loading' });
-  const current = useRef(path);
-  current.current = path;
+  // Answers for another path, or after the part is gone, are dropped.
+  const live = useRef({ path, mounted: true });
+  live.current.path = path;
+  useEffect(
+    () => () => {
+      live.current.mounted = false;
+    },
+    [],
+  );
   const reload = async () => {
     const asked = path;
+    const current = () => live.current.mounted && live.current.path === asked;
     try {
       const value = await api<T>('GET', asked);
-      if (current.current === asked) setState({ kind: 'ready', value });
+      if (current()) setState({ kind: 'ready', value });
     } catch (error) {
-      if (current.current !== asked) return;
+      if (!current()) return;
       setState(isAbsent(error) ? { kind: 'absent' } : { kind: 'failed', error: errorText(error) });
     }
   };
   useEffect(() => {
     setState({ kind: 'loading' });
     void reload();
-    // Answers that come after the part is gone are dropped.
-    return () => {
-      current.current = '';
-    };
   }, [path]);
-  return { state, set: (value: T) => setState({ kind: 'ready', value }), reload };
+  return {
+    state,
+    set: (value: T) => setState({ kind: 'ready', value }),
+    // From the latest value: two rows answering at once must not undo each other.
+    update: (change: (value: T) => T) =>
+      setState((before) =>
+        before.kind === 'ready' ? { kind: 'ready', value: change(before.value) } : before,
+      ),
+    reload,
+  };
 }
 
 export interface Outcome {
