@@ -24,8 +24,8 @@ import { type EventsModule, eventsModule } from './modules/events/index.ts';
 import { type MediaModule, mediaModule } from './modules/media/index.ts';
 import { mqttModule } from './modules/mqtt/index.ts';
 import { talkModule } from './modules/talk/index.ts';
-import { webhooksModule } from './modules/webhooks/index.ts';
 import { webModule } from './modules/web/index.ts';
+import { webhooksModule } from './modules/webhooks/index.ts';
 
 /**
  * Every module, in start order (stopped in reverse); each is built after the ones it looks up.
