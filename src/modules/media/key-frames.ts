@@ -50,14 +50,19 @@ const POLL_MS = 20;
  */
 const READER_GRACE_MS = 1500;
 const MAX_WATCHES = 256;
-/** Reader ids already served per path (a later check of the same session must not count). */
-const SERVED_KEPT = 64;
+/** Reader ids remembered per path (at most). */
+const KNOWN_KEPT = 256;
 
 export class KeyFrameRequester {
   private readonly lacking = new Set<string>();
   private readonly watching = new Set<string>();
   private readonly lastSent = new Map<string, number>();
-  private readonly served = new Map<string, string[]>();
+  /**
+   * The readers each path had when last looked at. A new watch compares with these rather than
+   * with a fresh look, which on a warm path may come after MediaMTX has already added the very
+   * reader the watch is for (the reader's SETUP follows the auth answer by a round trip).
+   */
+  private readonly known = new Map<string, string[]>();
   private inFlight = 0;
   private stopped = false;
 
@@ -97,23 +102,26 @@ export class KeyFrameRequester {
 
   private async watch(target: KeyFrameTarget): Promise<void> {
     const started = Date.now();
-    const first = await this.deps.livePath(target.path);
-    const served = this.served.get(target.path) ?? [];
-    const before = new Set([...(first?.readers.map((reader) => reader.id) ?? []), ...served]);
+    const remembered = this.known.get(target.path);
+    const first = remembered ? undefined : await this.deps.livePath(target.path);
+    const before = new Set(remembered ?? idsOf(first?.readers ?? []));
     let readySince: number | undefined;
-    while (!this.stopped && Date.now() - started < this.deps.watchMs) {
-      await sleep(POLL_MS);
-      const live = await this.deps.livePath(target.path);
-      if (!live?.ready) continue;
-      const fresh = live.readers.flatMap((reader) => (before.has(reader.id) ? [] : [reader.id]));
-      if (fresh.length > 0) {
-        const ids = fresh.filter((id): id is string => id !== undefined);
-        this.served.set(target.path, [...served, ...ids].slice(-SERVED_KEPT));
-        await this.send(target);
-        return;
+    try {
+      while (!this.stopped && Date.now() - started < this.deps.watchMs) {
+        await sleep(POLL_MS);
+        const live = await this.deps.livePath(target.path);
+        if (!live?.ready) continue;
+        const ids = idsOf(live.readers);
+        this.known.set(target.path, ids.slice(-KNOWN_KEPT));
+        if (ids.some((id) => !before.has(id))) {
+          await this.send(target);
+          return;
+        }
+        readySince ??= Date.now();
+        if (Date.now() - readySince > READER_GRACE_MS) return;
       }
-      readySince ??= Date.now();
-      if (Date.now() - readySince > READER_GRACE_MS) return;
+    } finally {
+      if (!this.known.has(target.path)) this.known.set(target.path, [...before].slice(-KNOWN_KEPT));
     }
   }
 
@@ -140,6 +148,10 @@ export class KeyFrameRequester {
         this.inFlight -= 1;
       });
   }
+}
+
+function idsOf(readers: Array<{ id?: string }>): string[] {
+  return readers.flatMap((reader) => (reader.id === undefined ? [] : [reader.id]));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
