@@ -121,12 +121,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     if (options.register === 'restart') {
       const first = await start((text) => new StreamLog().read(text));
       try {
-        deviceIds = await registerAll(
-          first,
-          await loginToGateway(first, ADMIN_PASSWORD),
-          sim,
-          options.concurrency,
-        );
+        deviceIds = await registerAll(first, await patientLogin(first), sim, options.concurrency);
       } finally {
         await first.stop();
       }
@@ -138,7 +133,7 @@ export async function runEventsBench(args: string[]): Promise<void> {
     const gateway = await start((text) => streams.read(text), nodeArgs);
     const gatewayStarted = Date.now();
     cleanups.push(() => gateway.stop());
-    const token = await loginToGateway(gateway, ADMIN_PASSWORD);
+    const token = await patientLogin(gateway);
     if (options.register === 'registry') {
       const addStarted = performance.now();
       deviceIds = await registerAll(gateway, token, sim, options.concurrency);
@@ -152,6 +147,8 @@ export async function runEventsBench(args: string[]): Promise<void> {
     progress(
       `controls inventory: ${inventory.requests} requests to ${inventory.devicesRead} devices, the last ${inventory.doneAfterStartSeconds} s after the start`,
     );
+    if (inventory.devicesRead < deviceIds.length)
+      progress(`warning: ${deviceIds.length - inventory.devicesRead} devices' controls not read in time`);
 
     const clients = await startClientsProcess({
       apiUrl: gateway.url,
@@ -178,6 +175,22 @@ export async function runEventsBench(args: string[]): Promise<void> {
 }
 
 /**
+ * Logs in, trying again when the gateway does not answer in time: just after a start with a
+ * large fleet on a busy machine, the start-up (every device checked, streams opened, the
+ * controls read) can hold a login past the helper's 10 s.
+ */
+async function patientLogin(gateway: GatewayProcess): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loginToGateway(gateway, ADMIN_PASSWORD);
+    } catch (error) {
+      if (attempt >= 6 || !(error instanceof Error && error.name === 'TimeoutError')) throw error;
+      progress(`the gateway did not answer the login in time (attempt ${attempt}); trying again`);
+    }
+  }
+}
+
+/**
  * Waits for the controls inventory to have read every device (each device's last inventory
  * request 3 s old), then sums up the requests the devices received for it since the start.
  */
@@ -186,7 +199,17 @@ async function measureInventory(sim: SimProcess, since: number): Promise<Invento
     (index) => simControl<DeviceRequest[]>(new URL(sim.urls[index]!), 'GET', 'requests'),
     sim.urls.length,
     since,
-    { quietMs: 3000, pollMs: 1000, timeoutMs: scaledTimeout(180_000, sim.urls.length), concurrency: 16 },
+    {
+      quietMs: 3000,
+      pollMs: 2000,
+      timeoutMs: scaledTimeout(180_000, sim.urls.length * 4),
+      concurrency: 16,
+      onRound: (done) => {
+        const seconds = round((Date.now() - since) / 1000);
+        if (done < sim.urls.length)
+          progress(`controls inventory: ${done} devices read ${seconds} s after the start`);
+      },
+    },
   );
   return summarizeInventory(records, since);
 }
