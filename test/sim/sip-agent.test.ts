@@ -429,7 +429,11 @@ describe('doorbell SIP agent: calls', () => {
     expect(topVia(ok.message)!.params).toMatchObject({ received: LOOPBACK, rport: String(proxy.port) });
     await waitFor('idle', () => device.callStatus === 'idle' && device.sipState!.call === null);
     expect(device.sipState!.lastCall).toMatchObject({ callId: result.callId, reason: 'hungUpByPeer' });
-    expect(proxy.requests('INVITE')).toHaveLength(1);
+    // One INVITE transaction (a busy machine may delay our 180 past timer A: a retransmission
+    // of it, same branch, is the protocol working, not a second call).
+    expect(new Set(proxy.requests('INVITE').map((r) => topVia(r.message)!.branch))).toEqual(
+      new Set([topVia(request)!.branch]),
+    );
     expect(device.sipMessages.filter((m) => m.callId === result.callId).map((m) => m.startLine)).toEqual(
       expect.arrayContaining([
         `INVITE sip:10102@127.0.0.1:${proxy.port} SIP/2.0`,
