@@ -194,7 +194,18 @@ describe('cloud cameras through hikbridge', () => {
       20_000,
       () => 'renewed URL never applied',
     );
-    expect((await probeFrames(stream!.urls.rtsp!)).frames).toBeGreaterThan(0);
+    // A fresh on-demand pull from the relay: on a loaded machine its start can time out once
+    // (MediaMTX then answers 400), so it gets a few tries; what matters is the renewed URL plays.
+    let frames = 0;
+    await until(
+      async () => {
+        frames = (await probeFrames(stream!.urls.rtsp!)).frames;
+        return frames > 0;
+      },
+      60_000,
+      () => 'the renewed URL does not play',
+    );
+    expect(frames).toBeGreaterThan(0);
     expect(maxCallsInAnySecond()).toBeLessThanOrEqual(5);
   }, 240_000);
 
