@@ -10,6 +10,7 @@ import { type SimDevice, startSimDevice } from '../../sim/index.ts';
 import { IsapiClient } from '../../src/protocols/isapi/client.ts';
 import {
   DetectionInputError,
+  readChannelLinkages,
   readDetectionLinkage,
   setDetectionLinkage,
   setDetectionNotifiesCenter,
@@ -214,6 +215,24 @@ describe('linkage of a detection to the siren and strobe', () => {
       siren: false,
       strobe: true,
     });
+  });
+
+  it("reads a channel's linkages with one read of the trigger list, agreeing with the one-by-one read", async () => {
+    const { sim, client } = await start('ptz');
+    await setDetectionLinkage(client, 'motion', local, { siren: true });
+    const kinds = ['motion', 'tamper', 'line-crossing'] as const;
+    const oneByOne = [];
+    for (const kind of kinds) oneByOne.push(await readDetectionLinkage(client, kind, local));
+    const triggersBefore = sim.countRequests('/ISAPI/Event/triggers', 'GET');
+    const sirenBefore = sim.countRequests(SIREN, 'GET');
+    const together = await readChannelLinkages(client, [...kinds], local, { siren: true, strobe: true });
+    expect(together).toEqual(oneByOne);
+    expect(together[0]).toMatchObject({ kind: 'motion', siren: true });
+    // One list read (the per-trigger answers cover what it lacks); the siren is not asked again.
+    expect(sim.countRequests('/ISAPI/Event/triggers', 'GET') - triggersBefore).toBeLessThanOrEqual(
+      1 + kinds.length,
+    );
+    expect(sim.countRequests(SIREN, 'GET')).toBe(sirenBefore);
   });
 
   it('offers no siren or strobe linkage where the device has none, and writes nothing', async () => {

@@ -23,7 +23,7 @@ import {
   listPresets,
   NotSupportedError,
   type PtzCapabilities,
-  readDetectionLinkage,
+  readChannelLinkages,
   readPtzCapabilities,
   readSiren,
   readStorage,
@@ -378,20 +378,18 @@ export class ControlsInventoryReader {
       strobe: has.strobe ? (last(detection.kind)?.strobe ?? null) : null,
     }));
     return part(`channel ${channel.channelNo} siren and strobe linkage`, fallback, async () => {
-      const linked: ControlsChannelInventory['detections'] = [];
-      for (const detection of detections) {
-        if (!isDetectionKind(detection.kind)) {
-          linked.push({ ...detection, siren: null, strobe: null });
-          continue;
-        }
-        const where = { channel: channel.channelNo, source: channel.source };
-        const linkage = await readDetectionLinkage(client, detection.kind, where);
-        linked.push({
+      const kinds = detections.map((d) => d.kind).filter(isDetectionKind);
+      const where = { channel: channel.channelNo, source: channel.source };
+      // One read of the trigger list for every detection (the siren and strobe are known here).
+      const linkages = await readChannelLinkages(client, kinds, where, has);
+      const linked: ControlsChannelInventory['detections'] = detections.map((detection) => {
+        const linkage = linkages.find((each) => each.kind === detection.kind);
+        return {
           ...detection,
-          siren: has.siren ? linkage.siren : null,
-          strobe: has.strobe ? linkage.strobe : null,
-        });
-      }
+          siren: has.siren ? (linkage?.siren ?? null) : null,
+          strobe: has.strobe ? (linkage?.strobe ?? null) : null,
+        };
+      });
       return linked;
     });
   }

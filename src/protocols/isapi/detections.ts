@@ -471,6 +471,37 @@ export async function readDetectionLinkage(
   return { kind, notifyCenter: state('notifyCenter'), siren: state('siren'), strobe: state('strobe') };
 }
 
+/**
+ * The siren and strobe linkage of several detections of one channel, from one read of the
+ * trigger list, for a caller that has just listed the detections and read the siren and strobe
+ * (the inventory): nothing is read twice. `null` where the trigger is missing or the device
+ * lacks the siren or strobe (`has`).
+ */
+export async function readChannelLinkages(
+  client: IsapiClient,
+  kinds: DetectionKind[],
+  ch: DetectionChannel,
+  has: { siren: boolean; strobe: boolean },
+): Promise<DetectionLinkage[]> {
+  checkChannel(ch);
+  for (const kind of kinds) checkDetectionKind(kind);
+  const triggers = await triggerList(client);
+  const can: Record<Linkage, boolean> = { notifyCenter: true, ...has };
+  const linkages: DetectionLinkage[] = [];
+  for (const kind of kinds) {
+    const trigger = await triggerOf(client, triggers, kind, ch.channel);
+    const state = (linkage: Linkage): boolean | null =>
+      trigger && can[linkage] ? links(trigger, LINKAGE_METHOD[linkage]) : null;
+    linkages.push({
+      kind,
+      notifyCenter: state('notifyCenter'),
+      siren: state('siren'),
+      strobe: state('strobe'),
+    });
+  }
+  return linkages;
+}
+
 function checkLinkageChange(change: LinkageChange): Array<[Linkage, boolean]> {
   const unknown = Object.keys(change).filter((key) => !(LINKAGES as readonly string[]).includes(key));
   if (unknown.length) {
