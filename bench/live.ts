@@ -91,6 +91,7 @@ export async function liveBench(options: LiveBenchOptions): Promise<object[]> {
       password: PASSWORD,
       main: size,
       keyFrameIntervalSeconds: options.keyframeSeconds,
+      keyFrameRequests: true,
     });
     cleanups.push(() => video.stop());
     // Two cameras on the one video: firmware with the key-frame request and firmware without.

@@ -34,6 +34,13 @@ export interface SimVideoOptions {
    * captures' `keyFrameInterval`), which is what a key-frame request is there to beat.
    */
   keyFrameIntervalSeconds?: number;
+  /**
+   * Encoders that make a key frame at once when asked (`requestKeyFrame`): four ffmpeg per
+   * pattern and raw frames through this process (see PatternStream). Off (default): one ffmpeg
+   * per pattern, as light as a test needs; a request is answered but the next key frame comes
+   * on the encoder's own interval.
+   */
+  keyFrameRequests?: boolean;
 }
 
 export interface PatternSize {
@@ -114,7 +121,7 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
   const file = join(dir, 'camera.yml');
   writeFileSync(file, stringify(config), { mode: 0o600 });
   const children: ChildProcess[] = [];
-  const patterns: PatternStream[] = [];
+  const patterns: Pattern[] = [];
   let log = '';
   const server = spawn(options.mediamtx, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(server);
@@ -149,7 +156,12 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
     };
     for (const [name, size] of Object.entries(sizes)) {
       const ffmpeg = options.ffmpeg ?? 'ffmpeg';
-      patterns.push(new PatternStream(ffmpeg, `${local}/pattern/${name}`, size, keyFrameSeconds));
+      const url = `${local}/pattern/${name}`;
+      patterns.push(
+        options.keyFrameRequests
+          ? new PatternStream(ffmpeg, url, size, keyFrameSeconds)
+          : new PlainPattern(ffmpeg, url, size, keyFrameSeconds),
+      );
     }
     await until(
       async () => {
@@ -168,6 +180,40 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
   return video;
 }
 
+/** The patterns' common face: PlainPattern (one ffmpeg) or PatternStream (key frames on request). */
+interface Pattern {
+  keyFrames: number;
+  requestKeyFrame(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A test pattern from one ffmpeg (test source, encoder and RTSP publisher in one process), with
+ * a key frame every `keyFrameSeconds`. It cannot make one on request: `requestKeyFrame` is a
+ * no-op, counted as none made.
+ */
+class PlainPattern implements Pattern {
+  readonly keyFrames = 0;
+  private readonly child: ChildProcess;
+
+  constructor(ffmpeg: string, url: string, size: PatternSize, keyFrameSeconds: number) {
+    const encoder =
+      size.codec === 'h265' ? ['-c:v', 'libx265', '-x265-params', 'log-level=error'] : ['-c:v', 'libx264'];
+    const gop = Math.max(1, Math.round(size.fps * keyFrameSeconds));
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostats', '-re', '-f', 'lavfi'];
+    args.push('-i', `testsrc2=size=${size.width}x${size.height}:rate=${size.fps}`);
+    args.push(...encoder, '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop));
+    args.push('-pix_fmt', 'yuv420p', '-f', 'rtsp', '-rtsp_transport', 'tcp', url);
+    this.child = spawn(ffmpeg, args, { stdio: 'ignore' });
+  }
+
+  requestKeyFrame(): void {}
+
+  async stop(): Promise<void> {
+    await stopChild(this.child);
+  }
+}
+
 /**
  * One test pattern published to the camera's RTSP server, with a key frame at any moment:
  * a generator writes raw frames, an encoder turns them into H.264 (or H.265) and a publisher
@@ -179,7 +225,7 @@ export async function startSimVideo(options: SimVideoOptions): Promise<SimVideo>
  * numbers, so the RTSP stream and its readers go on without a break, one frame later with a
  * key frame.
  */
-class PatternStream {
+class PatternStream implements Pattern {
   /** Key frames made on request. */
   keyFrames = 0;
   private readonly frameBytes: number;

@@ -57,6 +57,7 @@ describe('requestKeyFrame', () => {
       ffmpeg: requireTool('ffmpeg', 'ffmpeg'),
       username: 'admin',
       password: PASSWORD,
+      keyFrameRequests: true,
     });
     open.push(video);
     const { device, client } = await camera('camera', video);

@@ -70,6 +70,7 @@ beforeAll(async () => {
     username: 'admin',
     password: PASSWORD,
     keyFrameIntervalSeconds: 2,
+    keyFrameRequests: true,
   });
   const camera = (profile: string, serialNumber: string) =>
     startSimDevice({ profile, serialNumber, password: PASSWORD, rtspPort: video.rtspPort, heartbeatMs: 0 });

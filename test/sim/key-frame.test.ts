@@ -28,6 +28,7 @@ async function cameraWithVideo(profile: string): Promise<{ video: SimVideo; devi
     password: PASSWORD,
     // Far longer than the test: any key frame a reader sees after joining was asked for.
     keyFrameIntervalSeconds: 600,
+    keyFrameRequests: true,
   });
   open.push(() => video.stop());
   const device = await startSimDevice({
