@@ -28,7 +28,7 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
   const { host, port } = gateway.address;
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   process.stdout.write(
-    `hikbridge is running: http://${shown}:${port}  (health: /health, API: /api/v1, docs: /api/v1/openapi.json)\n`,
+    `hikbridge is running: http://${shown}:${port}  (open it in a browser; API: /api/v1, docs: /api/v1/openapi.json)\n`,
   );
   if (!options.demo)
     process.stdout.write('Tip: `npx hikbridge start --demo` adds simulated devices to try it out.\n');
