@@ -29,6 +29,12 @@ export interface PlayerProps {
 
 const WHEP_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
+/**
+ * The snapshot poster is asked for only when video is this late: on a wall that starts in time
+ * it would cost every camera a picture for nothing, and its requests would queue before the
+ * stream-URL requests (a browser opens six connections per host).
+ */
+const POSTER_AFTER_MS = 800;
 
 export function Player({
   channelId,
@@ -44,7 +50,14 @@ export function Player({
   const [stream, setStream] = useState<LiveStream>();
   const [choice, setChoice] = useState<StreamChoice>();
   const [tried, setTried] = useState<string>();
+  const [late, setLate] = useState(false);
   const chosenName = tried ?? streamName;
+
+  useEffect(() => {
+    setLate(false);
+    const timer = window.setTimeout(() => setLate(true), POSTER_AFTER_MS);
+    return () => window.clearTimeout(timer);
+  }, [channelId, chosenName]);
 
   useEffect(() => {
     const element = video.current;
@@ -67,7 +80,9 @@ export function Player({
         playsInline
         autoplay
         poster={
-          poster ? `/api/v1/channels/${encodeURIComponent(channelId)}/snapshot.jpg?width=640` : undefined
+          poster && late && state.kind !== 'live'
+            ? `/api/v1/channels/${encodeURIComponent(channelId)}/snapshot.jpg?width=640`
+            : undefined
         }
         aria-label={`Live video: ${label}`}
         data-stream={stream?.name}
@@ -146,6 +161,7 @@ class PlaybackSession {
     let streams: LiveStream[];
     try {
       streams = await api<LiveStream[]>('GET', `/api/v1/channels/${encodeURIComponent(channelId)}/streams`);
+      this.measure('stream-urls', this.startedAt);
     } catch (error) {
       return this.fail(errorText(error));
     }
@@ -195,7 +211,9 @@ class PlaybackSession {
       };
     });
     await pc.setLocalDescription(await pc.createOffer());
+    const gatheringStarted = performance.now();
     await iceGathered(pc);
+    this.measure('ice-gathering', gatheringStarted);
     const negotiationStarted = performance.now();
     const response = await fetch(whepUrl, {
       method: 'POST',
