@@ -50,6 +50,12 @@ beforeAll(async () => {
       serialNumber: 'DS-2CD2386G2-IU00000000AAWRJ00000002',
       ...common,
     }),
+    // Added through the form by the last test.
+    await startSimDevice({
+      profile: cameraWithMain('H.264'),
+      serialNumber: 'DS-2CD2386G2-IU00000000AAWRJ00000003',
+      ...common,
+    }),
   ];
   gw = await startTestGateway({ overrides: { media: { ...(await mediaPorts()) } } });
   await gw.gateway.media.ready();
@@ -130,6 +136,32 @@ it('opens a tile on its main stream, and explains an H.265 main stream while sho
   await page.getByRole('button', { name: 'Try the main stream anyway' }).click();
   await expect.poll(() => page.locator('.opened video').getAttribute('data-stream')).toBe('main');
   await waitForFrames(page, '.opened video', 10);
+  ui.assertQuiet();
+  await ui.close();
+}, 90_000);
+
+it('adds a camera through the form with the doctor shown, and its tile plays real frames', async () => {
+  const ui = await openUi(gw.url);
+  const { page } = ui;
+  await signIn(ui);
+  await page.goto('/#/devices/add');
+  await page.getByRole('heading', { name: 'Add a device' }).waitFor();
+  await page.getByLabel('Host (IP address or name)').fill('127.0.0.1');
+  await page.getByLabel('Port', { exact: true }).fill(String(sims[2]!.port));
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Name', { exact: true }).fill('Driveway');
+  await page.getByRole('button', { name: 'Check the device' }).click();
+  // The doctor's findings are shown before saving (what they say is devices.test.ts's business).
+  await page.getByRole('heading', { name: 'What the doctor found' }).waitFor();
+  await page.getByText(/\d+ passed/).first().waitFor();
+  await page.getByRole('button', { name: 'Save the device' }).click();
+  await page.getByRole('heading', { name: /is added/ }).waitFor();
+
+  await page.goto('/#/live');
+  const tile = page.locator('article.tile', { hasText: 'Driveway' });
+  await tile.waitFor();
+  const id = await tile.getAttribute('data-channel');
+  await waitForFrames(page, `[data-channel="${id}"] video`, 10);
   ui.assertQuiet();
   await ui.close();
 }, 90_000);
