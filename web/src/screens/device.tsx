@@ -7,6 +7,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, type Channel, errorText } from '../api.ts';
+import { DeviceControls } from '../components/device-controls.tsx';
 import { DoorbellPanel } from '../components/doorbell-panel.tsx';
 import { href, navigate } from '../router.ts';
 import {
@@ -90,7 +91,9 @@ export function DeviceScreen({ id }: { id: string }) {
 
       {/* Mount point: the device controls panel (DeviceControls: PTZ, detections, outputs, lights,
           storage, reboot) is built separately and goes in this section. */}
-      <section id="controls" aria-label="Controls" />
+      <section id="controls" aria-label="Controls">
+        <DeviceControls device={device} channels={channels ?? []} />
+      </section>
 
       {device.kind === 'doorbell' && <DoorbellPanel device={device} />}
 
