@@ -327,6 +327,12 @@ export interface UserRepository {
   count(): Promise<number>;
   insert(user: Insert<UserRecord>): Promise<UserRecord>;
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** Every user, oldest first. */
+  list(): Promise<UserRecord[]>;
+  /** The user whose name equals `username` ignoring case (names are unique that way). */
+  findByUsernameIgnoringCase(username: string): Promise<UserRecord | undefined>;
+  /** Removes the user with every token (sessions and API tokens) it owns, in one transaction. */
+  delete(id: string): Promise<boolean>;
 }
 
 export interface TokenRepository {

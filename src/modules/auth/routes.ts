@@ -1,8 +1,8 @@
-/** The API's own accounts: login and logout (session cookie), who am I, and API tokens. */
+/** The API's own accounts: login and logout (session cookie), who am I, users, and API tokens. */
 import { Type } from 'typebox';
 import { AppError, NotFoundError } from '../../core/errors.ts';
 import { ErrorBody, IdParams, Nullable, type RoutePlugin } from '../../core/http.ts';
-import type { Store, TokenRecord } from '../../core/store/types.ts';
+import type { Store, TokenRecord, UserRecord } from '../../core/store/types.ts';
 import { csrfTokenFor, requestToken, SESSION_COOKIE } from './cookie.ts';
 import type { AuthService } from './service.ts';
 
@@ -47,6 +47,31 @@ const TokenView = Type.Object({
 });
 const TokenCreated = Type.Object({ id: Type.String(), name: Type.String(), token: Type.String() });
 
+const EVERY_USER_IS_ADMIN =
+  'Every user is an administrator: there are no roles yet, so a user may do everything, including adding and removing users.';
+
+const UserView = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  createdAt: Type.String(),
+  you: Type.Boolean({ description: 'Whether this is the user the request comes from' }),
+});
+const UserCreateBody = Type.Object(
+  {
+    // Bounds only: the service says in words what a good name is.
+    username: Type.String({
+      maxLength: 256,
+      description: '1-64 letters (a-z, A-Z), digits, dots, underscores and hyphens; unique ignoring case',
+    }),
+    password: Type.String({ minLength: 1, maxLength: 256, description: 'At least 8 characters' }),
+  },
+  { additionalProperties: false },
+);
+
+function userView(user: UserRecord, askingUserId: string | null) {
+  return { id: user.id, username: user.username, createdAt: user.createdAt, you: user.id === askingUserId };
+}
+
 function tokenView(token: TokenRecord) {
   return {
     id: token.id,
@@ -58,7 +83,7 @@ function tokenView(token: TokenRecord) {
   };
 }
 
-/** Login, logout, who am I, and API tokens. */
+/** Login, logout, who am I, users, and API tokens. */
 export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
   return (app) => {
     const cookieName = SESSION_COOKIE;
@@ -178,6 +203,57 @@ export function authRoutes(auth: AuthService, store: Store): RoutePlugin {
         if (!presented || !principal) return { signedIn: false, username: null, csrfToken: null };
         const user = principal.userId ? await auth.user(principal.userId) : undefined;
         return { signedIn: true, username: user?.username ?? null, csrfToken: csrfTokenFor(presented.token) };
+      },
+    );
+
+    app.get(
+      '/api/v1/users',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Users who can sign in (never their passwords or hashes)',
+          description: EVERY_USER_IS_ADMIN,
+          response: { 200: Type.Array(UserView) },
+        },
+      },
+      async (request) =>
+        (await auth.users()).map((user) => userView(user, request.principal?.userId ?? null)),
+    );
+
+    app.post(
+      '/api/v1/users',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Add a user who can sign in',
+          description: `${EVERY_USER_IS_ADMIN} The password is stored only as a scrypt hash.`,
+          body: UserCreateBody,
+          response: { 201: UserView, 400: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        const asking = request.principal?.userId ?? null;
+        const addedBy = asking ? (await auth.user(asking))?.username : request.principal?.name;
+        const user = await auth.addUser(request.body.username, request.body.password, addedBy);
+        reply.code(201);
+        return userView(user, asking);
+      },
+    );
+
+    app.delete(
+      '/api/v1/users/:id',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Remove a user; its sessions and the API tokens it owns stop working at once',
+          description: `${EVERY_USER_IS_ADMIN} Refused (409) for the user the request comes from and for the last user.`,
+          params: IdParams,
+          response: { 204: Type.Null(), 404: ErrorBody, 409: ErrorBody },
+        },
+      },
+      async (request, reply) => {
+        await auth.removeUser(request.params.id, request.principal?.userId ?? null);
+        reply.code(204).send(null);
       },
     );
 

@@ -1,10 +1,11 @@
 /**
- * Who may use the API: one admin account for the UI (created on first start) and API tokens
- * for programs. Passwords are scrypt-hashed and tokens SHA-256-hashed at rest; failed logins
+ * Who may use the API: users of the UI (the first, an administrator, created on first start;
+ * the others added by a user — every user is an administrator, there are no roles yet) and API
+ * tokens for programs. Passwords are scrypt-hashed and tokens SHA-256-hashed at rest; failed logins
  * are rate limited per client address.
  */
 import type { Config } from '../../core/config/index.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Principal } from '../../core/http.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Store, TokenRecord, UserRecord } from '../../core/store/types.ts';
@@ -46,6 +47,7 @@ class LoginLimiter {
 
 export class AuthService {
   private readonly limiter: LoginLimiter;
+  private userChanges: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -208,6 +210,76 @@ export class AuthService {
     return false;
   }
 
+  /** Every user, oldest first (the records hold hashes: callers show only names and times). */
+  async users(): Promise<UserRecord[]> {
+    return this.store.users.list();
+  }
+
+  /**
+   * Adds a user (an administrator like every user: there are no roles yet). The name is checked
+   * here rather than by the schema so a refusal says what is wrong in words.
+   */
+  async addUser(username: string, password: string, addedBy: string | undefined): Promise<UserRecord> {
+    const problem = usernameProblem(username);
+    if (problem) throw new AppError('invalid_username', 400, `${problem}; no user was added.`);
+    if (password.length < MIN_PASSWORD_LENGTH) {
+      throw new AppError(
+        'weak_password',
+        400,
+        `The password must be at least ${MIN_PASSWORD_LENGTH} characters long; no user was added.`,
+      );
+    }
+    const passwordHash = await hashPassword(password);
+    return this.oneUserChangeAtATime(async () => {
+      const existing = await this.store.users.findByUsernameIgnoringCase(username);
+      if (existing) {
+        throw new ConflictError(
+          `There is already a user named "${existing.username}" (names are compared ignoring case); choose another name.`,
+        );
+      }
+      const user = await this.store.users.insert({ username, passwordHash });
+      this.logger.info({ username, addedBy }, 'user added');
+      return user;
+    });
+  }
+
+  /**
+   * Removes a user with its sessions and the API tokens it owns, so they stop working at once.
+   * Nobody removes themselves (an admin locked out by a slip), and the last user stays.
+   */
+  async removeUser(
+    id: string,
+    askingUserId: string | null,
+  ): Promise<{ endedSessions: number; revokedTokens: number }> {
+    return this.oneUserChangeAtATime(async () => {
+      const user = await this.store.users.get(id);
+      if (!user) throw new NotFoundError('user', id);
+      if (user.id === askingUserId) {
+        throw new ConflictError(
+          `You are signed in as "${user.username}" and cannot remove yourself; sign in as another user to remove this one.`,
+        );
+      }
+      if ((await this.store.users.count()) <= 1) {
+        throw new ConflictError(
+          `"${user.username}" is the last user; add another user before removing this one, or nobody could sign in.`,
+        );
+      }
+      const owned = (await this.store.tokens.list()).filter((token) => token.userId === user.id);
+      const endedSessions = owned.filter((token) => token.kind === 'session').length;
+      const revokedTokens = owned.length - endedSessions;
+      await this.store.users.delete(user.id);
+      this.logger.info({ username: user.username, endedSessions, revokedTokens }, 'user removed');
+      return { endedSessions, revokedTokens };
+    });
+  }
+
+  /** Checks and writes of users run one after another, so two requests cannot both pass a check. */
+  private oneUserChangeAtATime<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.userChanges.then(change);
+    this.userChanges = result.catch(() => undefined);
+    return result;
+  }
+
   async revoke(tokenId: string): Promise<boolean> {
     return this.store.tokens.delete(tokenId);
   }
@@ -215,6 +287,22 @@ export class AuthService {
   async user(id: string): Promise<UserRecord | undefined> {
     return this.store.users.get(id);
   }
+}
+
+/** Letters, digits, dot, underscore and hyphen: safe in a URL's user part and a log line. */
+const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+const MAX_USERNAME_LENGTH = 64;
+
+/** What is wrong with a new username, in words, or undefined when it will do. */
+function usernameProblem(username: string): string | undefined {
+  if (username.length === 0) return 'The username is empty';
+  if (username.length > MAX_USERNAME_LENGTH) {
+    return `The username is ${username.length} characters long; at most ${MAX_USERNAME_LENGTH} are allowed`;
+  }
+  if (!USERNAME_PATTERN.test(username)) {
+    return 'A username may hold only letters (a-z, A-Z), digits, dots, underscores and hyphens';
+  }
+  return undefined;
 }
 
 /** The same floor as the configured admin password's. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FieldMap, nowIso } from '../codec.ts';
 import type { UsersTable } from '../schema.ts';
 import type { UserRecord, UserRepository } from '../types.ts';
-import { insertable, type RepoContext } from './context.ts';
+import { affected, atomically, insertable, type RepoContext } from './context.ts';
 
 const USER_FIELDS: FieldMap<UserRecord, UsersTable> = {
   id: ['id', 'plain'],
@@ -50,6 +50,30 @@ export function userRepository({ db, codec }: RepoContext): UserRepository {
 
     async setPasswordHash(id, passwordHash) {
       await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+    },
+
+    async list() {
+      const rows = await db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute();
+      return rows.map(decode);
+    },
+
+    async findByUsernameIgnoringCase(username) {
+      // Usernames are ASCII (letters, digits, . _ -), so lower() agrees on SQLite and PostgreSQL.
+      const row = await db
+        .selectFrom('users')
+        .selectAll()
+        .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+        .executeTakeFirst();
+      return row && decode(row);
+    },
+
+    async delete(id) {
+      // The foreign key cascades too, but only where SQLite enforces foreign keys: say it here.
+      return atomically(db, async (tx) => {
+        await tx.deleteFrom('tokens').where('user_id', '=', id).execute();
+        const result = await tx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+        return affected(result.numDeletedRows) > 0;
+      });
     },
   };
 }
