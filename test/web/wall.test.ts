@@ -153,7 +153,10 @@ it('adds a camera through the form with the doctor shown, and its tile plays rea
   await page.getByRole('button', { name: 'Check the device' }).click();
   // The doctor's findings are shown before saving (what they say is devices.test.ts's business).
   await page.getByRole('heading', { name: 'What the doctor found' }).waitFor();
-  await page.getByText(/\d+ passed/).first().waitFor();
+  await page
+    .getByText(/\d+ passed/)
+    .first()
+    .waitFor();
   await page.getByRole('button', { name: 'Save the device' }).click();
   await page.getByRole('heading', { name: /is added/ }).waitFor();
 
@@ -163,5 +166,20 @@ it('adds a camera through the form with the doctor shown, and its tile plays rea
   const id = await tile.getAttribute('data-channel');
   await waitForFrames(page, `[data-channel="${id}"] video`, 10);
   ui.assertQuiet();
+  await ui.close();
+}, 90_000);
+
+it('falls back to HLS when WebRTC cannot start, and still plays', async () => {
+  // hls.js logs its own recoverable warnings while it finds the live edge; they are not ours.
+  const ui = await openUi(gw.url, { ignore: [/\[hls\]|hls\.js/i] });
+  const { page } = ui;
+  // MediaMTX refuses every WHEP offer (as a proxy without WebRTC would): the player must use HLS.
+  await page.route('**/whep**', (route) => route.fulfill({ status: 503, body: 'no WebRTC here' }));
+  await signIn(ui);
+  const front = `[data-channel="${channelIds.front}"]`;
+  await waitForFrames(page, `${front} video`, 10, 60_000);
+  await expect.poll(() => page.locator(`${front} .badge`).textContent()).toBe('live · hls');
+  // The refused WHEP answer is the only console line allowed (the browser logs failed requests).
+  expect(ui.problems.filter((p) => !/503/.test(p))).toEqual([]);
   await ui.close();
 }, 90_000);

@@ -184,6 +184,7 @@ class PlaybackSession {
     } catch (error) {
       if (this.closed) return;
       console.info(`WebRTC failed for ${channelId} (${errorText(error)}); trying HLS`);
+      this.closeWebRtc();
       await this.playHls(stream.urls.hls).catch((hlsError: unknown) => this.fail(errorText(hlsError)));
     }
   }
@@ -239,14 +240,21 @@ class PlaybackSession {
     this.playHls(this.stream.urls.hls).catch((hlsError: unknown) => this.fail(errorText(hlsError)));
   }
 
+  /**
+   * hls.js wherever Media Source Extensions exist: MediaMTX's low-latency playlists use gap
+   * segments that Chromium's own new HLS player fetches and fails on. The browser's own player
+   * only where hls.js cannot run (iPhone Safari before iOS 17.1), which plays them.
+   */
   private async playHls(url: string): Promise<void> {
-    if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
+    const { default: Hls } = await import('hls.js');
+    if (this.closed) return;
+    if (!Hls.isSupported()) {
+      if (!this.video.canPlayType('application/vnd.apple.mpegurl')) {
+        throw new Error('This browser plays neither WebRTC nor HLS.');
+      }
       this.video.src = url;
       return;
     }
-    const { default: Hls } = await import('hls.js');
-    if (this.closed) return;
-    if (!Hls.isSupported()) throw new Error('This browser plays neither WebRTC nor HLS.');
     const hls = new Hls({ lowLatencyMode: true, liveSyncDurationCount: 1 });
     this.hls = hls;
     hls.on(Hls.Events.ERROR, (_event, data) => {
