@@ -1,10 +1,11 @@
 /**
- * Settings: the signed-in user's password, API tokens (made here, value shown once), and what
+ * Settings: the signed-in user's password, the users (added and removed here; every user is an
+ * administrator), API tokens (made here, value shown once), and what
  * the config file decides — MQTT with the broker's state, webhooks with their deliveries, how
  * long things are kept. Those are read-only here: each names its config key and environment
  * variable, since the gateway reads them at start.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import './settings.css';
 
@@ -14,6 +15,14 @@ interface ApiToken {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
+}
+
+interface User {
+  id: string;
+  username: string;
+  createdAt: string;
+  /** The signed-in user. */
+  you: boolean;
 }
 
 interface Webhook {
@@ -50,6 +59,8 @@ type Config = Record<string, unknown>;
 export function SettingsScreen() {
   const [config, setConfig] = useState<Config>();
   const [error, setError] = useState<string>();
+  // A removed user's API tokens go with it: the token list reads again when this changes.
+  const [usersRemoved, setUsersRemoved] = useState(0);
 
   useEffect(() => {
     api<Config>('GET', '/api/v1/settings').then(setConfig, (failure: unknown) =>
@@ -72,7 +83,8 @@ export function SettingsScreen() {
         </p>
       )}
       <AccountSection config={config} />
-      <TokensSection />
+      <UsersSection onRemoved={() => setUsersRemoved((count) => count + 1)} />
+      <TokensSection usersRemoved={usersRemoved} />
       <MqttSection config={config} />
       <WebhooksSection />
       <RetentionSection config={config} />
@@ -92,19 +104,19 @@ function AccountSection({ config }: { config: Config | undefined }) {
   }, []);
   return (
     <section class="card" aria-labelledby="account-title">
-      <h2 id="account-title">Users and password</h2>
+      <h2 id="account-title">Your account</h2>
       <p>
         {username ? (
           <>
             Signed in as <strong>{username}</strong>.{' '}
           </>
         ) : null}
-        hikbridge has one administrator account; other programs use API tokens (below).
+        Each person gets a user of their own (below); programs use API tokens.
       </p>
       <ConfigTable
         config={config}
         rows={[
-          { key: 'auth.adminUsername', note: 'the account’s name' },
+          { key: 'auth.adminUsername', note: 'the first user, made at the very first start' },
           { key: 'auth.sessionTtlHours', note: 'hours a sign-in lasts' },
           { key: 'auth.login.maxAttempts', note: 'wrong passwords before a pause' },
         ]}
@@ -223,9 +235,205 @@ function PasswordForm() {
   );
 }
 
+// --- users -------------------------------------------------------------------------------------------
+
+function UsersSection({ onRemoved }: { onRemoved: () => void }) {
+  const [users, setUsers] = useState<User[]>();
+  const [error, setError] = useState<string>();
+  const [done, setDone] = useState<string>();
+  const [confirming, setConfirming] = useState<string>();
+
+  const reload = useCallback(async () => {
+    try {
+      setUsers(await api<User[]>('GET', '/api/v1/users'));
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  }, []);
+  useEffect(() => {
+    reload();
+  }, [reload]);
+
+  async function remove(user: User) {
+    setError(undefined);
+    setDone(undefined);
+    try {
+      await api('DELETE', `/api/v1/users/${encodeURIComponent(user.id)}`);
+      setConfirming(undefined);
+      setDone(`Removed ${user.username}; their sessions and API tokens stopped working.`);
+      onRemoved();
+      await reload();
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="users-title">
+      <h2 id="users-title">Users</h2>
+      <p class="hint">
+        Everyone who signs in to hikbridge. Every user is an administrator (there are no roles yet): they can
+        do everything you can, including adding and removing users.
+      </p>
+      {users && (
+        <ul class="settings-list" aria-label="Users">
+          {users.map((user) => (
+            <UserRow
+              key={user.id}
+              user={user}
+              confirming={confirming === user.id}
+              onAsk={() => setConfirming(user.id)}
+              onKeep={() => setConfirming(undefined)}
+              onRemove={() => remove(user)}
+            />
+          ))}
+        </ul>
+      )}
+      {done && (
+        <p class="ok" role="status">
+          {done}
+        </p>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <AddUserForm
+        onAdded={() => {
+          setDone(undefined);
+          setError(undefined);
+          reload();
+        }}
+      />
+    </section>
+  );
+}
+
+function UserRow(props: {
+  user: User;
+  confirming: boolean;
+  onAsk: () => void;
+  onKeep: () => void;
+  onRemove: () => void;
+}) {
+  const { user, confirming } = props;
+  const askButton = useRef<HTMLButtonElement>(null);
+  const keepButton = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
+  // The button pressed disappears: keep the keyboard's place on the row as it changes.
+  useEffect(() => {
+    if (confirming) keepButton.current?.focus();
+    else if (wasConfirming.current) askButton.current?.focus();
+    wasConfirming.current = confirming;
+  }, [confirming]);
+
+  return (
+    <li aria-label={user.username}>
+      <div>
+        <strong>{user.username}</strong>
+        {user.you && <span class="badge online">you</span>}
+        <span class="hint"> added {formatTime(user.createdAt)}</span>
+      </div>
+      {user.you ? (
+        <span class="hint">Signed in now; another user can remove this one.</span>
+      ) : confirming ? (
+        <div class="actions settings-confirm">
+          <span>
+            Remove <strong>{user.username}</strong>? Their sessions and API tokens stop working at once.
+          </span>
+          <button type="button" class="danger small" onClick={props.onRemove}>
+            Remove {user.username}
+          </button>
+          <button type="button" class="secondary small" ref={keepButton} onClick={props.onKeep}>
+            Keep {user.username}
+          </button>
+        </div>
+      ) : (
+        <button
+          type="button"
+          class="secondary small"
+          ref={askButton}
+          aria-label={`Remove ${user.username}…`}
+          onClick={props.onAsk}
+        >
+          Remove…
+        </button>
+      )}
+    </li>
+  );
+}
+
+function AddUserForm({ onAdded }: { onAdded: () => void }) {
+  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    const formElement = event.currentTarget as HTMLFormElement;
+    const form = new FormData(formElement);
+    const username = String(form.get('username') ?? '');
+    const password = String(form.get('password') ?? '');
+    if (password !== String(form.get('repeat') ?? '')) {
+      setMessage({ ok: false, text: 'The password and its repetition differ; type them again.' });
+      return;
+    }
+    setBusy(true);
+    setMessage(undefined);
+    try {
+      // The API checks the name and the password and says what is wrong in its own words.
+      const user = await api<User>('POST', '/api/v1/users', { username, password });
+      formElement.reset();
+      setMessage({ ok: true, text: `Added ${user.username}; they can sign in now.` });
+      onAdded();
+    } catch (failure) {
+      setMessage({ ok: false, text: errorText(failure) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form class="settings-form" onSubmit={submit} aria-labelledby="add-user-title">
+      <h3 id="add-user-title">Add a user</h3>
+      <label>
+        Username
+        <input name="username" required maxLength={64} autocomplete="off" spellcheck={false} />
+      </label>
+      <label>
+        Password
+        <input name="password" type="password" autocomplete="new-password" required maxLength={256} />
+      </label>
+      <label>
+        Password again
+        <input name="repeat" type="password" autocomplete="new-password" required maxLength={256} />
+      </label>
+      <p class="hint">
+        A username has 1-64 letters, digits, dots, underscores or hyphens, and differs from the others in more
+        than case. The password has at least 8 characters; tell it to the person yourself.
+      </p>
+      {message &&
+        (message.ok ? (
+          <p class="ok" role="status">
+            {message.text}
+          </p>
+        ) : (
+          <p class="error" role="alert">
+            {message.text}
+          </p>
+        ))}
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {busy ? 'Adding…' : 'Add user'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 // --- API tokens ----------------------------------------------------------------------------------
 
-function TokensSection() {
+function TokensSection({ usersRemoved }: { usersRemoved: number }) {
   const [tokens, setTokens] = useState<ApiToken[]>();
   const [error, setError] = useState<string>();
   const [created, setCreated] = useState<{ name: string; token: string }>();
@@ -239,9 +447,10 @@ function TokensSection() {
       setError(errorText(failure));
     }
   }, []);
+  // Reads again after a user is removed (the count is only a signal; any value reads).
   useEffect(() => {
-    reload();
-  }, [reload]);
+    if (usersRemoved >= 0) reload();
+  }, [reload, usersRemoved]);
 
   async function create(event: Event) {
     event.preventDefault();
