@@ -4,23 +4,17 @@
  * case (also when two requests race); a new user signs in with a password stored only as a
  * scrypt hash; removing a user ends its sessions and API tokens at once; nobody removes
  * themselves or the last user. No password or hash shows in any answer, and the harness's
- * secret scan checks every answer and log line when the gateway stops.
+ * secret scan checks every answer and log line when the gateway stops. On SQLite and PostgreSQL
+ * (the case-insensitive lookup and the removal are SQL of their own).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../gateway/harness.ts';
+import { stopPostgresServer, withPostgresDatabase } from '../support/postgres.ts';
 
 const BOB_PASSWORD = 'Bob-Secret-Pass-71';
 const CAROL_PASSWORD = 'Carol-Secret-Pass-28';
 
 let gw: TestGateway;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-}, 60_000);
-
-afterAll(async () => {
-  await gw?.stop();
-});
 
 interface UserView {
   id: string;
@@ -50,7 +44,26 @@ function noSecretsIn(text: string): void {
   }
 }
 
-describe('users', () => {
+afterAll(async () => {
+  await stopPostgresServer();
+});
+
+describe.each(['sqlite', 'postgres'] as const)('users on %s', (database) => {
+  let dropDatabase: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    if (database === 'postgres') {
+      const postgres = await withPostgresDatabase();
+      dropDatabase = postgres.drop;
+      gw = await startTestGateway({ databaseUrl: postgres.url });
+    } else gw = await startTestGateway();
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw?.stop();
+    await dropDatabase?.();
+  });
+
   it('lists the admin as "you", without any hash', async () => {
     const answer = await gw.api('GET', '/api/v1/users');
     expect(answer.status).toBe(200);
