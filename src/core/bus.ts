@@ -227,6 +227,11 @@ export interface ControlsCommand {
 }
 
 export interface BusEvents {
+  /**
+   * Sessions or API tokens stopped being valid (logout, revoke, password change, user removed):
+   * whatever was opened with them (live event streams) is closed at once.
+   */
+  'auth.revoked': { tokenIds: string[] };
   'device.added': { deviceId: string };
   /** `reconnect` is true when connection settings changed and clients must be rebuilt. */
   'device.updated': { deviceId: string; reconnect: boolean };

@@ -79,6 +79,33 @@ describe('authentication', () => {
     expect((await fetch(`${wsUrl}?token=${gw.token}`)).status).toBe(401);
   });
 
+  it('revoking a login closes the live streams opened with it at once, and only those', async () => {
+    const login = async () =>
+      (
+        await gw.api('POST', '/api/v1/auth/login', {
+          body: { username: 'admin', password: ADMIN_PASSWORD },
+          token: null,
+        })
+      ).json.token as string;
+    const session = await login();
+    const kept = await sse();
+    const revokedSse = await sse('', { authorization: `Bearer ${session}` });
+    const revokedWs = await ws('', { authorization: `Bearer ${session}` });
+    open.push(kept, revokedSse, revokedWs);
+    // Logging out that session (as the page's Sign out does) ends both of its streams.
+    const out = await gw.api('POST', '/api/v1/auth/logout', { token: session });
+    expect(out.status).toBe(204);
+    await until(() => revokedSse.ended && revokedWs.closed, 5000, 'streams of the revoked session closed');
+    expect(kept.ended).toBe(false);
+    // A revoked API token does the same.
+    const created = await gw.api('POST', '/api/v1/tokens', { body: { name: 'short-lived' } });
+    const byToken = await sse('', { authorization: `Bearer ${created.json.token}` });
+    open.push(byToken);
+    expect((await gw.api('DELETE', `/api/v1/tokens/${created.json.id}`)).status).toBe(204);
+    await until(() => byToken.ended, 5000, 'stream of the revoked token closed');
+    expect(kept.ended).toBe(false);
+  });
+
   it('a refused upgrade gets its HTTP answer and the connection is closed', async () => {
     const answer = await refusedUpgrade(gw.gateway.address.port, '/api/v1/events/ws');
     expect(answer).toMatch(/^HTTP\/1\.1 401/);

@@ -21,7 +21,9 @@ export class AuthModule implements Module {
   readonly routes;
 
   constructor(private readonly context: ModuleContext<Config['auth']>) {
-    this.service = new AuthService(context.store, context.settings, context.logger);
+    this.service = new AuthService(context.store, context.settings, context.logger, (tokenIds) =>
+      context.bus.emit('auth.revoked', { tokenIds }),
+    );
     this.routes = authRoutes(this.service, context.store);
   }
 

@@ -53,6 +53,8 @@ export class AuthService {
     private readonly store: Store,
     private readonly settings: AuthSettings,
     private readonly logger: Logger,
+    /** Told of every revoked token, so what was opened with it closes too. */
+    private readonly onRevoked: (tokenIds: string[]) => void = () => {},
   ) {
     this.limiter = new LoginLimiter(settings.login);
   }
@@ -156,6 +158,7 @@ export class AuthService {
       (token) => token.userId === user.id && token.id !== keepTokenId,
     );
     for (const token of others) await this.store.tokens.delete(token.id);
+    if (others.length) this.onRevoked(others.map((token) => token.id));
     this.logger.info({ username: user.username, endedSessions: others.length }, 'password changed');
     return { endedSessions: others.length };
   }
@@ -180,6 +183,7 @@ export class AuthService {
     const now = new Date().toISOString();
     if (record.expiresAt && record.expiresAt <= now) {
       await this.store.tokens.delete(record.id);
+      this.onRevoked([record.id]);
       return undefined;
     }
     // Last-used times are for the token list; minute precision is plenty and saves writes.
@@ -268,6 +272,7 @@ export class AuthService {
       const endedSessions = owned.filter((token) => token.kind === 'session').length;
       const revokedTokens = owned.length - endedSessions;
       await this.store.users.delete(user.id);
+      if (owned.length) this.onRevoked(owned.map((token) => token.id));
       this.logger.info({ username: user.username, endedSessions, revokedTokens }, 'user removed');
       return { endedSessions, revokedTokens };
     });
@@ -281,7 +286,9 @@ export class AuthService {
   }
 
   async revoke(tokenId: string): Promise<boolean> {
-    return this.store.tokens.delete(tokenId);
+    const deleted = await this.store.tokens.delete(tokenId);
+    if (deleted) this.onRevoked([tokenId]);
+    return deleted;
   }
 
   async user(id: string): Promise<UserRecord | undefined> {

@@ -34,6 +34,8 @@ export class StreamClient {
     private readonly sink: Sink,
     private readonly limits: Limits,
     private readonly onDropped: (client: StreamClient) => void,
+    /** The session or API token the stream was opened with: revoking it closes the stream. */
+    readonly tokenId?: string,
   ) {}
 
   deliver(message: Message): void {

@@ -30,6 +30,7 @@ export class EventHub {
     this.unsubscribe.push(
       this.bus.on('event', (event) => this.onEvent(event)),
       this.bus.on('event.snapshot', (notice) => this.onSnapshot(notice)),
+      this.bus.on('auth.revoked', ({ tokenIds }) => this.onRevoked(tokenIds)),
     );
     this.heartbeat = setInterval(() => this.beatAll(), this.settings.heartbeatSeconds * 1000);
     this.heartbeat.unref();
@@ -53,14 +54,38 @@ export class EventHub {
     }
   }
 
-  newClient(filter: StreamFilter, transport: Transport, sink: Sink, remote: string): StreamClient {
-    return new StreamClient(filter, transport, sink, this.settings, (client) => {
+  newClient(
+    filter: StreamFilter,
+    transport: Transport,
+    sink: Sink,
+    remote: string,
+    tokenId?: string,
+  ): StreamClient {
+    return new StreamClient(
+      filter,
+      transport,
+      sink,
+      this.settings,
+      (client) => {
+        this.clients.delete(client);
+        this.logger.warn(
+          { transport, remote, limits: limitsOf(this.settings), queued: client.queued },
+          'dropped an event-stream client that stopped reading',
+        );
+      },
+      tokenId,
+    );
+  }
+
+  /** Streams opened with a token that is no longer valid are closed at once. */
+  private onRevoked(tokenIds: string[]): void {
+    const revoked = new Set(tokenIds);
+    for (const client of [...this.clients]) {
+      if (client.tokenId === undefined || !revoked.has(client.tokenId)) continue;
       this.clients.delete(client);
-      this.logger.warn(
-        { transport, remote, limits: limitsOf(this.settings), queued: client.queued },
-        'dropped an event-stream client that stopped reading',
-      );
-    });
+      client.end();
+      this.logger.info({ transport: client.transport }, 'closed an event stream whose login was revoked');
+    }
   }
 
   /** Registers the client, replaying what it missed since `lastEventId` first. */

@@ -52,7 +52,7 @@ function openSse(
   });
   request.raw.socket.setNoDelay(true);
   response.write(`retry: 2000\n: hikbridge events\n\n`);
-  const client = hub.newClient(filter, 'sse', sseSink(response), request.ip);
+  const client = hub.newClient(filter, 'sse', sseSink(response), request.ip, request.principal?.tokenId);
   response.on('close', () => hub.detach(client));
   return client;
 }

@@ -65,7 +65,7 @@ function registerWebSocketRoute(app: HttpApp, hub: EventHub): void {
     wsHandler: (socket, request) => {
       const ws = socket as unknown as WsSocket;
       const filter = parseFilter(request.query as FilterQuery);
-      const client = hub.newClient(filter, 'ws', wsSink(ws), request.ip);
+      const client = hub.newClient(filter, 'ws', wsSink(ws), request.ip, request.principal?.tokenId);
       ws.on('close', () => hub.detach(client));
       void hub.attach(client, (request.query as FilterQuery).lastEventId);
     },
