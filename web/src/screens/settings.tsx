@@ -126,32 +126,12 @@ function AccountSection({ config }: { config: Config | undefined }) {
   );
 }
 
-/**
- * Sent with `fetch` rather than `api`: a wrong current password answers 401, which `api` takes for
- * an ended session and would sign the user out.
- */
+/** Changes the password; a wrong current one is the form's error (401 `wrong_password`), not a sign-out. */
 async function changePassword(currentPassword: string, newPassword: string): Promise<number> {
-  const me = await api<{ csrfToken?: string }>('GET', '/api/v1/auth/me');
-  let response: Response;
-  try {
-    response = await fetch('/api/v1/auth/password', {
-      method: 'POST',
-      headers: {
-        accept: 'application/json',
-        'content-type': 'application/json',
-        ...(me.csrfToken ? { 'x-csrf-token': me.csrfToken } : {}),
-      },
-      body: JSON.stringify({ currentPassword, newPassword }),
-      credentials: 'same-origin',
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch {
-    throw new Error('hikbridge did not answer; the password was not changed.');
-  }
-  const answer = (await response.json().catch(() => undefined)) as
-    | { endedSessions?: number; error?: { message?: string } }
-    | undefined;
-  if (!response.ok) throw new Error(answer?.error?.message ?? `hikbridge answered ${response.status}.`);
+  const answer = await api<{ endedSessions?: number }>('POST', '/api/v1/auth/password', {
+    currentPassword,
+    newPassword,
+  });
   return answer?.endedSessions ?? 0;
 }
 
