@@ -87,13 +87,6 @@ export function errorText(error: unknown): string {
 
 // --- shapes the screens use (the API's OpenAPI document has them all) ---------------------------
 
-export interface Me {
-  kind: string;
-  name: string;
-  username: string | null;
-  csrfToken?: string;
-}
-
 export interface Health {
   state: string;
   lastError: string | null;

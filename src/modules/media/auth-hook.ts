@@ -29,8 +29,11 @@ export interface AuthHookOptions {
   tokenKey: Buffer;
   /** Checks a hikbridge user's password or API/session token. */
   verifyCredentials: (credentials: { user: string; password: string; token: string }) => Promise<boolean>;
-  /** Told of every read it lets in (path name), just before MediaMTX hears "allowed". Must not block. */
-  onRead?: (path: string) => void;
+  /**
+   * Told of every read it lets in (path name, and MediaMTX's protocol word: rtsp, webrtc, hls...),
+   * just before MediaMTX hears "allowed". Must not block.
+   */
+  onRead?: (path: string, protocol: string) => void;
 }
 
 /** The user name hikbridge's own readers (frame grabs, talk) present, with a per-start secret. */
@@ -78,7 +81,9 @@ export class AuthHook {
         }
         this.decide(question).then(
           (allowed) => {
-            if (allowed && question.action === 'read' && question.path) this.notifyRead(question.path);
+            if (allowed && question.action === 'read' && question.path) {
+              this.notifyRead(question.path, question.protocol ?? '');
+            }
             response.writeHead(allowed ? 200 : 401).end();
           },
           (error) => {
@@ -103,9 +108,9 @@ export class AuthHook {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private notifyRead(path: string): void {
+  private notifyRead(path: string, protocol: string): void {
     try {
-      this.options.onRead?.(path);
+      this.options.onRead?.(path, protocol);
     } catch (error) {
       this.options.logger.warn({ err: error, path }, 'a reader of the media auth hook failed');
     }

@@ -113,7 +113,7 @@ export class MediaModule implements Module {
       logger: deps.logger,
       tokenKey: this.tokenKey,
       verifyCredentials: deps.verifyCredentials,
-      onRead: (path) => this.viewerJoining(path),
+      onRead: (path, protocol) => this.viewerJoining(path, protocol),
     });
     this.api = new MediamtxApi({
       baseUrl: settings.apiUrl ?? `http://127.0.0.1:${settings.apiPort}`,
@@ -418,8 +418,14 @@ export class MediaModule implements Module {
     );
   }
 
-  /** A reader was let in: when it is a camera's stream, that camera is asked for a key frame. */
-  private viewerJoining(pathName: string): void {
+  /**
+   * A reader was let in: when it is a camera's stream, that camera is asked for a key frame.
+   * Not for HLS: MediaMTX asks the hook again for every playlist and segment a player fetches,
+   * so each would start a watch of the path (polling MediaMTX) for as long as anyone watches,
+   * and an HLS player starts on a segment boundary seconds behind anyway.
+   */
+  private viewerJoining(pathName: string, protocol: string): void {
+    if (protocol === 'hls') return;
     const path = this.streamPaths.find((each) => each.name === pathName);
     if (!path) return;
     this.keyFrames.viewerJoining({
